@@ -1,0 +1,3 @@
+"""farm: a distributed evaluation farm for LLM function calling."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,45 @@
+"""What every command shares: settings built from root flags, and output helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from rich.console import Console
+
+from farm.config import Settings, load_settings
+
+
+@dataclass
+class CliContext:
+    """Root-level flags; settings are built from them on first use."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        """Settings with the root flags taking precedence over environment and .env."""
+        if self._settings is None:
+            self._settings = load_settings(**self.overrides)
+        return self._settings
+
+
+def cli_settings() -> Settings:
+    """The settings of the running command."""
+    ctx = click.get_current_context()
+    obj = ctx.find_object(CliContext)
+    if obj is None:  # a command invoked on its own, e.g. from a test
+        obj = ctx.ensure_object(CliContext)
+    return obj.settings()
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console (on stderr for progress and diagnostics)."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as one line of JSON (machine-readable output ends with this line)."""
+    click.echo(json.dumps(obj, default=str, sort_keys=True))

@@ -1,0 +1,87 @@
+"""The root command group. It only registers commands; each lives in a sibling module.
+
+Commands are imported lazily, by name, so ``farm --help`` stays fast and never imports
+Celery or HTTP clients it does not need.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from farm import __version__
+from farm.cli.context import CliContext
+from farm.errors import FarmError
+
+#: Command name -> "module:attribute". The only list of commands.
+COMMANDS: dict[str, str] = {
+    "db": "farm.cli.db:db",
+    "doctor": "farm.cli.doctor:doctor",
+}
+
+
+class FarmGroup(click.Group):
+    """A group that loads commands lazily and turns FarmError into one line and an exit."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FarmError as exc:
+            click.echo(f"farm: error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("farm: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=FarmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="farm")
+@click.option("--home", type=click.Path(), help="Data directory [env FARM_HOME].")
+@click.option("--database-url", help="SQLAlchemy database URL [env FARM_DATABASE_URL].")
+@click.option("--broker-url", help="Celery broker URL [env FARM_BROKER_URL].")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    home: str | None,
+    database_url: str | None,
+    broker_url: str | None,
+    verbose: int,
+) -> None:
+    """farm: a distributed evaluation farm for LLM function calling.
+
+    Settings come from command-line flags, then the environment (FARM_*), then a .env
+    file, then defaults. With no FARM_DATABASE_URL and no FARM_BROKER_URL the farm runs
+    on its embedded default: a SQLite file and an in-process executor.
+    """
+    ctx.obj = CliContext(
+        overrides={"home": home, "database_url": database_url, "broker_url": broker_url}
+    )
+    if verbose:
+        level = logging.DEBUG if verbose > 1 else logging.INFO
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.main(prog_name="farm"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Tables of the farm (see DESIGN.md, "Data model").
+
+Leaderboard-relevant values (category, valid, latency, tokens) live in typed scalar columns;
+raw payloads (model output, decoded calls, error detail) in JSON (JSONB on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from farm.db.base import JSONType, Base, utcnow
+
+
+class Suite(Base):
+    """One version of a benchmark suite, e.g. ``bfcl`` 2026.3.23."""
+
+    __tablename__ = "suites"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(Text, doc="Where it came from (wheel file, directory).")
+    sha256: Mapped[str] = mapped_column(String(64), doc="Digest of the source (wheel or files).")
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    extra: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, default=dict, doc="Suite-wide data, e.g. multi-turn function docs by class."
+    )
+
+
+class TestCase(Base):
+    """One benchmark case, exactly as the suite ships it."""
+
+    __tablename__ = "test_cases"
+    __table_args__ = (Index("ix_test_cases_suite_category", "suite_id", "category"),)
+
+    suite_id: Mapped[int] = mapped_column(
+        ForeignKey("suites.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer, doc="Index of the case in its category file.")
+    turns: Mapped[list[Any]] = mapped_column(JSONType)
+    functions: Mapped[list[Any]] = mapped_column(JSONType)
+    answer: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Model(Base):
+    """A model as the farm knows it: how to serve it and how to talk to it."""
+
+    __tablename__ = "models"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    backend: Mapped[str] = mapped_column(String(50))
+    mode: Mapped[str] = mapped_column(String(20))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Run(Base):
+    """One evaluation of one model on a set of categories of one suite version."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_model_created", "model_key", "created_at"),
+        Index("ix_runs_suite_created", "suite_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    model_key: Mapped[str] = mapped_column(ForeignKey("models.key"))
+    suite_id: Mapped[int] = mapped_column(ForeignKey("suites.id"))
+    categories: Mapped[list[Any]] = mapped_column(JSONType)
+    mode: Mapped[str] = mapped_column(String(20))
+    generation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, default=dict, doc="Run options: shard size, concurrency, tool retrieval, ..."
+    )
+    source: Mapped[str] = mapped_column(
+        String(20), default="submit", doc="submit, run (embedded) or evaluate (imported)."
+    )
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    n_cases: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    farm_version: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Shard(Base):
+    """A slice of a run's cases, the unit of work on the broker."""
+
+    __tablename__ = "shards"
+    __table_args__ = (Index("ix_shards_status_lease", "status", "lease_expires_at"),)
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_ids: Mapped[list[Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Result(Base):
+    """The outcome of one case in one run: what the model said and the verdict.
+
+    A failed inference is a row with ``inference_error`` set and ``raw_output`` null;
+    error text never goes where model output belongs.
+    """
+
+    __tablename__ = "results"
+    __table_args__ = (
+        ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
+        Index("ix_results_run_category", "run_id", "category", "valid"),
+    )
+
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    category: Mapped[str] = mapped_column(String(100))
+    raw_output: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    decoded: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    error_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    error_detail: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    inference_error: Mapped[str | None] = mapped_column(
+        String(100), nullable=True, doc="Error class of a failed inference, e.g. EndpointTransient."
+    )
+    inference_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    latency_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    endpoint: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunScore(Base):
+    """Aggregated scores of a run: one row per leaf category and per leaderboard section.
+
+    ``kind`` is ``category`` (a BFCL leaf category) or ``section`` (an aggregate such as
+    ``overall``; see :mod:`farm.suites.categories`). ``ran`` is false for a category or
+    section with a member that was not run (BFCL shows N/A but counts it as 0).
+    """
+
+    __tablename__ = "run_scores"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="category")
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    accuracy: Mapped[float] = mapped_column(Float, default=0.0)
+    ran: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,94 @@
+"""BFCL v4 category names, groups and leaderboard sections, in one place.
+
+The names are exactly BFCL's. Groups expand to leaf categories; sections are the
+aggregates of the BFCL v4 leaderboard stored in ``run_scores`` with ``kind='section'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from farm.errors import SuiteError
+
+NON_LIVE_AST: tuple[str, ...] = (
+    "simple_python",
+    "simple_java",
+    "simple_javascript",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+)
+NON_LIVE: tuple[str, ...] = (*NON_LIVE_AST, "irrelevance")
+LIVE_AST: tuple[str, ...] = (
+    "live_simple",
+    "live_multiple",
+    "live_parallel",
+    "live_parallel_multiple",
+)
+LIVE: tuple[str, ...] = (*LIVE_AST, "live_irrelevance", "live_relevance")
+SINGLE_TURN: tuple[str, ...] = (*NON_LIVE, *LIVE)
+MULTI_TURN: tuple[str, ...] = (
+    "multi_turn_base",
+    "multi_turn_miss_func",
+    "multi_turn_miss_param",
+    "multi_turn_long_context",
+)
+#: Every leaf category the farm runs and scores.
+ALL: tuple[str, ...] = (*SINGLE_TURN, *MULTI_TURN)
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "single_turn": SINGLE_TURN,
+    "non_live": NON_LIVE,
+    "live": LIVE,
+    "multi_turn": MULTI_TURN,
+    "python": tuple(c for c in SINGLE_TURN if c not in ("simple_java", "simple_javascript")),
+    "non_python": ("simple_java", "simple_javascript"),
+    "all": ALL,
+}
+
+#: Categories with no possible-answer file: scored on whether the output holds a call.
+NO_ANSWER: frozenset[str] = frozenset({"irrelevance", "live_irrelevance", "live_relevance"})
+
+#: The group directory of each category in BFCL's result and score trees.
+GROUP_DIR: dict[str, str] = {
+    **{c: "non_live" for c in NON_LIVE},
+    **{c: "live" for c in LIVE},
+    **{c: "multi_turn" for c in MULTI_TURN},
+}
+
+
+def language_of(category: str) -> str:
+    """The programming language of a category's function docs."""
+    if category == "simple_java":
+        return "java"
+    if category == "simple_javascript":
+        return "javascript"
+    return "python"
+
+
+def is_multi_turn(category: str) -> bool:
+    """Whether a category is one of the multi-turn categories."""
+    return category.startswith("multi_turn")
+
+
+def expand(names: Iterable[str], known: Iterable[str] = ALL) -> list[str]:
+    """Expand category and group names to leaf categories, in BFCL's order, deduplicated.
+
+    ``known`` is the set of categories the suite at hand has (user suites may have others).
+    Raises :class:`SuiteError` naming the valid choices for an unknown name.
+    """
+    known_list = list(known)
+    chosen: set[str] = set()
+    for raw in names:
+        for name in (part.strip() for part in raw.split(",")):
+            if not name:
+                continue
+            if name in GROUPS:
+                chosen.update(c for c in GROUPS[name] if c in known_list)
+            elif name in known_list:
+                chosen.add(name)
+            else:
+                valid = ", ".join([*GROUPS, *known_list])
+                raise SuiteError(f"unknown category {name!r}; valid: {valid}")
+    order = {c: i for i, c in enumerate(known_list)}
+    return sorted(chosen, key=lambda c: order[c])

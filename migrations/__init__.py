@@ -1,0 +1,1 @@
+"""Alembic migrations of the farm's schema (PostgreSQL and SQLite, batch mode)."""

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import REDIS_URL, run_farm
+
+
+def test_version_and_help_list_the_commands(farm_home: Path) -> None:
+    version = run_farm("--version")
+    assert version.returncode == 0 and "farm, version" in version.stdout
+    helptext = run_farm("--help")
+    assert helptext.returncode == 0
+    for name in ("db", "doctor"):
+        assert name in helptext.stdout
+
+
+def test_db_upgrade_creates_the_embedded_sqlite_database(farm_home: Path) -> None:
+    result = run_farm("db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert (farm_home / "farm.db").exists()
+    assert "is at" in result.stdout
+
+
+def test_db_upgrade_against_real_postgres(farm_home: Path, pg_url: str) -> None:
+    result = run_farm("--database-url", pg_url, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+
+
+def test_unreachable_database_gives_one_line_and_nonzero_exit(farm_home: Path) -> None:
+    result = run_farm(
+        "db", "upgrade", env={"FARM_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x"}
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("farm: error: database error")
+
+
+def test_invalid_setting_gives_one_line_and_nonzero_exit(farm_home: Path) -> None:
+    result = run_farm("db", "upgrade", env={"FARM_LEASE_SECONDS": "soon"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        result.stderr.strip()
+    ] and "FARM_LEASE_SECONDS" in result.stderr
+
+
+def test_doctor_reports_real_postgres_and_redis_ok(farm_home: Path, pg_url: str) -> None:
+    result = run_farm("doctor", env={"FARM_DATABASE_URL": pg_url, "FARM_BROKER_URL": REDIS_URL})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok      database postgresql+psycopg://" in result.stdout
+    assert "ok      broker redis://" in result.stdout
+
+
+def test_doctor_reports_an_unreachable_broker_as_failed(farm_home: Path) -> None:
+    result = run_farm("doctor", env={"FARM_BROKER_URL": "redis://127.0.0.1:1/0"})
+    assert result.returncode == 1
+    assert "failed  broker redis://127.0.0.1:1/0: unreachable" in result.stdout
