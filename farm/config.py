@@ -126,7 +126,7 @@ def load_settings(**overrides: Any) -> Settings:
     """
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        return Settings(_env_file=env_file(), **given)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file(), **given)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "settings"

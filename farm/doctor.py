@@ -42,13 +42,13 @@ def check_broker(settings: Settings) -> list[CheckResult]:
     """Connect to the broker, if one is configured."""
     if not settings.broker_url:
         return [CheckResult("broker", True, "none configured: runs use the in-process executor")]
-    from kombu import Connection
+    from kombu.connection import Connection
 
     from farm.db.engine import safe_url
 
     name = f"broker {safe_url(settings.broker_url)}"
     try:
-        with Connection(settings.broker_url, connect_timeout=3) as conn:
+        with Connection(settings.broker_url, connect_timeout=3) as conn:  # type: ignore[no-untyped-call]
             conn.ensure_connection(max_retries=1, timeout=3)
     except Exception as exc:  # noqa: BLE001  kombu raises many types; report any of them
         line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import farm.db.models  # noqa: F401  (registers the tables on the metadata)
 from farm.config import get_settings
 from farm.db.base import Base
 from farm.db.engine import make_engine
-import farm.db.models  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config
 target_metadata = Base.metadata

@@ -39,9 +39,10 @@ def test_unreachable_database_gives_one_line_and_nonzero_exit(farm_home: Path) -
 def test_invalid_setting_gives_one_line_and_nonzero_exit(farm_home: Path) -> None:
     result = run_farm("db", "upgrade", env={"FARM_LEASE_SECONDS": "soon"})
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        result.stderr.strip()
-    ] and "FARM_LEASE_SECONDS" in result.stderr
+    assert (
+        result.stderr.strip().splitlines() == [result.stderr.strip()]
+        and "FARM_LEASE_SECONDS" in result.stderr
+    )
 
 
 def test_doctor_reports_real_postgres_and_redis_ok(farm_home: Path, pg_url: str) -> None:

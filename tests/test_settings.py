@@ -12,7 +12,12 @@ CASES = [
     (None, None, None, "default"),
     ("sqlite:////from-dotenv.db", None, None, "sqlite:////from-dotenv.db"),
     ("sqlite:////from-dotenv.db", "sqlite:////from-env.db", None, "sqlite:////from-env.db"),
-    ("sqlite:////from-dotenv.db", "sqlite:////from-env.db", "sqlite:////flag.db", "sqlite:////flag.db"),
+    (
+        "sqlite:////from-dotenv.db",
+        "sqlite:////from-env.db",
+        "sqlite:////flag.db",
+        "sqlite:////flag.db",
+    ),
     (None, None, "sqlite:////flag.db", "sqlite:////flag.db"),
 ]
 

@@ -28,9 +28,11 @@ class FarmGroup(click.Group):
     """A group that loads commands lazily and turns FarmError into one line and an exit."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """All command names, without importing them."""
         return sorted({*super().list_commands(ctx), *COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import a command on first use."""
         target = COMMANDS.get(cmd_name)
         if target is None:
             return super().get_command(ctx, cmd_name)
@@ -40,6 +42,7 @@ class FarmGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a FarmError becomes one line on stderr and an exit code."""
         try:
             return super().invoke(ctx)
         except FarmError as exc:

@@ -69,7 +69,9 @@ def make_engine(settings: Settings | str) -> Engine:
         return create_engine(
             url,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {},
+            connect_args={"connect_timeout": 5}
+            if parsed.get_backend_name() == "postgresql"
+            else {},
         )
 
 

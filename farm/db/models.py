@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from farm.db.base import JSONType, Base, utcnow
+from farm.db.base import Base, JSONType, utcnow
 
 
 class Suite(Base):
