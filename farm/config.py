@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         default=None, description="Download cache (suite wheels); default cache/ under FARM_HOME."
     )
+    broker_key_prefix: str = Field(
+        default="", description="Prefix of every broker key (isolates farms sharing a Redis)."
+    )
     shard_size: int = Field(default=0, ge=0, description="Cases per shard; 0 chooses one.")
     lease_seconds: int = Field(default=900, ge=10, description="Shard lease before a sweep.")
     visibility_timeout: int = Field(
