@@ -119,3 +119,31 @@ def run_farm(
         timeout=timeout,
         cwd=cwd,
     )
+
+
+BFCL_TEST_VERSION = "2026.3.23"
+
+
+@pytest.fixture(scope="session")
+def bfcl_wheel() -> Path:
+    """The real bfcl-eval wheel: FARM_TEST_BFCL_WHEEL, or ~/.cache/farm-tests/ (pip download once).
+
+    pip's own cache makes a second download instant; a wheel that cannot be obtained fails
+    the test (it never skips).
+    """
+    given = os.environ.get("FARM_TEST_BFCL_WHEEL")
+    if given:
+        return Path(given)
+    cache = Path.home() / ".cache" / "farm-tests"
+    target = cache / f"bfcl_eval-{BFCL_TEST_VERSION}-py3-none-any.whl"
+    if not target.is_file():
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+            + ["--disable-pip-version-check", "-d", str(cache)]
+            + [f"bfcl-eval=={BFCL_TEST_VERSION}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert target.is_file(), f"pip download of bfcl-eval failed: {done.stderr[-2000:]}"
+    return target
