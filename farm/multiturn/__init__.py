@@ -1,0 +1,1 @@
+"""Multi-turn categories: BFCL's environments, safe dispatch, conversation loop and checker."""
