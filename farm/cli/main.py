@@ -21,6 +21,9 @@ from farm.errors import FarmError
 COMMANDS: dict[str, str] = {
     "db": "farm.cli.db:db",
     "doctor": "farm.cli.doctor:doctor",
+    "leaderboard": "farm.cli.leaderboard:leaderboard",
+    "compare": "farm.cli.compare:compare",
+    "history": "farm.cli.history:history",
 }
 
 

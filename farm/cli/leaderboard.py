@@ -1,0 +1,105 @@
+"""``farm leaderboard``: BFCL-style tables with coverage, errors and confidence intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from farm.cli.context import cli_settings, console
+from farm.db.engine import session_scope
+from farm.db.migrate import open_database
+from farm.errors import ConfigError
+from farm.report.bfcl_csv import write_bfcl_csv
+from farm.report.compare import history
+from farm.report.html import MAX_BAR_RUNS, render_html
+from farm.report.queries import leaderboard as leaderboard_rows
+from farm.report.render import render_csv, render_json, render_markdown, rich_table
+from farm.report.rows import HistoryPoint
+
+FORMATS = ("table", "csv", "md", "html", "json", "bfcl-csv")
+FILE_NAMES = {
+    "csv": "leaderboard.csv",
+    "md": "leaderboard.md",
+    "html": "leaderboard.html",
+    "json": "leaderboard.json",
+    "table": "leaderboard.txt",
+}
+
+
+def _write(out: Path, name: str, text: str) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out / name}: {exc.strerror}") from exc
+    return path
+
+
+@click.command()
+@click.option("--suite", help="Suite name (newest version) or name@version [default: bfcl].")
+@click.option(
+    "--run", "runs", multiple=True, help="Only this run (id, id prefix or label); repeatable."
+)
+@click.option("--latest-per-model", is_flag=True, help="Keep only the newest run of each model.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write into this directory instead of standard output (required for bfcl-csv).",
+)
+def leaderboard(
+    suite: str | None, runs: tuple[str, ...], latest_per_model: bool, fmt: str, out: Path | None
+) -> None:
+    """Scores of scored runs, best Overall first, with BFCL v4 columns.
+
+    Besides BFCL's columns it shows coverage (categories run, cases), inference errors
+    per run and a 95% confidence interval per accuracy (Wilson for categories, normal
+    approximation for the aggregates). --format bfcl-csv writes BFCL's data_overall.csv,
+    data_non_live.csv, data_live.csv, data_multi_turn.csv (and data_agentic.csv) exactly
+    as `bfcl evaluate` does.
+    """
+    if fmt == "bfcl-csv" and out is None:
+        raise ConfigError("--format bfcl-csv writes files: give --out DIR")
+    engine = open_database(cli_settings())
+    with session_scope(engine) as session:
+        rows = leaderboard_rows(
+            session, suite=suite, runs=list(runs), latest_per_model=latest_per_model
+        )
+        series: dict[str, list[HistoryPoint]] = {}
+        if fmt == "html":
+            for row in rows:
+                if len(series) >= MAX_BAR_RUNS or row.display_name in series:
+                    continue
+                series[row.display_name] = history(
+                    session, model=row.model_key, suite=row.suite, limit=50
+                )
+    if fmt == "bfcl-csv":
+        assert out is not None
+        for path in write_bfcl_csv(rows, out):
+            click.echo(str(path))
+        return
+    if fmt == "table":
+        if not rows:
+            click.echo("no scored runs" + (f" for suite {suite}" if suite else ""))
+            return
+        table = rich_table(rows)
+        if out is None:
+            console().print(table)
+            return
+        con = console()
+        with con.capture() as captured:
+            con.print(table)
+        click.echo(str(_write(out, FILE_NAMES[fmt], captured.get())))
+        return
+    text = {
+        "csv": lambda: render_csv(rows),
+        "md": lambda: render_markdown(rows),
+        "json": lambda: render_json(rows) + "\n",
+        "html": lambda: render_html(rows, series),
+    }[fmt]()
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(str(_write(out, FILE_NAMES[fmt], text)))

@@ -1,0 +1,150 @@
+"""Comparing two runs case by case, and a model's history over time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from farm.db.models import Model, Result, Run, RunScore
+from farm.errors import ConfigError, RunError
+from farm.report.queries import as_score, known_metric, load_runs, resolve_run, resolve_suite_ids
+from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
+from farm.report.stats import mcnemar_exact
+from farm.scoring.sections import SECTION_NAMES
+
+
+def compare(
+    session: Session, run_a: str, run_b: str, *, allow_different_suites: bool = False
+) -> Comparison:
+    """Compare run B against run A (the baseline).
+
+    For every category and section: both scores, the delta (B - A) and the two-sided exact
+    McNemar p-value over the cases both runs share. Regressions are shared cases valid in A
+    and not in B; improvements the reverse.
+
+    Raises:
+        RunError: a run is unknown, or both references name the same run.
+        ConfigError: the runs are on different suite versions and
+            ``allow_different_suites`` is false.
+    """
+    id_a, id_b = resolve_run(session, run_a), resolve_run(session, run_b)
+    if id_a == id_b:
+        raise RunError(f"{run_a!r} and {run_b!r} are the same run")
+    a, b = load_runs(session, [id_a, id_b])
+    if a.suite != b.suite and not allow_different_suites:
+        raise ConfigError(
+            f"run {a.short_id} is on {a.suite} and run {b.short_id} on {b.suite}; "
+            "scores on different suite versions are not comparable "
+            "(pass --allow-different-suites to compare anyway)"
+        )
+    ra, rb = aliased(Result), aliased(Result)
+    pair = and_(ra.run_id == id_a, rb.run_id == id_b, ra.case_id == rb.case_id)
+    counts = session.execute(
+        select(
+            ra.category,
+            func.count(),
+            func.sum(case((and_(ra.valid, ~rb.valid), 1), else_=0)),
+            func.sum(case((and_(~ra.valid, rb.valid), 1), else_=0)),
+        )
+        .join(rb, pair)
+        .group_by(ra.category)
+    ).all()
+    flips = session.execute(
+        select(ra.case_id, ra.category, ra.valid, ra.error_type, rb.error_type)
+        .join(rb, pair)
+        .where(ra.valid != rb.valid)
+        .order_by(ra.category, ra.case_id)
+    ).all()
+    regressions = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if va]
+    improvements = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if not va]
+    per_cat = {cat: (int(n), int(oa or 0), int(ob or 0)) for cat, n, oa, ob in counts}
+
+    def compared(name: str, members: Sequence[str]) -> ComparedScore:
+        shared = sum(per_cat.get(c, (0, 0, 0))[0] for c in members)
+        only_a = sum(per_cat.get(c, (0, 0, 0))[1] for c in members)
+        only_b = sum(per_cat.get(c, (0, 0, 0))[2] for c in members)
+        return ComparedScore(
+            name=name,
+            a=a.score(name),
+            b=b.score(name),
+            shared=shared,
+            only_a=only_a,
+            only_b=only_b,
+            p_value=mcnemar_exact(only_a, only_b) if shared else None,
+        )
+
+    categories = list(dict.fromkeys([*a.categories, *b.categories]))
+    from farm.report.scores import _section_weights  # the members of each section
+
+    def members_of(row: RunRow, section: str) -> set[str]:
+        signature = tuple(sorted((c, s.n) for c, s in row.categories.items() if s.ran))
+        return {c for c, _ in _section_weights(signature)[section]}
+
+    sections = [
+        compared(name, sorted(members_of(a, name) | members_of(b, name))) for name in SECTION_NAMES
+    ]
+    return Comparison(
+        a=a,
+        b=b,
+        sections=sections,
+        categories=[compared(c, [c]) for c in categories],
+        regressions=regressions,
+        improvements=improvements,
+        same_suite=a.suite == b.suite,
+    )
+
+
+def flip_summary(cases: Sequence[FlippedCase]) -> dict[str, int]:
+    """Number of flipped cases per category."""
+    return dict(Counter(c.category for c in cases))
+
+
+def history(
+    session: Session,
+    *,
+    model: str,
+    category: str | None = None,
+    suite: str | None = None,
+    limit: int | None = None,
+) -> list[HistoryPoint]:
+    """A model's scores over time: one point per scored run, oldest first.
+
+    Args:
+        session: An open session.
+        model: Model key or display name.
+        category: A section (default ``overall``) or leaf category name.
+        suite: Restrict to ``name`` (newest version) or ``name@version``.
+        limit: Keep only the newest ``limit`` runs.
+    """
+    metric = category or "overall"
+    keys = list(
+        session.scalars(
+            select(Model.key).where(or_(Model.key == model, Model.display_name == model))
+        )
+    )
+    if not keys:
+        raise ConfigError(f"unknown model {model!r} (give a model key or display name)")
+    has_scores = select(RunScore.run_id).where(RunScore.run_id == Run.id).exists()
+    query = select(Run.id).where(Run.model_key.in_(keys), has_scores)
+    if suite is not None:
+        query = query.where(Run.suite_id.in_(resolve_suite_ids(session, suite)))
+    query = query.order_by(Run.created_at.desc(), Run.id.desc())
+    if limit:
+        query = query.limit(limit)
+    rows = load_runs(session, list(session.scalars(query)))
+    known_metric(metric, rows)
+    rows.reverse()
+    return [
+        HistoryPoint(
+            run_id=r.run_id,
+            created_at=r.created_at,
+            suite=r.suite,
+            label=r.label,
+            metric=metric,
+            score=as_score(r, metric),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,279 @@
+"""Leaderboard, comparison and history queries over ``runs``, ``results`` and ``run_scores``.
+
+Every function takes a SQLAlchemy session and returns typed rows (:mod:`farm.report.rows`);
+rendering is elsewhere. Scores come from ``run_scores`` (``kind='category'``); the BFCL
+sections are recomputed from them with :func:`farm.scoring.sections.compute_sections`, so
+a run's numbers are the same whichever way it was scored.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy.orm import Session
+
+from farm.db.models import Model, Result, Run, RunScore, Suite
+from farm.errors import ConfigError, RunError, SuiteError
+from farm.report.rows import Latency, RunRow, Score
+from farm.report.scores import category_cell, section_cells
+
+#: BFCL's estimate of self-hosted cost: 8xH100 dollars per hour over 100 parallel requests.
+GPU_DOLLARS_PER_HOUR = 23.92
+GPU_PARALLEL_REQUESTS = 100
+
+
+def resolve_suite_ids(session: Session, spec: str) -> list[int]:
+    """Suite ids for ``name`` (its newest loaded version) or ``name@version`` (exact)."""
+    name, _, version = spec.partition("@")
+    query = select(Suite.id, Suite.version).where(Suite.name == name)
+    if version:
+        query = query.where(Suite.version == version)
+    rows = session.execute(query.order_by(Suite.loaded_at.desc(), Suite.id.desc())).all()
+    if not rows:
+        known = session.execute(select(Suite.name, Suite.version)).all()
+        choices = ", ".join(f"{n}@{v}" for n, v in known) or "none loaded"
+        raise SuiteError(f"unknown suite {spec!r}; known: {choices}")
+    return [rows[0][0]]
+
+
+def resolve_run(session: Session, ref: str) -> uuid.UUID:
+    """A run id from a full id, a unique prefix of at least 4 hex digits, or a label."""
+    ref = ref.strip()
+    try:
+        run_id = uuid.UUID(ref)
+    except ValueError:
+        run_id = None
+    if run_id is not None:
+        if session.get(Run, run_id) is None:
+            raise RunError(f"no run {ref}")
+        return run_id
+    matches: list[uuid.UUID] = []
+    prefix = ref.replace("-", "").lower()
+    if len(prefix) >= 4 and all(ch in "0123456789abcdef" for ch in prefix):
+        text_id = func.replace(cast(Run.id, String), "-", "")
+        matches = list(session.scalars(select(Run.id).where(text_id.like(f"{prefix}%")).limit(2)))
+    if not matches:
+        matches = list(session.scalars(select(Run.id).where(Run.label == ref).limit(2)))
+    if not matches:
+        raise RunError(f"no run matches {ref!r} (give a run id, a unique id prefix or a label)")
+    if len(matches) > 1:
+        raise RunError(f"{ref!r} matches several runs; give more of the run id")
+    return matches[0]
+
+
+def _scored_runs_query(suite_ids: Sequence[int] | None, latest_per_model: bool):  # type: ignore[no-untyped-def]
+    has_scores = select(RunScore.run_id).where(RunScore.run_id == Run.id).exists()
+    query = select(Run.id, Run.model_key, Run.suite_id, Run.created_at).where(has_scores)
+    if suite_ids is not None:
+        query = query.where(Run.suite_id.in_(suite_ids))
+    if not latest_per_model:
+        return select(query.subquery().c.id)
+    numbered = query.add_columns(
+        func.row_number()
+        .over(
+            partition_by=(Run.model_key, Run.suite_id),
+            order_by=(Run.created_at.desc(), Run.id.desc()),
+        )
+        .label("rn")
+    ).subquery()
+    return select(numbered.c.id).where(numbered.c.rn == 1)
+
+
+def leaderboard(
+    session: Session,
+    *,
+    suite: str | None = None,
+    runs: Sequence[str] = (),
+    latest_per_model: bool = False,
+    with_latency: bool = True,
+) -> list[RunRow]:
+    """The leaderboard: one row per scored run, best Overall first, ranked 1..n.
+
+    Args:
+        session: An open session.
+        suite: ``name`` or ``name@version``; default: the newest ``bfcl`` if loaded, else
+            every suite. Ignored for runs named in ``runs``.
+        runs: Run references (ids, id prefixes or labels); when given, only these runs.
+        latest_per_model: Keep only the newest scored run of each model (per suite).
+        with_latency: Also compute latency and cost from ``results``.
+    """
+    if runs:
+        ids = [resolve_run(session, ref) for ref in runs]
+        if latest_per_model:
+            keep = set(session.scalars(_scored_runs_query(None, True)))
+            ids = [i for i in ids if i in keep]
+    else:
+        suite_ids: list[int] | None
+        if suite is not None:
+            suite_ids = resolve_suite_ids(session, suite)
+        elif session.scalar(select(func.count()).where(Suite.name == "bfcl")):
+            suite_ids = resolve_suite_ids(session, "bfcl")
+        else:
+            suite_ids = None
+        ids = list(session.scalars(_scored_runs_query(suite_ids, latest_per_model)))
+    rows = load_runs(session, ids, with_latency=with_latency)
+    rows.sort(key=lambda r: (-r.sections["overall"].accuracy, -r.created_at.timestamp()))
+    for rank, row in enumerate(rows, start=1):
+        row.rank = rank
+    return rows
+
+
+def load_runs(
+    session: Session, run_ids: Iterable[uuid.UUID], *, with_latency: bool = False
+) -> list[RunRow]:
+    """Runs with their category and section scores, in the order of ``run_ids``."""
+    ids = list(dict.fromkeys(run_ids))
+    if not ids:
+        return []
+    meta = session.execute(
+        select(
+            Run.id,
+            Run.model_key,
+            Model.display_name,
+            Model.spec,
+            Suite.name,
+            Suite.version,
+            Run.mode,
+            Run.status,
+            Run.label,
+            Run.created_at,
+        )
+        .join(Model, Model.key == Run.model_key)
+        .join(Suite, Suite.id == Run.suite_id)
+        .where(Run.id.in_(ids))
+    ).all()
+    by_id: dict[uuid.UUID, RunRow] = {}
+    specs: dict[uuid.UUID, dict[str, object]] = {}
+    for rid, key, display, spec, sname, sversion, mode, status, label, created in meta:
+        specs[rid] = dict(spec or {})
+        by_id[rid] = RunRow(
+            run_id=rid,
+            model_key=key,
+            display_name=display,
+            suite_name=sname,
+            suite_version=sversion,
+            mode=mode,
+            status=status,
+            label=label,
+            created_at=created,
+            model_info={
+                k: str(specs[rid][k]) for k in ("url", "org", "license") if specs[rid].get(k)
+            },
+        )
+    scores = session.execute(
+        select(
+            RunScore.run_id,
+            RunScore.category,
+            RunScore.n,
+            RunScore.correct,
+            RunScore.errors,
+            RunScore.ran,
+        )
+        .where(and_(RunScore.run_id.in_(ids), RunScore.kind == "category"))
+        .order_by(RunScore.run_id, RunScore.category)
+    ).all()
+    for rid, category, n, correct, errors, ran in scores:
+        by_id[rid].categories[category] = category_cell(n, correct, errors, bool(ran))
+    for row in by_id.values():
+        row.sections = section_cells(row.categories)
+    if with_latency:
+        for rid, latency in latency_stats(session, list(by_id), specs).items():
+            by_id[rid].latency = latency
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-th percentile with linear interpolation (numpy's default method)."""
+    pos = (len(sorted_values) - 1) * q / 100
+    low = math.floor(pos)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)
+
+
+def _cost(
+    spec: dict[str, object], total_s: float, tokens_in: int, tokens_out: int, count: int
+) -> float | None:
+    price_in, price_out = spec.get("input_price"), spec.get("output_price")
+    if isinstance(price_in, int | float) and isinstance(price_out, int | float):
+        if tokens_in and tokens_out:
+            return round(tokens_in * price_in / 1e6 + tokens_out * price_out / 1e6, 2)
+        return None
+    if count:
+        return round(total_s / 3600 * GPU_DOLLARS_PER_HOUR / GPU_PARALLEL_REQUESTS, 2)
+    return None
+
+
+def latency_stats(
+    session: Session, run_ids: Sequence[uuid.UUID], specs: dict[uuid.UUID, dict[str, object]]
+) -> dict[uuid.UUID, Latency]:
+    """Latency mean, sample std and p95 over non-zero latencies, token sums and cost."""
+    if not run_ids:
+        return {}
+    positive = and_(Result.run_id.in_(run_ids), Result.latency_s > 0)
+    tokens = dict(
+        (rid, (int(i or 0), int(o or 0)))
+        for rid, i, o in session.execute(
+            select(Result.run_id, func.sum(Result.input_tokens), func.sum(Result.output_tokens))
+            .where(Result.run_id.in_(run_ids))
+            .group_by(Result.run_id)
+        )
+    )
+    out: dict[uuid.UUID, Latency] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        query = (
+            select(
+                Result.run_id,
+                func.count(Result.latency_s),
+                func.avg(Result.latency_s),
+                func.stddev_samp(Result.latency_s),
+                func.percentile_cont(0.95).within_group(Result.latency_s),
+                func.sum(Result.latency_s),
+            )
+            .where(positive)
+            .group_by(Result.run_id)
+        )
+        stats: dict[uuid.UUID, tuple[Any, ...]] = {
+            r[0]: tuple(r[1:]) for r in session.execute(query)
+        }
+    else:
+        values: dict[uuid.UUID, list[float]] = defaultdict(list)
+        for rid, value in session.execute(select(Result.run_id, Result.latency_s).where(positive)):
+            values[rid].append(float(value or 0.0))
+        stats = {}
+        for rid, vals in values.items():
+            vals.sort()
+            std = statistics.stdev(vals) if len(vals) > 1 else None
+            stats[rid] = (len(vals), statistics.mean(vals), std, percentile(vals, 95), sum(vals))
+    for rid in run_ids:
+        count, mean, std, p95, total = stats.get(rid, (0, None, None, None, 0.0))
+        tin, tout = tokens.get(rid, (0, 0))
+        total_s = float(total or 0.0)
+        out[rid] = Latency(
+            count=int(count),
+            mean=None if mean is None else round(float(mean), 2),
+            std=None if std is None else round(float(std), 2),
+            p95=None if p95 is None else round(float(p95), 2),
+            total_s=total_s,
+            input_tokens=tin,
+            output_tokens=tout,
+            cost=_cost(specs.get(rid, {}), total_s, tin, tout, int(count)),
+        )
+    return out
+
+
+def known_metric(name: str, rows: Sequence[RunRow]) -> None:
+    """Raise ConfigError unless ``name`` is a section or a category of one of ``rows``."""
+    if rows and all(r.score(name) is None for r in rows):
+        choices = sorted({*rows[0].sections, *(c for r in rows for c in r.categories)})
+        raise ConfigError(f"unknown category {name!r}; valid: {', '.join(choices)}")
+
+
+def as_score(row: RunRow, name: str) -> Score:
+    """The score named ``name`` (section or category), N/A if the run lacks it."""
+    return row.score(name) or Score(accuracy=0.0, ran=False)

@@ -1,0 +1,152 @@
+"""Typed rows that the report queries return and the renderers consume."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Score:
+    """One accuracy cell: a leaf category or an aggregate section of one run.
+
+    Attributes:
+        accuracy: BFCL's numeric value (a missing member counts as 0).
+        ran: False when the category, or a member of the section, was not run (N/A).
+        n: Cases behind the value (for a section, the sum over its members that ran).
+        correct: Valid cases (leaf categories only; 0 for sections).
+        errors: Cases whose inference failed (leaf categories; summed for sections).
+        ci_low: Lower end of the 95% confidence interval.
+        ci_high: Upper end of the 95% confidence interval.
+    """
+
+    accuracy: float
+    ran: bool
+    n: int = 0
+    correct: int = 0
+    errors: int = 0
+    ci_low: float = 0.0
+    ci_high: float = 1.0
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Latency and cost of a run, computed as BFCL does (non-zero latencies only).
+
+    ``std`` is the sample standard deviation (None with fewer than two points); ``p95``
+    is the linearly interpolated 95th percentile; ``cost`` is in dollars, None if unknown.
+    """
+
+    count: int
+    mean: float | None
+    std: float | None
+    p95: float | None
+    total_s: float
+    input_tokens: int
+    output_tokens: int
+    cost: float | None = None
+
+
+@dataclass
+class RunRow:
+    """One run on the leaderboard, with every category and section score."""
+
+    run_id: uuid.UUID
+    model_key: str
+    display_name: str
+    suite_name: str
+    suite_version: str
+    mode: str
+    status: str
+    label: str | None
+    created_at: datetime
+    categories: dict[str, Score] = field(default_factory=dict)
+    sections: dict[str, Score] = field(default_factory=dict)
+    latency: Latency | None = None
+    model_info: dict[str, str] = field(default_factory=dict)
+    rank: int = 0
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 hex digits of the run id, enough to name it on the command line."""
+        return self.run_id.hex[:8]
+
+    @property
+    def suite(self) -> str:
+        """``name@version``."""
+        return f"{self.suite_name}@{self.suite_version}"
+
+    @property
+    def n_cases(self) -> int:
+        """Cases scored over the categories that ran."""
+        return sum(s.n for s in self.categories.values() if s.ran)
+
+    @property
+    def errors(self) -> int:
+        """Cases whose inference failed."""
+        return sum(s.errors for s in self.categories.values())
+
+    @property
+    def categories_ran(self) -> list[str]:
+        """Names of the categories that ran."""
+        return [c for c, s in self.categories.items() if s.ran]
+
+    def score(self, name: str) -> Score | None:
+        """A section or category score by name."""
+        return self.sections.get(name) or self.categories.get(name)
+
+
+@dataclass(frozen=True)
+class FlippedCase:
+    """A shared case whose verdict differs between the two runs of a comparison."""
+
+    case_id: str
+    category: str
+    error_type_a: str | None
+    error_type_b: str | None
+
+
+@dataclass(frozen=True)
+class ComparedScore:
+    """One category or section in a comparison."""
+
+    name: str
+    a: Score | None
+    b: Score | None
+    shared: int
+    only_a: int
+    only_b: int
+    p_value: float | None
+
+    @property
+    def delta(self) -> float | None:
+        """``b - a`` in accuracy (None if either side is missing)."""
+        if self.a is None or self.b is None:
+            return None
+        return self.b.accuracy - self.a.accuracy
+
+
+@dataclass
+class Comparison:
+    """Run B against run A: scores, deltas, McNemar p-values and flipped cases."""
+
+    a: RunRow
+    b: RunRow
+    sections: list[ComparedScore]
+    categories: list[ComparedScore]
+    regressions: list[FlippedCase]
+    improvements: list[FlippedCase]
+    same_suite: bool
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One run of a model in its history."""
+
+    run_id: uuid.UUID
+    created_at: datetime
+    suite: str
+    label: str | None
+    metric: str
+    score: Score

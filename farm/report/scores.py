@@ -1,0 +1,64 @@
+"""Turning stored per-category counts into scored cells with confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+from farm.report.rows import Score
+from farm.report.stats import linear_interval, wilson_interval
+from farm.scoring.sections import SECTION_NAMES, CategoryScore, compute_sections
+
+
+def category_cell(n: int, correct: int, errors: int, ran: bool) -> Score:
+    """A leaf category's score with its Wilson 95% interval."""
+    if not ran:
+        return Score(accuracy=0.0, ran=False, n=n, correct=0, errors=errors)
+    low, high = wilson_interval(correct, n)
+    accuracy = correct / n if n else 0.0
+    return Score(accuracy, True, n, correct, errors, low, high)
+
+
+@lru_cache(maxsize=1024)
+def _section_weights(
+    signature: tuple[tuple[str, int], ...],
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """d(section)/d(accuracy of category) for the categories that ran, by section.
+
+    Every BFCL aggregate is linear in the category accuracies once the counts are fixed, so
+    the weights come from evaluating the sections on one-hot inputs.
+    """
+    zero = {c: CategoryScore(c, n, 0) for c, n in signature}
+    base = {s.name: s.accuracy for s in compute_sections(zero)}
+    weights: dict[str, list[tuple[str, float]]] = {name: [] for name in SECTION_NAMES}
+    for category, n in signature:
+        if n == 0:
+            continue
+        one_hot = {**zero, category: CategoryScore(category, n, n)}
+        for section in compute_sections(one_hot):
+            weight = section.accuracy - base[section.name]
+            if weight > 1e-15:
+                weights[section.name].append((category, weight))
+    return {name: tuple(pairs) for name, pairs in weights.items()}
+
+
+def section_cells(categories: Mapping[str, Score]) -> dict[str, Score]:
+    """The BFCL sections of a run, each with a normal-approximation 95% interval."""
+    scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
+    signature = tuple(sorted((c, s.n) for c, s in categories.items() if s.ran))
+    weights = _section_weights(signature)
+    cells: dict[str, Score] = {}
+    for section in compute_sections(scores):
+        members = weights[section.name]
+        terms = [(w, categories[c].correct, categories[c].n) for c, w in members]
+        low, high = linear_interval(terms)
+        cells[section.name] = Score(
+            accuracy=section.accuracy,
+            ran=section.ran,
+            n=sum(categories[c].n for c, _ in members),
+            correct=0,
+            errors=sum(categories[c].errors for c, _ in members),
+            ci_low=low if members else 0.0,
+            ci_high=high if members else 0.0,
+        )
+    return cells
