@@ -21,6 +21,7 @@ from farm.errors import FarmError
 COMMANDS: dict[str, str] = {
     "db": "farm.cli.db:db",
     "doctor": "farm.cli.doctor:doctor",
+    "suites": "farm.cli.suites:suites",
     "leaderboard": "farm.cli.leaderboard:leaderboard",
     "compare": "farm.cli.compare:compare",
     "history": "farm.cli.history:history",
