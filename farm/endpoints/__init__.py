@@ -1,0 +1,1 @@
+"""Endpoints: OpenAI-compatible clients, pools with failover, environment configuration."""

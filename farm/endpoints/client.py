@@ -1,0 +1,263 @@
+"""Endpoint backends: one abstract method, ``complete``; everything else has a default.
+
+:class:`HttpEndpoint` talks the OpenAI protocol over one lazily created
+:class:`httpx.AsyncClient` (one connection pool) and one concurrency limit per endpoint.
+Foreign errors are mapped at this boundary, in :func:`map_http_errors`, to
+:class:`~farm.errors.EndpointTransient` (timeouts, connection errors, 429, 5xx: retried by
+the pool with capped exponential backoff) or :class:`~farm.errors.EndpointPermanent` (other
+4xx, malformed responses: final). Backends are registered by name with :func:`backend`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from farm.endpoints.env import resolve_api_key
+from farm.endpoints.types import Completion, CompletionRequest, ToolCall
+from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
+from farm.models.registry import EndpointConfig, ModelSpec
+
+
+_JITTER = random.Random()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded attempts with capped exponential backoff and jitter.
+
+    Layering, lowest first: :meth:`from_settings` defaults, the model spec's
+    ``max_attempts`` / ``request_timeout``, then a per-call override in the pool.
+    """
+
+    max_attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    timeout: float = 600.0
+    connect_timeout: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based): half jitter."""
+        cap = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        draw = (rng if rng is not None else _JITTER).random()
+        return cap * (0.5 + draw / 2)
+
+    @classmethod
+    def for_model(cls, spec: ModelSpec, *, max_attempts: int, timeout: float) -> RetryPolicy:
+        """Settings defaults (``max_attempts``, ``timeout``) overridden by the spec's fields."""
+        return cls(
+            max_attempts=spec.max_attempts or max_attempts,
+            timeout=spec.request_timeout or timeout,
+            connect_timeout=min(5.0, spec.request_timeout or timeout),
+        )
+
+
+class Endpoint(ABC):
+    """A place that answers completion requests. Only :meth:`complete` is abstract."""
+
+    def __init__(self, config: EndpointConfig, spec: ModelSpec, policy: RetryPolicy) -> None:
+        self.config = config
+        self.spec = spec
+        self.policy = policy
+
+    @property
+    def label(self) -> str:
+        """The name used in statistics and results."""
+        return self.config.label
+
+    @property
+    def max_concurrency(self) -> int:
+        """Requests this endpoint may have in flight."""
+        return self.config.max_concurrency or self.spec.max_concurrency
+
+    @abstractmethod
+    async def complete(self, request: CompletionRequest) -> Completion:
+        """Make one attempt. Raises EndpointTransient or EndpointPermanent on failure."""
+
+    async def aclose(self) -> None:  # noqa: B027  a hook with a default: nothing to close
+        """Release connections."""
+
+
+#: Backend name -> factory. Filled only by :func:`backend`.
+_BACKENDS: dict[str, Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint]] = {}
+
+
+def backend(
+    *names: str,
+) -> Callable[
+    [Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint]],
+    Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint],
+]:
+    """Register an endpoint factory for the given backend names."""
+
+    def register(
+        factory: Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint],
+    ) -> Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint]:
+        for name in names:
+            _BACKENDS[name] = factory
+        return factory
+
+    return register
+
+
+def make_endpoint(config: EndpointConfig, spec: ModelSpec, policy: RetryPolicy) -> Endpoint:
+    """Build the endpoint object for ``spec.backend``.
+
+    Raises:
+        ConfigError: if no factory is registered for the backend.
+    """
+    factory = _BACKENDS.get(spec.backend)
+    if factory is None:
+        raise ConfigError(f"no endpoint implementation for backend {spec.backend!r}")
+    return factory(config, spec, policy)
+
+
+@contextmanager
+def map_http_errors(label: str) -> Iterator[None]:
+    """Turn httpx exceptions into the farm's endpoint errors (``raise ... from exc``)."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise EndpointTransient(f"{label}: timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise EndpointTransient(f"{label}: connection failed: {detail}") from exc
+
+
+def _status_error(label: str, response: httpx.Response) -> EndpointPermanent | EndpointTransient:
+    text = response.text.strip().replace("\n", " ")[:300]
+    message = f"{label}: HTTP {response.status_code}: {text}"
+    if response.status_code == 429 or response.status_code >= 500:
+        return EndpointTransient(message, status=response.status_code)
+    return EndpointPermanent(message, status=response.status_code)
+
+
+def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
+    """Read an OpenAI chat or text completion body.
+
+    Raises:
+        EndpointPermanent: if the body does not have the protocol's shape.
+    """
+    try:
+        choice = body["choices"][0]
+        usage = body.get("usage") or {}
+        if chat:
+            message = choice["message"]
+            calls = tuple(
+                ToolCall(
+                    name=call["function"]["name"],
+                    arguments=call["function"].get("arguments") or "{}",
+                    id=call.get("id") or "",
+                )
+                for call in message.get("tool_calls") or ()
+            )
+            content = message.get("content")
+        else:
+            calls, content = (), choice["text"]
+        return Completion(
+            content=content,
+            tool_calls=calls,
+            input_tokens=int(usage.get("prompt_tokens") or 0),
+            output_tokens=int(usage.get("completion_tokens") or 0),
+            endpoint=label,
+            finish_reason=choice.get("finish_reason"),
+        )
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise EndpointPermanent(f"{label}: malformed response: {exc!r}"[:300]) from exc
+
+
+@backend("openai-compatible", "vllm", "sglang", "simulator")
+class HttpEndpoint(Endpoint):
+    """An OpenAI-compatible server reached over HTTP."""
+
+    def __init__(
+        self,
+        config: EndpointConfig,
+        spec: ModelSpec,
+        policy: RetryPolicy,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(config, spec, policy)
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._limit: asyncio.Semaphore | None = None
+
+    def _get_client(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        if self._client is None or self._limit is None:
+            headers = {"Content-Type": "application/json"}
+            key = resolve_api_key(self.config)
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+            n = self.max_concurrency
+            self._client = httpx.AsyncClient(
+                base_url=self.config.base_url,
+                headers=headers,
+                timeout=httpx.Timeout(self.policy.timeout, connect=self.policy.connect_timeout),
+                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+                transport=self._transport,
+            )
+            self._limit = asyncio.Semaphore(n)
+        return self._client, self._limit
+
+    def payload(self, request: CompletionRequest) -> tuple[str, dict[str, Any]]:
+        """The path and JSON body for ``request``."""
+        body: dict[str, Any] = {"model": self.spec.request_model, **request.generation}
+        if request.messages is not None:
+            body["messages"] = request.messages
+            if request.tools:
+                body["tools"] = request.tools
+                if request.tool_choice is not None:
+                    body["tool_choice"] = request.tool_choice
+            return "/chat/completions", body
+        body["prompt"] = request.prompt or ""
+        return "/completions", body
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        """POST the request once and parse the answer."""
+        client, limit = self._get_client()
+        path, body = self.payload(request)
+        async with limit:
+            with map_http_errors(self.label):
+                response = await client.post(path, content=json.dumps(body).encode())
+        if response.status_code != 200:
+            raise _status_error(self.label, response)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise EndpointPermanent(f"{self.label}: response is not JSON") from exc
+        return parse_completion(data, label=self.label, chat=request.messages is not None)
+
+    async def get_json(self, path: str) -> Any:
+        """GET a JSON document (``/models``) from the endpoint, mapped like requests."""
+        client, _ = self._get_client()
+        with map_http_errors(self.label):
+            response = await client.get(path)
+        if response.status_code != 200:
+            raise _status_error(self.label, response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise EndpointPermanent(f"{self.label}: {path} is not JSON") from exc
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+            self._limit = None
+
+
+@backend("fake")
+def _fake_endpoint(config: EndpointConfig, spec: ModelSpec, policy: RetryPolicy) -> Endpoint:
+    from farm.endpoints.fake import FakeEndpoint
+
+    return FakeEndpoint(config, spec, policy)

@@ -1,0 +1,180 @@
+"""Inference of one case: build the request for the model's mode, send it, keep the raw answer.
+
+The raw output has exactly the shape BFCL stores in a result file's ``result`` field: prompt
+mode the text; FC mode a list of ``{tool_name: arguments_json}`` or, with no tool call, the
+text. A failed inference is an outcome with ``raw_output=None`` and ``error_type`` /
+``error_message`` set, never an error string in the output. Multi-turn cases are delegated
+to :func:`farm.multiturn.loop.run_conversation`.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from farm.endpoints.pool import EndpointPool, RequestRejected, RetriesExhausted
+from farm.endpoints.types import Completion, CompletionRequest
+from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
+from farm.models.registry import ModelSpec
+from farm.prompts.system import with_system_prompt
+from farm.prompts.tools import to_openai_tools, with_language_hints
+from farm.suites.case import Case
+from farm.suites.categories import is_multi_turn
+
+#: ``error_type`` values of failed outcomes.
+TRANSIENT = "endpoint_transient"
+PERMANENT = "endpoint_permanent"
+BAD_REQUEST = "request_build"
+UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class InferenceOutcome:
+    """What inference of one case produced.
+
+    Attributes:
+        raw_output: BFCL's ``result`` shape, or ``None`` when inference failed.
+        latency_s: seconds spent, retries included (multi-turn: the sum over steps).
+        input_tokens: prompt tokens (multi-turn: summed).
+        output_tokens: completion tokens (multi-turn: summed).
+        attempts: requests made (multi-turn: summed).
+        endpoint: the endpoint that answered (the last one for multi-turn).
+        error_type: ``None`` on success, else one of the module's error types.
+        error_message: one line describing the failure.
+        log: further JSON-serialisable detail (multi-turn: per-step counts and state).
+    """
+
+    raw_output: Any
+    latency_s: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    attempts: int = 0
+    endpoint: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    log: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether inference produced an output."""
+        return self.error_type is None
+
+
+def failed(
+    error_type: str,
+    message: str,
+    *,
+    attempts: int = 0,
+    endpoint: str | None = None,
+    latency_s: float = 0.0,
+) -> InferenceOutcome:
+    """A failed outcome."""
+    return InferenceOutcome(
+        raw_output=None,
+        latency_s=latency_s,
+        attempts=attempts,
+        endpoint=endpoint,
+        error_type=error_type,
+        error_message=message.splitlines()[0] if message else error_type,
+    )
+
+
+def model_docs(case: Case) -> list[dict[str, Any]]:
+    """The function docs as the model sees them (BFCL's language hints applied)."""
+    return with_language_hints(case.functions, case.category)
+
+
+def _tool_choice(spec: ModelSpec, tools: list[dict[str, Any]]) -> str | dict[str, Any] | None:
+    if spec.tool_choice == "auto":
+        return None  # BFCL sends no tool_choice; the server's default is auto
+    if spec.tool_choice == "named" and len(tools) == 1:
+        return {"type": "function", "function": {"name": tools[0]["function"]["name"]}}
+    return "required"
+
+
+def build_request(
+    case: Case,
+    spec: ModelSpec,
+    messages: list[dict[str, Any]] | None = None,
+    functions: list[dict[str, Any]] | None = None,
+) -> CompletionRequest:
+    """The request for ``case`` (or for ``messages`` and ``functions`` of a later step).
+
+    ``functions`` are docs with language hints (:func:`model_docs`); by default the case's.
+
+    Raises:
+        ConfigError: if the docs cannot be converted (BFCL fails such cases the same way).
+    """
+    docs = model_docs(case) if functions is None else functions
+    history = copy.deepcopy(case.turns[0] if messages is None else messages)
+    generation = dict(spec.generation)
+    if spec.max_tokens is not None:
+        generation.setdefault("max_tokens", spec.max_tokens)
+    try:
+        if spec.mode == "prompt":
+            if messages is None:
+                history = with_system_prompt(history, docs, case.case_id)
+            return CompletionRequest(messages=history, generation=generation, case=case)
+        tools = to_openai_tools(docs) if docs else None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"case {case.case_id}: function docs cannot be converted: {exc!r}"
+        ) from exc
+    return CompletionRequest(
+        messages=history,
+        tools=tools,
+        tool_choice=_tool_choice(spec, tools) if tools else None,
+        generation=generation,
+        case=case,
+    )
+
+
+def raw_output(completion: Completion, mode: str) -> Any:
+    """A response in BFCL's ``result`` shape for ``mode``."""
+    if mode == "fc" and completion.tool_calls:
+        return [{call.name: call.arguments} for call in completion.tool_calls]
+    return completion.content or ""
+
+
+async def infer_case(
+    case: Case,
+    spec: ModelSpec,
+    pool: EndpointPool,
+    *,
+    suite_extra: Mapping[str, Any] | None = None,
+) -> InferenceOutcome:
+    """Run inference for one case. Never raises for endpoint or request failures."""
+    if is_multi_turn(case.category):
+        try:
+            loop = importlib.import_module("farm.multiturn.loop")
+        except ModuleNotFoundError as exc:
+            if exc.name != "farm.multiturn.loop":
+                raise
+            return failed(UNSUPPORTED, "multi-turn inference is not available in this build")
+        outcome = await loop.run_conversation(case, spec, pool, dict(suite_extra or {}))
+        assert isinstance(outcome, InferenceOutcome)
+        return outcome
+    try:
+        request = build_request(case, spec)
+    except ConfigError as exc:
+        return failed(BAD_REQUEST, exc.message)
+    try:
+        completion = await pool.complete(request)
+    except (RetriesExhausted, RequestRejected) as exc:
+        kind = TRANSIENT if isinstance(exc, EndpointTransient) else PERMANENT
+        return failed(kind, exc.message, attempts=exc.attempts, endpoint=exc.endpoint)
+    except EndpointTransient as exc:
+        return failed(TRANSIENT, exc.message)
+    except EndpointPermanent as exc:
+        return failed(PERMANENT, exc.message)
+    return InferenceOutcome(
+        raw_output=raw_output(completion, spec.mode),
+        latency_s=completion.latency_s,
+        input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens,
+        attempts=completion.attempts,
+        endpoint=completion.endpoint,
+    )

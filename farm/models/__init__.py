@@ -1,0 +1,1 @@
+"""Models: the registry of model specs and its built-in presets."""

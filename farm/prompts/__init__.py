@@ -1,0 +1,1 @@
+"""Prompts: BFCL's FC tool conversion and prompt-mode system prompt."""

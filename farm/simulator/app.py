@@ -1,0 +1,276 @@
+"""The simulator's HTTP application: the OpenAI protocol, answered from the ground truth.
+
+It serves ``/v1/chat/completions`` (with tools), ``/v1/completions``, ``/v1/embeddings``,
+``/v1/models``, ``/health`` and ``/metrics``. At most ``capacity`` requests are served at
+once; the rest wait, as in a continuous-batching server. It is a simulator and says so in
+``/v1/models`` and in the ``Server`` header of every response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+from farm import __version__
+from farm.simulator.answers import CaseIndex, Reply, answer, is_wrong
+from farm.simulator.config import FaultKind, SimulatorConfig
+from farm.simulator.metrics import Metrics
+from farm.suites.case import Case
+
+SERVER_HEADER = f"farm-simulator/{__version__} (a simulator, not a model)"
+EMBEDDING_DIM = 256
+_TOOLS_MARK = "that you can invoke.\n"
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def prompt_function_names(messages: Sequence[dict[str, Any]]) -> list[str] | None:
+    """Function names listed in a BFCL prompt-mode system prompt, or ``None``."""
+    for message in messages:
+        content = message.get("content")
+        if message.get("role") != "system" or not isinstance(content, str):
+            continue
+        at = content.find(_TOOLS_MARK)
+        if at < 0:
+            continue
+        try:
+            docs, _ = json.JSONDecoder().raw_decode(content, at + len(_TOOLS_MARK))
+        except ValueError:
+            return None
+        if isinstance(docs, list):
+            return [d["name"] for d in docs if isinstance(d, dict) and "name" in d]
+    return None
+
+
+def embed(text: str) -> list[float]:
+    """A deterministic bag-of-words embedding: similar wording, similar vectors."""
+    vector = [0.0] * EMBEDDING_DIM
+    for word in _WORD.findall(text.lower()):
+        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        index = int.from_bytes(digest[:4], "big") % EMBEDDING_DIM
+        vector[index] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+class Simulator:
+    """The server's state: cases, the capacity limit, fault draws and metrics."""
+
+    def __init__(self, cases: Sequence[Case], config: SimulatorConfig) -> None:
+        self.config = config
+        self.index = CaseIndex(cases)
+        self.metrics = Metrics(capacity=config.capacity)
+        self._slots: asyncio.Semaphore | None = None
+        self._rng = random.Random(config.seed)
+        self._seen: Counter[str] = Counter()
+
+    def slots(self) -> asyncio.Semaphore:
+        """The capacity limit, created on the server's event loop."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.config.capacity)
+        return self._slots
+
+    def fault_for(self, body: bytes) -> FaultKind | None:
+        """The fault this request meets, if any."""
+        if self.config.fail_first:
+            key = hashlib.blake2b(body, digest_size=16).hexdigest()
+            self._seen[key] += 1
+            if self._seen[key] <= self.config.fail_first:
+                return self.config.fail_kind
+        if self.config.fault_rate and self._rng.random() < self.config.fault_rate:
+            return self._rng.choice(self.config.fault_kinds)
+        return None
+
+    def reply_for(self, payload: dict[str, Any]) -> Reply:
+        """The answer to a chat or completion payload."""
+        messages = payload.get("messages")
+        tools = payload.get("tools") or None
+        if isinstance(messages, list):
+            if tools:
+                names = [t.get("function", {}).get("name", "") for t in tools]
+            else:
+                names = prompt_function_names(messages) or []
+            case = self.index.find(messages, names)
+        else:
+            messages = [{"role": "user", "content": str(payload.get("prompt", ""))}]
+            case = self.index.find_in_prompt(str(payload.get("prompt", "")))
+        if case is None:
+            return Reply(content="I do not know this question (the simulator has no such case).")
+        wrong = is_wrong(case.case_id, rate=self.config.wrong_rate, seed=self.config.seed)
+        reply = answer(case, messages, fc=bool(tools), wrong=wrong)
+        choice = payload.get("tool_choice")
+        if tools and reply.tool_calls and isinstance(choice, dict):
+            wanted = choice.get("function", {}).get("name")
+            reply = Reply(tool_calls=[c for c in reply.tool_calls if c[0] == wanted][:1])
+        return reply
+
+
+async def _fault(request: web.Request, sim: Simulator, kind: FaultKind) -> web.Response:
+    if kind == "hang":
+        await asyncio.sleep(sim.config.hang_s)
+        return web.json_response({"error": {"message": "hung"}}, status=504)
+    if kind == "drop":
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+    return web.json_response(
+        {"error": {"message": "simulated server error", "type": "InternalServerError"}},
+        status=500,
+    )
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+async def _generate(request: web.Request, chat: bool) -> web.Response:
+    sim: Simulator = request.app["sim"]
+    handler = "/v1/chat/completions" if chat else "/v1/completions"
+    body = await request.read()
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        sim.metrics.http[(handler, 400)] += 1
+        return web.json_response({"error": {"message": "body is not a JSON object"}}, status=400)
+    fault = sim.fault_for(body)
+    if fault is not None:
+        sim.metrics.http[(handler, 500)] += 1
+        return await _fault(request, sim, fault)
+    started = time.perf_counter()
+    sim.metrics.waiting += 1
+    async with sim.slots():
+        sim.metrics.waiting -= 1
+        sim.metrics.queue.observe(time.perf_counter() - started)
+        sim.metrics.running += 1
+        try:
+            reply = sim.reply_for(payload)
+            out_text = reply.content or "".join(n + a for n, a in reply.tool_calls)
+            out_tokens = _tokens(out_text)
+            delay = sim.config.latency_s + sim.config.per_token_s * out_tokens
+            if delay:
+                await asyncio.sleep(delay)
+        finally:
+            sim.metrics.running -= 1
+    in_tokens = _tokens(body.decode("utf-8", "replace"))
+    sim.metrics.prompt_tokens += in_tokens
+    sim.metrics.generation_tokens += out_tokens
+    sim.metrics.finished["stop"] += 1
+    sim.metrics.e2e.observe(time.perf_counter() - started)
+    sim.metrics.http[(handler, 200)] += 1
+    usage = {
+        "prompt_tokens": in_tokens,
+        "completion_tokens": out_tokens,
+        "total_tokens": in_tokens + out_tokens,
+    }
+    model = payload.get("model") or sim.config.model_name
+    if chat:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+                for i, (n, a) in enumerate(reply.tool_calls)
+            ]
+        finish = "tool_calls" if reply.tool_calls else "stop"
+        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+        kind = "chat.completion"
+    else:
+        choice = {"index": 0, "text": out_text, "finish_reason": "stop"}
+        kind = "text_completion"
+    return web.json_response(
+        {
+            "id": f"sim-{id(request):x}",
+            "object": kind,
+            "created": int(time.time()),
+            "model": model,
+            "choices": [choice],
+            "usage": usage,
+        }
+    )
+
+
+async def chat_completions(request: web.Request) -> web.Response:
+    """``POST /v1/chat/completions``."""
+    return await _generate(request, chat=True)
+
+
+async def completions(request: web.Request) -> web.Response:
+    """``POST /v1/completions``."""
+    return await _generate(request, chat=False)
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    """``POST /v1/embeddings``: deterministic bag-of-words vectors."""
+    sim: Simulator = request.app["sim"]
+    try:
+        payload = await request.json()
+        given = payload["input"]
+    except (ValueError, KeyError, TypeError):
+        return web.json_response({"error": {"message": "expected {'input': ...}"}}, status=400)
+    texts = [given] if isinstance(given, str) else [str(t) for t in given]
+    data = [{"object": "embedding", "index": i, "embedding": embed(t)} for i, t in enumerate(texts)]
+    tokens = sum(_tokens(t) for t in texts)
+    sim.metrics.http[("/v1/embeddings", 200)] += 1
+    return web.json_response(
+        {
+            "object": "list",
+            "data": data,
+            "model": payload.get("model") or sim.config.model_name,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
+
+
+async def models(request: web.Request) -> web.Response:
+    """``GET /v1/models``: one model, marked as a simulator."""
+    sim: Simulator = request.app["sim"]
+    entry = {
+        "id": sim.config.model_name,
+        "object": "model",
+        "created": 0,
+        "owned_by": "farm-simulator",
+        "root": "farm-simulator",
+        "max_model_len": 131072,
+        "simulator": True,
+        "description": f"farm simulator answering {len(sim.index.cases)} cases from ground truth",
+    }
+    return web.json_response({"object": "list", "data": [entry]})
+
+
+async def health(request: web.Request) -> web.Response:
+    """``GET /health``: 200 with an empty body."""
+    return web.Response(status=200)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """``GET /metrics``: Prometheus text with vLLM's metric names."""
+    sim: Simulator = request.app["sim"]
+    return web.Response(text=sim.metrics.render(sim.config.model_name), content_type="text/plain")
+
+
+async def _server_header(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_HEADER
+
+
+def make_app(sim: Simulator) -> web.Application:
+    """The aiohttp application serving ``sim``."""
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app["sim"] = sim
+    app.on_response_prepare.append(_server_header)
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/completions", completions)
+    app.router.add_post("/v1/embeddings", embeddings)
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
+    return app
