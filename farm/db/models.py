@@ -174,7 +174,7 @@ class RunScore(Base):
         ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
     )
     category: Mapped[str] = mapped_column(String(100), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="category")
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True, default="category")
     n: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,189 @@
+"""Scoring one case: decode the raw output and apply BFCL's checker for its category."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from farm.errors import ConfigError
+from farm.scoring.cdecode import decode_cstyle_calls
+from farm.scoring.checker import check_calls
+from farm.scoring.fcdecode import decode_fc_calls
+from farm.scoring.pydecode import DecodeError, decode_python_calls
+from farm.scoring.verdict import Verdict, json_safe
+from farm.suites.case import Case
+from farm.suites.categories import is_multi_turn
+
+MODES = ("fc", "prompt")
+
+
+def is_relevance_category(category: str) -> bool:
+    """Categories scored only on whether the output holds a call (no answer file)."""
+    return (
+        "irrelevance" in category
+        or category == "live_relevance"
+        or (category.endswith("relevance"))
+    )
+
+
+def decode_calls(raw_output: Any, *, mode: str, language: str = "python") -> Any:
+    """Decode raw output into BFCL's ``[{name: {param: value}}]`` for the given mode.
+
+    Raises:
+        DecodeError: the output does not decode (BFCL's decoder would raise).
+        ConfigError: unknown mode.
+    """
+    if mode == "fc":
+        return decode_fc_calls(raw_output)
+    if mode != "prompt":
+        raise ConfigError(f"unknown scoring mode {mode!r}; use one of {', '.join(MODES)}")
+    if language in ("java", "javascript"):
+        return decode_cstyle_calls(raw_output, language)
+    return decode_python_calls(raw_output)
+
+
+def is_call_list(decoded: Any) -> bool:
+    """BFCL's format check: a list of single-key dicts mapping a name to a dict of params."""
+    if type(decoded) is not list:
+        return False
+    for item in decoded:
+        if type(item) is not dict or len(item) != 1:
+            return False
+        if type(next(iter(item.values()))) is not dict:
+            return False
+    return True
+
+
+def has_no_call(decoded: Any) -> bool:
+    """BFCL's ``is_empty_output``: not in call format, ``[]`` or ``[{}]``."""
+    if not is_call_list(decoded):
+        return True
+    return len(decoded) == 0 or (len(decoded) == 1 and len(decoded[0]) == 0)
+
+
+def _display(decoded: Any, case: Case) -> Any:
+    """Decoded calls for storage: JSON-safe, FC names mapped back to dotted doc names."""
+    if type(decoded) is list:
+        dotted = {
+            str(doc.get("name", "")).replace(".", "_"): doc.get("name")
+            for doc in case.functions
+            if isinstance(doc, dict) and "." in str(doc.get("name", ""))
+        }
+        if dotted:
+            decoded = [
+                {dotted.get(k, k) if isinstance(k, str) else k: v for k, v in item.items()}
+                if isinstance(item, dict)
+                else item
+                for item in decoded
+            ]
+    return json_safe(decoded)
+
+
+def score_case(
+    case: Case,
+    raw_output: Any,
+    *,
+    mode: str,
+    underscore_to_dot: bool,
+    suite_extra: Mapping[str, Any] | None = None,
+) -> Verdict:
+    """Score one case's raw output exactly as ``bfcl evaluate`` would.
+
+    Args:
+        case: the case (functions, ground truth, category).
+        raw_output: BFCL's ``result`` field (text for prompt mode; a list of
+            ``{tool: arguments_json}`` or text for FC; turns of steps for multi-turn).
+        mode: ``"fc"`` or ``"prompt"``.
+        underscore_to_dot: the model was sent tool names with ``.`` replaced by ``_``.
+        suite_extra: the suite row's ``extra`` (multi-turn environments need it).
+
+    Returns:
+        The verdict. Model output never raises; a bad suite raises ScoringError.
+    """
+    if mode not in MODES:
+        raise ConfigError(f"unknown scoring mode {mode!r}; use one of {', '.join(MODES)}")
+    if is_multi_turn(case.category):
+        from farm.multiturn.checker import score_multi_turn
+
+        return score_multi_turn(
+            case,
+            raw_output,
+            mode=mode,
+            underscore_to_dot=underscore_to_dot,
+            suite_extra=suite_extra,
+        )
+    if is_relevance_category(case.category) or case.answer is None:
+        return _score_relevance(case, raw_output, mode=mode)
+    try:
+        decoded = decode_calls(raw_output, mode=mode, language=case.language)
+    except DecodeError as exc:
+        return Verdict(
+            False,
+            "ast_decoder:decoder_failed",
+            [f"Invalid syntax. Failed to decode AST. {exc}"],
+            None,
+        )
+    if not is_call_list(decoded):
+        return Verdict(
+            False,
+            "ast_decoder:decoder_wrong_output_format",
+            ["Did not output in the specified format."],
+            json_safe(decoded),
+        )
+    result = check_calls(
+        case.functions,
+        decoded,
+        case.answer,
+        language=case.language,
+        category=case.category,
+        underscore_to_dot=underscore_to_dot,
+    )
+    shown = _display(decoded, case)
+    if result["valid"]:
+        return Verdict(True, None, None, shown)
+    return Verdict(False, result["error_type"], json_safe(result["error"]), shown)
+
+
+def _score_relevance(case: Case, raw_output: Any, *, mode: str) -> Verdict:
+    decoded: Any = None
+    error: str | None = None
+    try:
+        decoded = decode_calls(raw_output, mode=mode, language="python")
+        has_call = not has_no_call(decoded)
+    except DecodeError as exc:
+        has_call, error = False, str(exc)
+    shown = _display(decoded, case) if decoded is not None else None
+    if "irrelevance" in case.category:
+        if not has_call:
+            return Verdict(True, None, None, shown)
+        return Verdict(
+            False,
+            "irrelevance_error:decoder_success",
+            ["Valid syntax. Successfully decode AST when it should not."],
+            shown,
+        )
+    if has_call:
+        return Verdict(True, None, None, shown)
+    return Verdict(
+        False,
+        "relevance_error:decoder_failed",
+        [f"Invalid syntax. Failed to decode AST when it should have. {error or ''}".strip()],
+        shown,
+    )
+
+
+def score_inference_error(case: Case, message: str) -> Verdict:
+    """Score a case whose inference failed, as BFCL scores its ``Error during inference``.
+
+    Irrelevance categories count it as correct (no call was made); live_relevance fails
+    with ``relevance_error:decoder_failed``; AST categories fail with
+    ``ast_decoder:decoder_failed``; multi-turn with ``multi_turn:inference_error``.
+    """
+    detail = [f"Error during inference: {message}"[:2000]]
+    if is_multi_turn(case.category):
+        return Verdict(False, "multi_turn:inference_error", detail, None)
+    if "irrelevance" in case.category:
+        return Verdict(True, None, None, None)
+    if is_relevance_category(case.category) or case.answer is None:
+        return Verdict(False, "relevance_error:decoder_failed", detail, None)
+    return Verdict(False, "ast_decoder:decoder_failed", detail, None)
