@@ -1,0 +1,397 @@
+"""The offline model store: model directories with a sha256 manifest, portable as one tar file.
+
+Layout under the store root (``FARM_MODEL_STORE``, default ``$FARM_HOME/models``)::
+
+    <name>/manifest.json     name, source, created_at, files [{path, size, sha256, kind}]
+    <name>/model/...         config, tokenizer, weights: the directory a server is started from
+
+A store is carried into an air-gapped cluster with ``farm models pack NAME FILE`` and
+``farm models unpack FILE``; unpacking checks every file against the manifest before the
+model becomes visible. Nothing here contacts the network except :func:`ModelStore.pull`,
+and only through ``huggingface_hub`` when it is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tarfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from farm.config import Settings
+from farm.errors import ModelStoreError
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SKIP_DIRS = {".git", ".cache", "__pycache__", ".huggingface"}
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".npz")
+_CHUNK = 4 * 1024 * 1024
+#: Top folder of a pack file.
+PACK_ROOT = "farm-model"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One file of a stored model, relative to its ``model/`` directory."""
+
+    path: str
+    size: int
+    sha256: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the store knows about one model."""
+
+    name: str
+    source: str
+    created_at: float
+    files: list[StoredFile] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        """Sum of all file sizes."""
+        return sum(item.size for item in self.files)
+
+    def to_json(self) -> str:
+        """The manifest as JSON text."""
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str, where: str) -> Manifest:
+        """Parse a manifest; :class:`ModelStoreError` when it is malformed."""
+        try:
+            data = json.loads(text)
+            files = [StoredFile(**item) for item in data.pop("files")]
+            return cls(files=files, **data)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ModelStoreError(f"malformed model manifest {where}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of checking a stored model against its manifest."""
+
+    name: str
+    checked: int
+    missing: list[str]
+    corrupt: list[str]
+    extra: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when every file is present with the recorded size and hash."""
+        return not (self.missing or self.corrupt)
+
+    def summary(self) -> str:
+        """One line describing the problems (or that there are none)."""
+        if self.ok:
+            return f"model {self.name!r}: {self.checked} files verified"
+        parts = []
+        if self.missing:
+            parts.append(f"missing: {', '.join(self.missing)}")
+        if self.corrupt:
+            parts.append(f"corrupt: {', '.join(self.corrupt)}")
+        return f"model {self.name!r} is damaged ({'; '.join(parts)})"
+
+
+def file_kind(relpath: str) -> str:
+    """Classify a model file: config, tokenizer, weights, code or other."""
+    name = relpath.rsplit("/", 1)[-1].lower()
+    if name.endswith(_WEIGHT_SUFFIXES) or name.endswith(".safetensors.index.json"):
+        return "weights"
+    if name.endswith(".bin.index.json"):
+        return "weights"
+    if "tokenizer" in name or name in {"vocab.json", "merges.txt", "tekken.json", "vocab.txt"}:
+        return "tokenizer"
+    if name.endswith((".model", ".tiktoken")) or name == "chat_template.jinja":
+        return "tokenizer"
+    if name.endswith(".py"):
+        return "code"
+    if name in {"config.json", "params.json", "generation_config.json", "preprocessor_config.json"}:
+        return "config"
+    return "other"
+
+
+def _hash_copy(src: Path, dst: Path | None) -> tuple[int, str]:
+    """sha256 and size of ``src``, copying it to ``dst`` on the way when given."""
+    digest = hashlib.sha256()
+    size = 0
+    out = dst.open("wb") if dst is not None else None
+    try:
+        with src.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                if out is not None:
+                    out.write(chunk)
+    finally:
+        if out is not None:
+            out.close()
+    return size, digest.hexdigest()
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part in _SKIP_DIRS for part in rel.parts):
+            continue
+        if path.is_file():  # follows symlinks: an HF cache snapshot links to blobs
+            yield path
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is a valid store name, else raise :class:`ModelStoreError`."""
+    if not _NAME.match(name):
+        raise ModelStoreError(
+            f"invalid model store name {name!r}: use letters, digits, '.', '_' and '-'"
+        )
+    return name
+
+
+class ModelStore:
+    """The model store under one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelStore:
+        """The store that the settings name."""
+        return cls(settings.resolved_model_store)
+
+    def entry(self, name: str) -> Path:
+        """The directory of model ``name`` (it may not exist)."""
+        return self.root / check_name(name)
+
+    def model_dir(self, name: str) -> Path:
+        """The absolute directory a server is started from; error if the model is unknown."""
+        self.manifest(name)
+        return (self.entry(name) / "model").resolve()
+
+    def manifest(self, name: str) -> Manifest:
+        """The manifest of model ``name``; :class:`ModelStoreError` if it is not stored."""
+        path = self.entry(name) / "manifest.json"
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise ModelStoreError(
+                f"model {name!r} is not in the store at {self.root}; "
+                "add it with `farm models import DIR --name NAME` or `farm models unpack FILE`"
+            ) from None
+        return Manifest.from_json(text, str(path))
+
+    def list(self) -> list[Manifest]:
+        """All stored models, by name."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in sorted(self.root.glob("*/manifest.json")):
+            found.append(Manifest.from_json(path.read_text(), str(path)))
+        return found
+
+    def import_dir(
+        self, source: Path, *, name: str, origin: str | None = None, force: bool = False
+    ) -> Manifest:
+        """Copy a model directory into the store and record its manifest.
+
+        The directory must hold a ``config.json`` (or Mistral's ``params.json``) and at
+        least one weights file. Symlinks are followed (HF cache snapshots work).
+        """
+        check_name(name)
+        if not source.is_dir():
+            raise ModelStoreError(f"not a directory: {source}")
+        files = list(_walk(source))
+        rels = [path.relative_to(source).as_posix() for path in files]
+        if not {"config.json", "params.json"} & set(rels):
+            raise ModelStoreError(f"{source} has no config.json: not a model directory")
+        if not any(file_kind(rel) == "weights" for rel in rels):
+            raise ModelStoreError(f"{source} has no weights file (*.safetensors, *.bin, ...)")
+        staging = self._staging(name)
+        try:
+            stored = []
+            for path, rel in zip(files, rels, strict=True):
+                target = staging / "model" / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                size, sha = _hash_copy(path, target)
+                stored.append(StoredFile(path=rel, size=size, sha256=sha, kind=file_kind(rel)))
+            manifest = Manifest(
+                name=name,
+                source=origin or str(source.resolve()),
+                created_at=time.time(),
+                files=stored,
+            )
+            (staging / "manifest.json").write_text(manifest.to_json())
+            self._commit(staging, name, force=force)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return manifest
+
+    def pull(
+        self, repo_id: str, *, name: str | None = None, revision: str | None = None
+    ) -> Manifest:
+        """Download a Hugging Face repository and import it (needs huggingface_hub)."""
+        try:
+            import huggingface_hub
+            from huggingface_hub.utils import HfHubHTTPError
+        except ImportError:
+            raise ModelStoreError(
+                "`farm models pull` needs huggingface_hub (pip install 'farm[hub]'); on a "
+                "machine without network, download elsewhere and use `farm models unpack`"
+            ) from None
+        target = name or repo_id.replace("/", "--")
+        check_name(target)
+        download = self._staging(target + "-download")
+        try:
+            try:
+                huggingface_hub.snapshot_download(
+                    repo_id=repo_id, revision=revision, local_dir=str(download)
+                )
+            except (HfHubHTTPError, OSError, ValueError) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ModelStoreError(f"cannot download {repo_id!r}: {first}") from exc
+            origin = f"hf:{repo_id}" + (f"@{revision}" if revision else "")
+            return self.import_dir(download, name=target, origin=origin)
+        finally:
+            shutil.rmtree(download, ignore_errors=True)
+
+    def verify(self, name: str, *, full: bool = True) -> VerifyReport:
+        """Check every file of ``name`` against the manifest (size only when not ``full``)."""
+        manifest = self.manifest(name)
+        base = self.entry(name) / "model"
+        missing, corrupt = [], []
+        for item in manifest.files:
+            path = base / item.path
+            if not path.is_file():
+                missing.append(item.path)
+                continue
+            if path.stat().st_size != item.size:
+                corrupt.append(item.path)
+            elif full and _hash_copy(path, None)[1] != item.sha256:
+                corrupt.append(item.path)
+        known = {item.path for item in manifest.files}
+        present = {p.relative_to(base).as_posix() for p in _walk(base)} if base.is_dir() else set()
+        return VerifyReport(
+            name=name,
+            checked=len(manifest.files),
+            missing=missing,
+            corrupt=corrupt,
+            extra=sorted(present - known),
+        )
+
+    def remove(self, name: str) -> None:
+        """Delete model ``name`` from the store."""
+        self.manifest(name)
+        shutil.rmtree(self.entry(name))
+
+    def pack(self, name: str, dest: Path) -> Path:
+        """Write model ``name`` into one tar file (gzip when ``dest`` ends in .gz/.tgz)."""
+        report = self.verify(name, full=False)
+        if not report.ok:
+            raise ModelStoreError(f"refusing to pack: {report.summary()}")
+        manifest = self.manifest(name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".partial")
+        gzip = dest.name.endswith((".gz", ".tgz"))
+        with tarfile.open(tmp, "w:gz") if gzip else tarfile.open(tmp, "w") as tar:
+            tar.add(self.entry(name) / "manifest.json", f"{PACK_ROOT}/{name}/manifest.json")
+            for item in manifest.files:
+                arcname = f"{PACK_ROOT}/{name}/model/{item.path}"
+                tar.add(self.entry(name) / "model" / item.path, arcname)
+        tmp.replace(dest)
+        return dest
+
+    def unpack(self, archive: Path, *, name: str | None = None, force: bool = False) -> Manifest:
+        """Add the model in a pack file to the store, verifying every file first."""
+        if not archive.is_file():
+            raise ModelStoreError(f"no such pack file: {archive}")
+        try:
+            tar = tarfile.open(archive, "r:*")
+        except (tarfile.TarError, OSError) as exc:
+            raise ModelStoreError(f"{archive} is not a model pack: {exc}") from exc
+        with tar:
+            members = tar.getmembers()
+            packed = _packed_name(members, archive)
+            target = check_name(name or packed)
+            staging = self._staging(target)
+            try:
+                _extract(tar, members, packed, staging)
+                manifest = Manifest.from_json(
+                    (staging / "manifest.json").read_text(), f"{archive}:manifest.json"
+                )
+                manifest = Manifest(
+                    name=target,
+                    source=manifest.source,
+                    created_at=manifest.created_at,
+                    files=manifest.files,
+                )
+                (staging / "manifest.json").write_text(manifest.to_json())
+                report = ModelStore(staging.parent).verify(staging.name)
+                if not report.ok:
+                    raise ModelStoreError(f"pack {archive} is damaged: {report.summary()}")
+                self._commit(staging, target, force=force)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        return manifest
+
+    def _staging(self, name: str) -> Path:
+        path = self.root / f".staging-{name}-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        return path
+
+    def _commit(self, staging: Path, name: str, *, force: bool) -> None:
+        final = self.entry(name)
+        if final.exists():
+            if not force:
+                raise ModelStoreError(
+                    f"model {name!r} is already in the store (use --force to replace it)"
+                )
+            shutil.rmtree(final)
+        staging.rename(final)
+
+
+def _packed_name(members: Iterable[tarfile.TarInfo], archive: Path) -> str:
+    for member in members:
+        parts = member.name.split("/")
+        if len(parts) == 3 and parts[0] == PACK_ROOT and parts[2] == "manifest.json":
+            return parts[1]
+    raise ModelStoreError(f"{archive} is not a model pack (no {PACK_ROOT}/NAME/manifest.json)")
+
+
+def _extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], packed: str, dest: Path) -> None:
+    """Extract the files of one packed model, refusing links and paths outside ``dest``."""
+    prefix = f"{PACK_ROOT}/{packed}/"
+    for member in members:
+        if member.isdir():
+            continue
+        rel = member.name[len(prefix) :] if member.name.startswith(prefix) else None
+        if rel is None or not member.isfile() or rel.startswith("/") or ".." in rel.split("/"):
+            raise ModelStoreError(f"unsafe or unexpected entry in model pack: {member.name!r}")
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = tar.extractfile(member)
+        if source is None:
+            raise ModelStoreError(f"unreadable entry in model pack: {member.name!r}")
+        with source, target.open("wb") as out:
+            shutil.copyfileobj(source, out, _CHUNK)
+
+
+def manifest_rows(manifests: Iterable[Manifest]) -> list[dict[str, Any]]:
+    """Rows for ``farm models list`` (also its JSON output)."""
+    return [
+        {
+            "name": item.name,
+            "files": len(item.files),
+            "bytes": item.total_bytes,
+            "source": item.source,
+            "created_at": item.created_at,
+        }
+        for item in manifests
+    ]

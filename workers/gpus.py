@@ -1,0 +1,109 @@
+"""GPU slots of a worker host: which GPUs exist, and how replicas are laid over them.
+
+A slot is what one server replica gets: one GPU, a tensor-parallel group of GPUs, or a share
+of one GPU when several replicas are packed onto it (``--replicas-per-gpu``). Discovery asks
+``nvidia-smi``; nothing here imports torch or initialises CUDA in the worker process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from farm.errors import ConfigError, ServingError
+
+
+@dataclass(frozen=True)
+class GpuSlot:
+    """The GPUs one server replica runs on.
+
+    Attributes:
+        devices: GPU indices as ``nvidia-smi`` numbers them (``CUDA_DEVICE_ORDER=PCI_BUS_ID``).
+        replica: the replica number on these devices (0 unless GPUs are shared).
+        share: how many replicas share these devices.
+    """
+
+    devices: tuple[int, ...]
+    replica: int = 0
+    share: int = 1
+
+    @property
+    def name(self) -> str:
+        """A stable name for pidfiles and logs: ``gpu0``, ``gpu0-1``, ``gpu0.r1``."""
+        base = "gpu" + "-".join(str(d) for d in self.devices)
+        return base if self.share == 1 else f"{base}.r{self.replica}"
+
+
+def visible_gpus(nvidia_smi: str = "nvidia-smi") -> list[int]:
+    """The GPU indices ``nvidia-smi`` reports.
+
+    Raises:
+        ServingError: when nvidia-smi is not installed, fails, or reports no GPU.
+    """
+    exe = shutil.which(nvidia_smi)
+    if exe is None:
+        raise ServingError(
+            "--gpus all needs nvidia-smi, which is not on PATH (no NVIDIA driver on this "
+            "host?); list GPU ids explicitly or use --endpoint to attach to a server"
+        )
+    try:
+        out = subprocess.run(  # noqa: S603 - fixed arguments
+            [exe, "--query-gpu=index", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+    except (subprocess.SubprocessError, OSError) as exc:
+        raise ServingError(f"nvidia-smi failed: {exc}") from exc
+    ids = [int(line.strip()) for line in out.splitlines() if line.strip().isdigit()]
+    if not ids:
+        raise ServingError("nvidia-smi reports no GPU on this host")
+    return ids
+
+
+def parse_gpus(value: str, *, discover: Callable[[], list[int]] = visible_gpus) -> list[int]:
+    """``"all"`` (via nvidia-smi) or a comma-separated list of GPU indices."""
+    text = value.strip().lower()
+    if text == "all":
+        return discover()
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--gpus {value!r}: give 'all' or indices such as 0,1") from None
+    if not ids or any(i < 0 for i in ids):
+        raise ConfigError(f"--gpus {value!r}: give 'all' or indices such as 0,1")
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"--gpus {value!r} names a GPU twice")
+    return ids
+
+
+def plan_slots(
+    gpus: list[int], *, tensor_parallel: int = 1, replicas_per_gpu: int = 1
+) -> list[GpuSlot]:
+    """Lay replicas over ``gpus``: one per GPU, one per TP group, or several per GPU.
+
+    Raises:
+        ConfigError: when the GPUs do not divide into tensor-parallel groups, or
+            replicas per GPU is combined with tensor parallelism.
+    """
+    if tensor_parallel < 1 or replicas_per_gpu < 1:
+        raise ConfigError("--tensor-parallel and --replicas-per-gpu must be at least 1")
+    if tensor_parallel > 1 and replicas_per_gpu > 1:
+        raise ConfigError("--replicas-per-gpu cannot be combined with --tensor-parallel > 1")
+    if len(gpus) % tensor_parallel:
+        raise ConfigError(
+            f"{len(gpus)} GPUs do not divide into tensor-parallel groups of {tensor_parallel}"
+        )
+    if tensor_parallel > 1:
+        return [
+            GpuSlot(devices=tuple(gpus[i : i + tensor_parallel]))
+            for i in range(0, len(gpus), tensor_parallel)
+        ]
+    return [
+        GpuSlot(devices=(gpu,), replica=r, share=replicas_per_gpu)
+        for gpu in gpus
+        for r in range(replicas_per_gpu)
+    ]

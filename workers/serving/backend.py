@@ -1,0 +1,95 @@
+"""The interface every server backend (vLLM, SGLang) implements, and the registry of them."""
+
+from __future__ import annotations
+
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+from farm.errors import ConfigError
+from workers.serving.spec import OFFLINE_ENV, LaunchSpec
+
+#: Flags the farm always sets itself; extra_args may not repeat them.
+_RESERVED = ("--host", "--port", "--model", "--model-path", "--served-model-name")
+
+
+class ServerBackend(ABC):
+    """How to start one kind of OpenAI-compatible server.
+
+    Only :meth:`command` is abstract; the rest are hooks with defaults.
+    """
+
+    #: The backend's name, as given to ``--backend``.
+    name: str = ""
+    #: The launcher used when none is given: the module entry point of this Python.
+    default_launcher: tuple[str, ...] = ()
+    #: Whether the server accepts several served names (a per-launch nonce alias).
+    nonce_alias: bool = True
+
+    def launcher(self, given: Sequence[str] | None) -> list[str]:
+        """The launcher prefix: ``given`` or the default one of this backend."""
+        return list(given) if given else [sys.executable, *self.default_launcher]
+
+    @abstractmethod
+    def command(
+        self,
+        spec: LaunchSpec,
+        *,
+        nonce_name: str,
+        host: str,
+        port: int,
+        launcher: Sequence[str] | None = None,
+    ) -> list[str]:
+        """The full command line that starts ``spec`` on ``host:port``."""
+
+    def served_names(self, spec: LaunchSpec, nonce_name: str) -> list[str]:
+        """The names ``/v1/models`` must list once this launch is ready."""
+        return [spec.served_name, nonce_name] if self.nonce_alias else [spec.served_name]
+
+    def environment(
+        self, spec: LaunchSpec, *, devices: Sequence[int] | None, ready_timeout: float
+    ) -> dict[str, str]:
+        """Variables added to the server's environment."""
+        env = {"DO_NOT_TRACK": "1", "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
+        if devices is not None:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(d) for d in devices)
+        if spec.offline:
+            env.update(OFFLINE_ENV)
+        return env
+
+
+def check_extra_args(spec: LaunchSpec) -> None:
+    """Refuse extra arguments that would override what the farm sets itself."""
+    for arg in spec.extra_args:
+        flag = arg.split("=", 1)[0]
+        if flag in _RESERVED:
+            raise ConfigError(
+                f"extra_args may not set {flag}: the farm chooses it (use the worker's options)"
+            )
+
+
+BackendFactory = Callable[[], ServerBackend]
+_BACKENDS: dict[str, BackendFactory] = {}
+
+
+def server_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
+    """Register a factory of a :class:`ServerBackend` under ``name`` (the only list)."""
+
+    def register(factory: BackendFactory) -> BackendFactory:
+        _BACKENDS[name] = factory
+        return factory
+
+    return register
+
+
+def get_backend(name: str) -> ServerBackend:
+    """The backend called ``name`` (``vllm`` or ``sglang``)."""
+    import workers.serving.sglang  # noqa: F401 - registers
+    import workers.serving.vllm  # noqa: F401 - registers
+
+    factory = _BACKENDS.get(name)
+    if factory is None:
+        raise ConfigError(
+            f"unknown serving backend {name!r}: choose {', '.join(sorted(_BACKENDS))}"
+        )
+    return factory()

@@ -1,0 +1,161 @@
+"""Readiness and identity checks of a model server, hosted or attached.
+
+Ready means, in this order, before a deadline: the process is alive, ``GET /health`` answers
+200, ``GET /v1/models`` lists the expected names (including the per-launch nonce alias, which
+proves the port is answered by *our* process and not a server sharing it), and one warm-up
+chat request with ``max_tokens=1`` succeeds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import httpx
+
+from farm.errors import ServingError
+from workers.serving.process import ServerProcess
+
+
+def server_root(base_url: str) -> str:
+    """``http://h:p/v1`` -> ``http://h:p`` (where ``/health`` lives)."""
+    return base_url.rstrip("/").removesuffix("/v1")
+
+
+def startup_failure(proc: ServerProcess, headline: str, *, lines: int = 30) -> ServingError:
+    """A :class:`ServingError` quoting the exact command and the tail of the server's log."""
+    quoted = "\n".join(f"    | {line}" for line in proc.log_tail(lines).splitlines())
+    return ServingError(
+        f"{headline}\n  command: {proc.command_line}\n  log: {proc.log_path}\n"
+        f"  last lines of the log:\n{quoted or '    | (empty)'}"
+    )
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def listed_models(client: httpx.Client, base_url: str) -> list[str]:
+    """The ids ``/v1/models`` lists; :class:`ServingError` if the answer is not a model list."""
+    response = client.get(f"{base_url.rstrip('/')}/models")
+    if response.status_code != 200:
+        raise ServingError(f"{base_url}/models answered HTTP {response.status_code}")
+    try:
+        data = response.json()["data"]
+        return [str(item["id"]) for item in data]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ServingError(f"{base_url}/models did not return a model list") from exc
+
+
+def warm_up(client: httpx.Client, base_url: str, model: str) -> None:
+    """Send one one-token chat request; :class:`ServingError` unless it succeeds."""
+    response = client.post(
+        f"{base_url.rstrip('/')}/chat/completions",
+        json={
+            "model": model,
+            "messages": [{"role": "user", "content": "Reply with one word."}],
+            "max_tokens": 1,
+            "temperature": 0,
+        },
+    )
+    if response.status_code != 200:
+        raise ServingError(
+            f"warm-up request to {base_url} failed with HTTP {response.status_code}: "
+            f"{response.text[:200]}"
+        )
+
+
+def wait_until_ready(
+    proc: ServerProcess,
+    *,
+    base_url: str,
+    names: Sequence[str],
+    deadline_s: float,
+    what: str,
+    api_key: str | None = None,
+    warmup: bool = True,
+    poll_s: float = 0.5,
+) -> float:
+    """Block until the server ``proc`` is ready; return the seconds it took.
+
+    Raises:
+        ServingError: when the process exits, another server answers the port, the
+            warm-up fails, or ``deadline_s`` passes; the message quotes the command and the
+            log tail. The caller stops the process.
+    """
+    started = time.monotonic()
+    deadline = started + deadline_s
+    root = server_root(base_url)
+    timeout = httpx.Timeout(5.0, connect=2.0)
+    with httpx.Client(timeout=timeout, headers=_headers(api_key), trust_env=False) as client:
+        healthy = False
+        while True:
+            code = proc.exit_code()
+            if code is not None:
+                raise startup_failure(proc, f"{what} exited with status {code} before it was ready")
+            if time.monotonic() >= deadline:
+                stage = (
+                    "answered /health but not the checks after it"
+                    if healthy
+                    else ("never answered /health")
+                )
+                raise startup_failure(
+                    proc, f"{what} was not ready within {deadline_s:g} s ({stage})"
+                )
+            try:
+                healthy = client.get(f"{root}/health").status_code == 200
+                if healthy:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(poll_s)
+        try:
+            listed = listed_models(client, base_url)
+            missing = [name for name in names if name not in listed]
+            if missing:
+                raise startup_failure(
+                    proc,
+                    f"{what}: the server on {base_url} does not list {', '.join(missing)} "
+                    f"(it lists {', '.join(listed) or 'nothing'}); another server answers "
+                    "this port",
+                )
+            if warmup:
+                warm_up(client, base_url, names[-1])
+        except httpx.HTTPError as exc:
+            raise startup_failure(proc, f"{what}: readiness check failed: {exc}") from exc
+        except ServingError as exc:
+            if "last lines of the log" in exc.message:
+                raise
+            raise startup_failure(proc, f"{what}: {exc.message}") from exc
+    return time.monotonic() - started
+
+
+def check_attached(
+    base_url: str,
+    *,
+    served_name: str | None,
+    deadline_s: float = 30.0,
+    api_key: str | None = None,
+) -> list[str]:
+    """Check an endpoint the farm did not start: it answers and serves ``served_name``.
+
+    Retries until ``deadline_s`` (the server may still be loading) and returns the listed
+    model ids. Raises :class:`ServingError` when it never answers or lists another model.
+    """
+    deadline = time.monotonic() + deadline_s
+    last = "no answer"
+    with httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0), headers=_headers(api_key)) as client:
+        while time.monotonic() < deadline:
+            try:
+                listed = listed_models(client, base_url)
+            except (httpx.HTTPError, ServingError) as exc:
+                last = str(exc) or type(exc).__name__
+                time.sleep(0.5)
+                continue
+            if served_name and served_name not in listed:
+                raise ServingError(
+                    f"endpoint {base_url} does not serve {served_name!r} "
+                    f"(it lists {', '.join(listed) or 'nothing'})"
+                )
+            return listed
+    raise ServingError(f"endpoint {base_url} is not answering after {deadline_s:g} s ({last})")

@@ -1,0 +1,136 @@
+"""What a hosted server is started with, independent of the backend that starts it.
+
+:func:`launch_spec` turns a registry :class:`~farm.models.registry.ModelSpec` into a
+:class:`LaunchSpec`: the model directory (from the offline store, a local path, or a Hub id),
+the served name, and the tool-calling and memory settings. The backend modules
+(:mod:`workers.serving.vllm`, :mod:`workers.serving.sglang`) turn it into a command line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from farm.config import Settings
+from farm.errors import ConfigError, ModelStoreError
+from farm.models.registry import ModelSpec
+from farm.models.store import ModelStore
+
+#: Variables that keep Hugging Face libraries from touching the network.
+OFFLINE_ENV: dict[str, str] = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+}
+
+#: Where the vLLM image keeps its example tool-calling chat templates.
+VLLM_EXAMPLES_DIR = "/vllm-workspace/examples"
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """A model server's launch settings.
+
+    Attributes:
+        model: absolute model directory, or a Hugging Face repository id.
+        served_name: the name requests use in their ``model`` field.
+        offline: start with the Hugging Face offline variables set (stored models).
+        tool_call_parser: the server's tool-call parser (None: no auto tool choice).
+        chat_template: a template file path (resolved) or None for the tokenizer's own.
+        reasoning_parser: the server's reasoning parser, if any.
+        max_model_len: context length (prompt + output); None: the model's own.
+        tensor_parallel_size: GPUs one replica spans.
+        gpu_memory_utilization: fraction of each GPU the server may take.
+        trust_remote_code: allow custom model code from the model directory.
+        extra_args: further command-line arguments, passed through unchanged.
+    """
+
+    model: str
+    served_name: str
+    offline: bool = False
+    tool_call_parser: str | None = None
+    chat_template: str | None = None
+    reasoning_parser: str | None = None
+    max_model_len: int | None = None
+    tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.9
+    trust_remote_code: bool = False
+    extra_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+def resolve_chat_template(value: str, model_dir: Path | None) -> str:
+    """Find a chat template file.
+
+    ``value`` is an existing path, or a file name looked up in the model directory, then
+    ``FARM_CHAT_TEMPLATE_DIR``, then the vLLM image's examples directory
+    (``FARM_VLLM_EXAMPLES_DIR``, default ``/vllm-workspace/examples``).
+    """
+    path = Path(value).expanduser()
+    if path.is_file():
+        return str(path.resolve())
+    if path.is_absolute() or "/" in value:
+        raise ConfigError(f"chat template {value!r} does not exist")
+    places = [model_dir] if model_dir is not None else []
+    for env in ("FARM_CHAT_TEMPLATE_DIR",):
+        if os.environ.get(env):
+            places.append(Path(os.environ[env]))
+    places.append(Path(os.environ.get("FARM_VLLM_EXAMPLES_DIR", VLLM_EXAMPLES_DIR)))
+    for place in places:
+        if (place / value).is_file():
+            return str((place / value).resolve())
+    searched = ", ".join(str(p) for p in places)
+    raise ConfigError(
+        f"chat template {value!r} not found (searched {searched}); put it in "
+        "FARM_CHAT_TEMPLATE_DIR or give a path"
+    )
+
+
+def launch_spec(spec: ModelSpec, settings: Settings, *, verify_store: bool = False) -> LaunchSpec:
+    """The launch settings of a registry model.
+
+    A model with ``store_name`` starts from the store's directory, offline; the files are
+    checked against the manifest first (sizes, or full sha256 with ``verify_store``), and a
+    missing or damaged file is a :class:`ModelStoreError`. Otherwise ``model_path`` (a local
+    directory or a Hub id) is used, then the served name.
+    """
+    model_dir: Path | None = None
+    offline = False
+    if spec.store_name:
+        store = ModelStore.from_settings(settings)
+        report = store.verify(spec.store_name, full=verify_store)
+        if not report.ok:
+            raise ModelStoreError(
+                f"cannot serve {spec.key!r} from the store: {report.summary()}; "
+                f"re-import it or run `farm models verify {spec.store_name}`"
+            )
+        model_dir = store.model_dir(spec.store_name)
+        model = str(model_dir)
+        offline = True
+    elif spec.model_path:
+        local = Path(spec.model_path).expanduser()
+        if local.is_dir():
+            model_dir = local.resolve()
+            model = str(model_dir)
+        elif spec.model_path.startswith(("/", ".", "~")):
+            raise ConfigError(f"model {spec.key!r}: model_path {spec.model_path} does not exist")
+        else:
+            model = spec.model_path
+    elif spec.served_name:
+        model = spec.served_name
+    else:
+        raise ConfigError(f"model {spec.key!r} has nothing to serve: set store_name or model_path")
+    template = resolve_chat_template(spec.chat_template, model_dir) if spec.chat_template else None
+    return LaunchSpec(
+        model=model,
+        served_name=spec.request_model,
+        offline=offline,
+        tool_call_parser=spec.tool_call_parser,
+        chat_template=template,
+        reasoning_parser=spec.reasoning_parser,
+        max_model_len=spec.max_model_len,
+        tensor_parallel_size=spec.tensor_parallel_size,
+        gpu_memory_utilization=spec.gpu_memory_utilization,
+        trust_remote_code=spec.trust_remote_code,
+        extra_args=tuple(spec.extra_args),
+    )
