@@ -1,0 +1,74 @@
+"""``farm cancel``, ``farm resume`` and ``farm sweep``."""
+
+from __future__ import annotations
+
+import click
+
+from farm.cli.context import cli_settings, emit_json
+
+
+@click.command()
+@click.argument("run")
+def cancel(run: str) -> None:
+    """Cancel RUN: no new shard starts, running shards stop at their next check.
+
+    Results already written are kept; 'farm resume RUN' continues.
+    """
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.runs import cancel_run
+
+    engine = open_database(cli_settings())
+    with session_scope(engine) as session:
+        status = cancel_run(session, run)
+    click.echo(f"run {status.run_id} cancelled ({status.done}/{status.n_cases} cases kept)")
+
+
+@click.command()
+@click.argument("run")
+@click.option("--endpoint", help="Embedded runs: endpoint URL(s) to continue with.")
+@click.option("--concurrency", type=int, help="Embedded runs: requests in flight.")
+def resume(run: str, endpoint: str | None, concurrency: int | None) -> None:
+    """Re-enqueue every shard of RUN that has a case without a result.
+
+    With a broker (FARM_BROKER_URL) the shards go back to the model's queue; without one
+    the run continues here, on the embedded executor.
+    """
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.producer import enqueue
+    from farm.runs import plan_resume
+
+    settings = cli_settings()
+    engine = open_database(settings)
+    with session_scope(engine) as session:
+        specs = plan_resume(session, run)
+    if not specs:
+        click.echo("nothing to resume: every case has a result or is in a live shard")
+        return
+    if settings.broker_url:
+        enqueue(settings, specs)
+        click.echo(f"run {specs[0].run_id}: {len(specs)} shard(s) re-enqueued")
+        return
+    from farm.cli.run import execute_with_progress
+    from farm.models.registry import resolve_model
+
+    spec = resolve_model(settings, specs[0].model_key, endpoint=endpoint, mode=specs[0].mode)
+    if concurrency:
+        spec = spec.model_copy(update={"max_concurrency": concurrency})
+    execute_with_progress(settings, engine, spec, specs[0].run_id)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
+def sweep(as_json: bool) -> None:
+    """Re-enqueue shards whose lease expired (dead worker) and finalise complete runs."""
+    from farm.db.migrate import open_database
+    from farm.runs import sweep as sweep_runs
+
+    settings = cli_settings()
+    report = sweep_runs(settings, open_database(settings))
+    if as_json:
+        emit_json({"requeued": report.requeued, "finalised": report.finalised})
+    else:
+        click.echo(f"{report.requeued} shard(s) re-enqueued, {report.finalised} run(s) finalised")

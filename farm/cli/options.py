@@ -1,0 +1,56 @@
+"""Option groups shared by the run commands, as decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from farm.config import Settings
+from farm.errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def run_options(func: F) -> F:
+    """--model, --mode, --suite, --categories, --shard-size, --label."""
+    decorators = [
+        click.option("--model", "-m", required=True, help="Model name (preset or models.toml)."),
+        click.option("--mode", type=click.Choice(["fc", "prompt"]), help="FC or prompt mode."),
+        click.option("--suite", default="bfcl", show_default=True, help="Suite, e.g. bfcl@V."),
+        click.option(
+            "--categories",
+            "-c",
+            default="all",
+            show_default=True,
+            help="Comma-separated categories or groups (single_turn, live, multi_turn...).",
+        ),
+        click.option("--shard-size", type=int, help="Cases per shard [env FARM_SHARD_SIZE]."),
+        click.option("--label", help="A free-text label shown in 'farm runs'."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def producer_model(settings: Settings, name: str, mode: str | None) -> Any:
+    """The model a run is planned for; its endpoints do not matter to the producer.
+
+    Raises:
+        ConfigError: for an unknown model given without ``--mode``.
+    """
+    from farm.models.registry import ModelSpec, lookup_model
+
+    try:
+        spec = lookup_model(settings, name)
+    except ConfigError:
+        if mode is None:
+            raise
+        return ModelSpec(key=name, display_name=name, mode=mode, served_name=name)
+    return spec.model_copy(update={"mode": mode}) if mode else spec
+
+
+def split_categories(text: str) -> list[str]:
+    """``a,b, c`` -> ``["a", "b", "c"]``."""
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -1,0 +1,85 @@
+"""Rendering shared by the run commands: status lines, run tables, the leaderboard row."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from farm.db.engine import session_scope
+from farm.runs import RunStatus
+
+
+def status_dict(status: RunStatus) -> dict[str, Any]:
+    """A run's status as JSON-ready data."""
+    return {
+        "run_id": str(status.run_id),
+        "model": status.model_key,
+        "mode": status.mode,
+        "source": status.source,
+        "status": status.status,
+        "n_cases": status.n_cases,
+        "done": status.done,
+        "errors": status.errors,
+        "correct": status.correct,
+        "categories": status.categories,
+        "created_at": status.created_at.isoformat(),
+        "started_at": status.started_at.isoformat() if status.started_at else None,
+        "finished_at": status.finished_at.isoformat() if status.finished_at else None,
+        "label": status.label,
+        "shards": status.shards,
+        "scores": {
+            s.category: {"kind": s.kind, "n": s.n, "correct": s.correct, "accuracy": s.accuracy}
+            for s in status.scores
+        },
+    }
+
+
+def status_lines(status: RunStatus) -> list[str]:
+    """A human summary of one run."""
+    pct = 100.0 * status.done / status.n_cases if status.n_cases else 0.0
+    lines = [
+        f"run {status.run_id}  {status.status}",
+        f"  model {status.model_key} ({status.mode}), {status.source}, "
+        f"{len(status.categories)} categories",
+        f"  {status.done}/{status.n_cases} cases done ({pct:.1f}%), {status.errors} errors, "
+        f"{status.correct} correct",
+    ]
+    if status.shards:
+        lines.append("  shards: " + ", ".join(f"{n} {s}" for s, n in sorted(status.shards.items())))
+    if status.finished_at and status.started_at:
+        took = (status.finished_at - status.started_at).total_seconds()
+        lines.append(f"  took {took:.1f}s")
+    return lines
+
+
+def runs_table(runs: list[RunStatus]) -> Table:
+    """``farm runs`` as a table."""
+    table = Table(title="Runs", title_justify="left")
+    for header in ("Run", "Model", "Mode", "Status", "Done", "Errors", "Created"):
+        table.add_column(header, no_wrap=True)
+    for r in runs:
+        table.add_row(
+            str(r.run_id)[:8],
+            r.model_key,
+            r.mode,
+            r.status,
+            f"{r.done}/{r.n_cases}",
+            str(r.errors),
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    return table
+
+
+def print_leaderboard_row(engine: Engine, run_id: uuid.UUID, console: Console) -> None:
+    """The run's row of the leaderboard (as ``farm leaderboard`` shows it)."""
+    from farm.report.queries import load_runs
+    from farm.report.render import rich_table
+
+    with session_scope(engine) as session:
+        rows = load_runs(session, [run_id])
+    if rows:
+        console.print(rich_table(rows, title=f"Run {str(run_id)[:8]}"))

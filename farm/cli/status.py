@@ -1,0 +1,73 @@
+"""``farm status`` and ``farm runs``."""
+
+from __future__ import annotations
+
+import click
+
+from farm.cli.context import cli_settings, console, emit_json
+
+
+@click.command()
+@click.argument("run", required=False)
+@click.option("--wait", is_flag=True, help="Follow the run with a progress bar until it ends.")
+@click.option("--timeout", type=float, help="With --wait: give up after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON line.")
+def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) -> None:
+    """Show where RUN stands (default: the newest run)."""
+    from farm.cli.runview import print_leaderboard_row, status_dict, status_lines
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.progress import RunProgress, wait_for_run
+    from farm.runs import latest_run_id, run_status
+
+    engine = open_database(cli_settings())
+    with session_scope(engine) as session:
+        current = run_status(session, run or latest_run_id(session))
+    if wait and not current.finished:
+        err = console(stderr=True)
+        with RunProgress(
+            current.n_cases,
+            done=current.done,
+            errors=current.errors,
+            description=f"run {str(current.run_id)[:8]}",
+            console=err,
+        ) as progress:
+            wait_for_run(engine, current.run_id, progress=progress, timeout=timeout)
+        with session_scope(engine) as session:
+            current = run_status(session, current.run_id)
+    if as_json:
+        emit_json(status_dict(current))
+        return
+    for line in status_lines(current):
+        click.echo(line)
+    if current.status == "done":
+        print_leaderboard_row(engine, current.run_id, console())
+
+
+@click.command()
+@click.option("--model", "-m", help="Only runs of this model.")
+@click.option(
+    "--status",
+    "status_filter",
+    type=click.Choice(["pending", "running", "done", "cancelled"]),
+    help="Only runs in this status.",
+)
+@click.option("--limit", type=int, default=20, show_default=True, help="How many runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
+def runs(model: str | None, status_filter: str | None, limit: int, as_json: bool) -> None:
+    """List runs, newest first."""
+    from farm.cli.runview import runs_table, status_dict
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.runs import list_runs
+
+    engine = open_database(cli_settings())
+    with session_scope(engine) as session:
+        found = list_runs(session, model=model, status=status_filter, limit=limit)
+    if as_json:
+        emit_json([status_dict(r) for r in found])
+        return
+    if not found:
+        click.echo("no runs")
+        return
+    console().print(runs_table(found))

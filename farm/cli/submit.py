@@ -1,0 +1,76 @@
+"""``farm submit``: plan a run, enqueue its shards on the model's queue."""
+
+from __future__ import annotations
+
+import click
+
+from farm.cli.context import cli_settings, console, emit_json
+from farm.cli.options import producer_model, run_options, split_categories
+
+
+@click.command()
+@run_options
+@click.option("--wait", is_flag=True, help="Show live progress and end with the run's scores.")
+@click.option("--timeout", type=float, help="With --wait: give up after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="End with a JSON line holding run_id.")
+def submit(
+    model: str,
+    mode: str | None,
+    suite: str,
+    categories: str,
+    shard_size: int | None,
+    label: str | None,
+    wait: bool,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
+    """Submit a run to the workers of MODEL through the broker (FARM_BROKER_URL).
+
+    Start workers with 'farm worker --model MODEL --endpoint URL'; messages wait on the
+    queue until one does.
+    """
+    from farm.db.migrate import open_database
+    from farm.producer import RunRequest
+    from farm.producer import submit as submit_run
+
+    settings = cli_settings()
+    spec = producer_model(settings, model, mode)
+    engine = open_database(settings)
+    request = RunRequest(
+        model=spec,
+        suite=suite,
+        categories=split_categories(categories),
+        shard_size=shard_size or settings.shard_size,
+        source="submit",
+        label=label,
+    )
+    planned = submit_run(settings, engine, request)
+    err = console(stderr=True)
+    err.print(
+        f"submitted run {planned.run_id}: {planned.n_cases} cases of {spec.key} "
+        f"({spec.mode}) in {len(planned.shards)} shards"
+    )
+    final = None
+    if wait:
+        final = _wait(engine, planned.run_id, planned.n_cases, timeout)
+    if as_json:
+        emit_json({"run_id": str(planned.run_id), "status": final or "queued"})
+    elif not wait:
+        click.echo(str(planned.run_id))
+
+
+def _wait(engine: object, run_id: object, total: int, timeout: float | None) -> str:
+    import uuid
+
+    from sqlalchemy import Engine
+
+    from farm.cli.runview import print_leaderboard_row
+    from farm.progress import RunProgress, wait_for_run
+
+    assert isinstance(engine, Engine) and isinstance(run_id, uuid.UUID)
+    err = console(stderr=True)
+    with RunProgress(total, description=f"run {str(run_id)[:8]}", console=err) as progress:
+        final = wait_for_run(engine, run_id, progress=progress, timeout=timeout)
+    print_leaderboard_row(engine, run_id, console())
+    err.print(f"run {run_id} {final}")
+    return final

@@ -1,0 +1,47 @@
+"""``farm worker``: a Celery worker consuming one model's queue."""
+
+from __future__ import annotations
+
+import click
+
+from farm.cli.context import cli_settings
+
+
+@click.command()
+@click.option("--model", "-m", required=True, help="Model whose queue to consume.")
+@click.option("--endpoint", help="Base URL(s) to attach to, comma-separated [env VLLM_ENDPOINT].")
+@click.option("--mode", type=click.Choice(["fc", "prompt"]), help="Mode for an ad-hoc model.")
+@click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
+@click.option("--shards", type=int, default=2, show_default=True, help="Shards run at once.")
+@click.option("--name", help="Worker node name (default farm-<model>-<pid>@<host>).")
+@click.option("--loglevel", default="WARNING", show_default=True, help="Celery log level.")
+def worker(
+    model: str,
+    endpoint: str | None,
+    mode: str | None,
+    concurrency: int | None,
+    shards: int,
+    name: str | None,
+    loglevel: str,
+) -> None:
+    """Consume MODEL's queue (farm.model.MODEL) and execute its shards.
+
+    The endpoint comes from --endpoint, else VLLM_ENDPOINT / VLLM_PORT (attach to a server
+    started elsewhere), else the model registry. Stop with Ctrl-C or SIGTERM: running
+    shards go back to the queue.
+    """
+    from workers.endpoint import EndpointOptions
+    from workers.main import WorkerOptions, run_worker
+
+    code = run_worker(
+        cli_settings(),
+        WorkerOptions(
+            model=model,
+            endpoint=EndpointOptions(endpoint=endpoint, mode=mode),
+            concurrency=concurrency,
+            shards=shards,
+            name=name,
+            loglevel=loglevel.upper(),
+        ),
+    )
+    raise SystemExit(code)

@@ -1,0 +1,291 @@
+"""The run ledger in the database: shard leases, idempotent result writes, completion.
+
+Every function takes the session explicitly and works on both PostgreSQL and SQLite.
+Completion is counted in the database: the transaction that writes a shard's results
+locks the run row, counts the run's results and, when every planned case has one,
+finalises the run (status and ``run_scores``) in the same transaction. No chords.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from farm.db.base import utcnow
+from farm.db.models import Result, Run, Shard
+from farm.errors import RunError
+
+#: Run statuses. ``pending``: planned, nothing done yet; ``running``: some shard started;
+#: ``done``: every case has a result and the scores are written; ``cancelled``: stopped
+#: by the user (``farm resume`` continues it).
+RUN_PENDING, RUN_RUNNING, RUN_DONE, RUN_CANCELLED = "pending", "running", "done", "cancelled"
+#: Runs whose shards may still be worked on.
+ACTIVE_RUN = (RUN_PENDING, RUN_RUNNING)
+
+#: Shard statuses.
+SHARD_QUEUED, SHARD_RUNNING, SHARD_DONE = "queued", "running", "done"
+SHARD_CANCELLED, SHARD_FAILED = "cancelled", "failed"
+
+#: Deliveries of one shard before it is given up (a poison shard that kills its worker).
+MAX_DELIVERIES = 5
+
+#: Columns of ``results`` a shard writes, besides run_id/case_id.
+RESULT_COLUMNS = (
+    "category",
+    "raw_output",
+    "decoded",
+    "valid",
+    "error_type",
+    "error_detail",
+    "inference_error",
+    "inference_message",
+    "latency_s",
+    "input_tokens",
+    "output_tokens",
+    "attempts",
+    "endpoint",
+    "worker",
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer to a lease request.
+
+    Attributes:
+        granted: whether this worker now holds the shard's lease.
+        reason: why not, when not: ``done``, ``leased``, ``cancelled``, ``failed``,
+            ``unknown``.
+        attempts: deliveries of the shard counting this one.
+    """
+
+    granted: bool
+    reason: str = ""
+    attempts: int = 0
+
+
+def insert_for(session: Session) -> Any:
+    """The dialect's ``insert`` construct (with ``on_conflict_do_nothing``)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise RunError(f"unsupported database dialect {name!r}: use PostgreSQL or SQLite")
+
+
+def get_run(session: Session, run_id: uuid.UUID | str, *, lock: bool = False) -> Run:
+    """The run with ``run_id`` (a full uuid or a unique prefix of at least 4 characters)."""
+    rid = resolve_run_id(session, run_id)
+    stmt = select(Run).where(Run.id == rid)
+    if lock:
+        stmt = stmt.with_for_update()
+    run = session.scalars(stmt).one_or_none()
+    if run is None:
+        raise RunError(f"no run {run_id}")
+    return run
+
+
+def resolve_run_id(session: Session, run_id: uuid.UUID | str) -> uuid.UUID:
+    """A full run id from a uuid or a unique prefix (as ``farm runs`` prints them)."""
+    if isinstance(run_id, uuid.UUID):
+        return run_id
+    text = run_id.strip().lower()
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    if len(text) < 4 or any(c not in "0123456789abcdef-" for c in text):
+        raise RunError(f"not a run id: {run_id!r} (give the id or a prefix of 4+ characters)")
+    ids = [
+        rid
+        for rid in session.scalars(select(Run.id).order_by(Run.created_at.desc()))
+        if str(rid).startswith(text)
+    ]
+    if not ids:
+        raise RunError(f"no run {run_id}")
+    if len(ids) > 1:
+        raise RunError(f"run id prefix {run_id!r} is ambiguous ({len(ids)} runs match)")
+    return ids[0]
+
+
+def claim_shard(
+    session: Session, run_id: uuid.UUID, shard_no: int, *, owner: str, lease_seconds: int
+) -> Claim:
+    """Take the lease of a shard for ``owner``, counting one more delivery.
+
+    The lease is granted when the shard is not done and its lease is free, expired, or
+    already held by ``owner``. A shard delivered more than :data:`MAX_DELIVERIES` times is
+    marked failed instead (its remaining cases are recorded as errors by the caller).
+    """
+    run = session.scalars(select(Run).where(Run.id == run_id).with_for_update()).one_or_none()
+    if run is None:
+        return Claim(False, "unknown")
+    if run.status == RUN_CANCELLED:
+        return Claim(False, "cancelled")
+    shard = session.get(Shard, (run_id, shard_no), with_for_update=True)
+    if shard is None:
+        return Claim(False, "unknown")
+    if shard.status in (SHARD_DONE, SHARD_FAILED):
+        return Claim(False, shard.status, shard.attempts)
+    now = utcnow()
+    if (
+        shard.status == SHARD_RUNNING
+        and shard.lease_owner != owner
+        and shard.lease_expires_at is not None
+        and _aware(shard.lease_expires_at) > now
+    ):
+        return Claim(False, "leased", shard.attempts)
+    shard.attempts += 1
+    if shard.attempts > MAX_DELIVERIES:
+        shard.status = SHARD_FAILED
+        shard.lease_owner = None
+        shard.lease_expires_at = None
+        return Claim(False, "failed", shard.attempts)
+    shard.status = SHARD_RUNNING
+    shard.lease_owner = owner
+    shard.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    if run.status == RUN_PENDING:
+        run.status = RUN_RUNNING
+        run.started_at = now
+    return Claim(True, "", shard.attempts)
+
+
+def renew_lease(
+    session: Session, run_id: uuid.UUID, shard_no: int, *, owner: str, lease_seconds: int
+) -> str:
+    """Extend ``owner``'s lease and return the run's status (to notice a cancel)."""
+    session.execute(
+        update(Shard)
+        .where(Shard.run_id == run_id, Shard.shard_no == shard_no, Shard.lease_owner == owner)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    status = session.scalar(select(Run.status).where(Run.id == run_id))
+    return status or RUN_CANCELLED
+
+
+def done_case_ids(session: Session, run_id: uuid.UUID, case_ids: Sequence[str]) -> set[str]:
+    """Which of ``case_ids`` already have a result in the run."""
+    if not case_ids:
+        return set()
+    rows = session.scalars(
+        select(Result.case_id).where(Result.run_id == run_id, Result.case_id.in_(case_ids))
+    )
+    return set(rows)
+
+
+def write_shard_results(
+    session: Session,
+    run_id: uuid.UUID,
+    shard_no: int,
+    rows: Sequence[dict[str, Any]],
+    *,
+    owner: str,
+    shard_status: str = SHARD_DONE,
+) -> bool:
+    """Write a shard's results in the caller's transaction; finalise the run if complete.
+
+    Rows already present (a redelivered shard) are left alone: ``INSERT ... ON CONFLICT
+    DO NOTHING``. The run row is locked first, so concurrent shards of one run count each
+    other's results and exactly one of them finalises. Returns whether this call finalised
+    the run.
+    """
+    run = session.scalars(select(Run).where(Run.id == run_id).with_for_update()).one()
+    if rows:
+        payload = [
+            {"run_id": run_id, "case_id": row["case_id"], **{k: row.get(k) for k in RESULT_COLUMNS}}
+            for row in _dedupe(rows)
+        ]
+        for item in payload:
+            item["attempts"] = item["attempts"] or 1
+            item["created_at"] = utcnow()
+        stmt = insert_for(session)(Result).on_conflict_do_nothing(
+            index_elements=["run_id", "case_id"]
+        )
+        session.execute(stmt, payload)
+    shard = session.get(Shard, (run_id, shard_no))
+    if shard is not None and shard.status != SHARD_DONE:
+        if shard.lease_owner in (owner, None) or shard_status == SHARD_DONE:
+            shard.status = shard_status
+            shard.lease_owner = None
+            shard.lease_expires_at = None
+    return maybe_finalise(session, run)
+
+
+def maybe_finalise(session: Session, run: Run) -> bool:
+    """Finalise ``run`` (locked by the caller) when every planned case has a result."""
+    if run.status == RUN_DONE:
+        return False
+    count = session.scalar(select(func.count()).select_from(Result).where(Result.run_id == run.id))
+    if (count or 0) < run.n_cases:
+        return False
+    from farm.scoring.finalize import write_run_scores
+
+    write_run_scores(session, run.id)
+    run.status = RUN_DONE
+    run.finished_at = utcnow()
+    if run.started_at is None:
+        run.started_at = run.finished_at
+    session.execute(
+        update(Shard)
+        .where(Shard.run_id == run.id, Shard.status != SHARD_DONE)
+        .values(status=SHARD_DONE, lease_owner=None, lease_expires_at=None)
+    )
+    return True
+
+
+def release_shard(
+    session: Session, run_id: uuid.UUID, shard_no: int, *, owner: str, status: str
+) -> None:
+    """Give up ``owner``'s lease, leaving the shard in ``status`` (e.g. cancelled)."""
+    session.execute(
+        update(Shard)
+        .where(Shard.run_id == run_id, Shard.shard_no == shard_no, Shard.lease_owner == owner)
+        .values(status=status, lease_owner=None, lease_expires_at=None)
+    )
+
+
+def stale_shards(session: Session, *, lease_seconds: int) -> list[Shard]:
+    """Shards of active runs that need a new broker message, locked for the caller.
+
+    Those are running shards whose lease expired (their worker died) and queued shards
+    untouched for a whole lease period (their message may have been lost, e.g. with a
+    Redis restart without persistence; a duplicate message is harmless).
+    """
+    now = utcnow()
+    stmt = (
+        select(Shard)
+        .join(Run, Run.id == Shard.run_id)
+        .where(
+            Run.status.in_(ACTIVE_RUN),
+            or_(
+                (Shard.status == SHARD_RUNNING) & (Shard.lease_expires_at < now),
+                (Shard.status == SHARD_QUEUED)
+                & (Shard.updated_at < now - timedelta(seconds=lease_seconds)),
+            ),
+        )
+        .order_by(Shard.run_id, Shard.shard_no)
+        .with_for_update(skip_locked=True, of=Shard)
+    )
+    return list(session.scalars(stmt))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _dedupe(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault(str(row["case_id"]), row)
+    return list(seen.values())

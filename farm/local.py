@@ -1,0 +1,137 @@
+"""The embedded executor: run a planned run's shards in this process, no broker needed.
+
+It runs the very same :func:`farm.shards.execute_shard` as a distributed worker, on one
+event loop with one endpoint pool, a few shards at a time so that the pool's slots stay
+busy while a finished shard is scored and written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from farm import ledger
+from farm.config import Settings
+from farm.db.engine import session_scope
+from farm.db.models import Run, Shard
+from farm.models.registry import ModelSpec
+from farm.shards import ShardEnv, ShardOutcome, ShardSpec, execute_shard
+
+#: Shards in flight at once in the embedded executor.
+SHARDS_IN_FLIGHT = 3
+
+
+@dataclass(frozen=True)
+class LocalReport:
+    """What the embedded executor did."""
+
+    run_id: uuid.UUID
+    shards: int
+    written: int
+    finalised: bool
+
+
+def local_worker_name() -> str:
+    """The name recorded as worker of embedded results: ``local-<pid>@<host>``."""
+    return f"local-{os.getpid()}@{socket.gethostname()}"
+
+
+def pending_shards(engine: Engine, run_id: uuid.UUID) -> list[ShardSpec]:
+    """The shards of a run that are not done yet, as specs."""
+    from farm.producer import shard_spec
+
+    with session_scope(engine) as session:
+        run = ledger.get_run(session, run_id)
+        shards = session.scalars(
+            select(Shard)
+            .where(
+                Shard.run_id == run.id,
+                Shard.status.notin_((ledger.SHARD_DONE, ledger.SHARD_FAILED)),
+            )
+            .order_by(Shard.shard_no)
+        ).all()
+        return [shard_spec(run, s.shard_no, s.case_ids) for s in shards]
+
+
+async def execute_locally(
+    settings: Settings,
+    engine: Engine,
+    spec: ModelSpec,
+    shards: Sequence[ShardSpec],
+    *,
+    on_case: Callable[[bool], None] | None = None,
+    shards_in_flight: int = SHARDS_IN_FLIGHT,
+) -> list[ShardOutcome]:
+    """Execute ``shards`` with one endpoint pool for ``spec`` on the running loop."""
+    from farm.endpoints.pool import EndpointPool
+
+    outcomes: list[ShardOutcome] = []
+    gate = asyncio.Semaphore(max(1, shards_in_flight))
+    async with EndpointPool(spec, settings) as pool:
+        env = ShardEnv(
+            engine=engine,
+            spec=spec,
+            pool=pool,
+            worker=local_worker_name(),
+            lease_seconds=settings.lease_seconds,
+            poll_seconds=1.0,
+            on_case=on_case,
+        )
+
+        async def one(shard: ShardSpec) -> None:
+            async with gate:
+                outcomes.append(await execute_shard(env, shard))
+
+        await asyncio.gather(*(one(s) for s in shards))
+    return outcomes
+
+
+def run_locally(
+    settings: Settings,
+    engine: Engine,
+    spec: ModelSpec,
+    run_id: uuid.UUID,
+    *,
+    on_case: Callable[[bool], None] | None = None,
+) -> LocalReport:
+    """Execute every pending shard of ``run_id`` in this process; block until done.
+
+    A run left unfinished (interrupted) keeps what it wrote; running this again, or
+    ``farm resume``, continues it.
+    """
+    with session_scope(engine) as session:
+        run = ledger.get_run(session, run_id, lock=True)
+        if run.status == ledger.RUN_CANCELLED:
+            run.status = ledger.RUN_RUNNING if run.started_at else ledger.RUN_PENDING
+        _release_local_leases(session, run)
+    shards = pending_shards(engine, run_id)
+    outcomes = asyncio.run(execute_locally(settings, engine, spec, shards, on_case=on_case))
+    return LocalReport(
+        run_id,
+        len(shards),
+        sum(o.written for o in outcomes),
+        any(o.finalised for o in outcomes),
+    )
+
+
+def _release_local_leases(session: object, run: Run) -> None:
+    """Leases held by an embedded executor that is gone (interrupted) are free again."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    session.execute(
+        update(Shard)
+        .where(
+            Shard.run_id == run.id,
+            Shard.status.in_((ledger.SHARD_RUNNING, ledger.SHARD_CANCELLED)),
+            Shard.lease_owner.is_(None) | Shard.lease_owner.like("local-%"),
+        )
+        .values(status=ledger.SHARD_QUEUED, lease_owner=None, lease_expires_at=None)
+    )

@@ -1,0 +1,198 @@
+"""The producer: plan a run (run row, model row, shards) and enqueue its shards.
+
+``farm submit`` plans in one transaction and then sends one broker message per shard to the
+model's queue; ``farm run`` plans the same way and hands the shards to the embedded
+executor (:mod:`farm.local`). Shards are planned in suite order, so a shard holds cases of
+one or two neighbouring categories.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from farm import __version__, ledger
+from farm.config import Settings
+from farm.db.models import Model, Run, Shard, TestCase
+from farm.errors import BrokerError, SubmitError
+from farm.shards import ShardSpec
+from farm.suites.categories import ALL, expand
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from farm.models.registry import ModelSpec
+
+#: Largest shard the planner chooses by itself.
+MAX_AUTO_SHARD = 2000
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A run to plan.
+
+    Attributes:
+        model: the resolved model (its endpoints are not stored with the run).
+        suite: ``bfcl`` (newest loaded), ``bfcl@2026.3.23`` or another loaded suite.
+        categories: category and group names (``all``, ``single_turn``, ``simple_python``).
+        shard_size: cases per shard; 0 lets :func:`auto_shard_size` choose.
+        source: ``submit`` (distributed) or ``run`` (embedded).
+        label: an optional free-text label shown in ``farm runs``.
+        options: further run options recorded with the run (e.g. concurrency).
+    """
+
+    model: ModelSpec
+    suite: str = "bfcl"
+    categories: Sequence[str] = ("all",)
+    shard_size: int = 0
+    source: str = "submit"
+    label: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A planned run and its shards."""
+
+    run_id: uuid.UUID
+    model_key: str
+    n_cases: int
+    categories: list[str]
+    shards: list[ShardSpec]
+
+
+def auto_shard_size(n_cases: int, concurrency: int) -> int:
+    """A shard size that keeps an endpoint's slots busy and spreads over many workers.
+
+    At least two full waves of the endpoint's concurrency per shard (so a shard's tail is
+    short next to its body), and at most about 1/32 of the run beyond that, so that many
+    workers can share it.
+    """
+    return max(1, min(MAX_AUTO_SHARD, max(2 * concurrency, math.ceil(n_cases / 32))))
+
+
+def plan_run(session: Session, request: RunRequest) -> PlannedRun:
+    """Write the run, its model and its shards (status queued) in ``session``.
+
+    Raises:
+        SuiteError: for an unknown suite or category.
+        SubmitError: if the chosen categories hold no case.
+    """
+    from farm.suites.store import category_counts, resolve_suite
+
+    if request.shard_size < 0:
+        raise SubmitError(f"shard size must be positive, got {request.shard_size}")
+    suite = resolve_suite(session, request.suite)
+    counts = category_counts(session, suite.id)
+    known = [c for c in ALL if c in counts] + sorted(c for c in counts if c not in ALL)
+    categories = expand(request.categories, known=known)
+    rows = session.execute(
+        select(TestCase.case_id, TestCase.category)
+        .where(TestCase.suite_id == suite.id, TestCase.category.in_(categories))
+        .order_by(TestCase.position)
+    ).all()
+    order = {c: i for i, c in enumerate(categories)}
+    case_ids = [r.case_id for r in sorted(rows, key=lambda r: order[r.category])]
+    if not case_ids:
+        raise SubmitError(f"no cases in {', '.join(categories)} of suite {request.suite}")
+    spec = request.model
+    _upsert_model(session, spec)
+    size = request.shard_size or auto_shard_size(len(case_ids), spec.max_concurrency)
+    run = Run(
+        id=uuid.uuid4(),
+        model_key=spec.key,
+        suite_id=suite.id,
+        categories=categories,
+        mode=spec.mode,
+        generation=dict(spec.generation),
+        options={**request.options, "shard_size": size},
+        source=request.source,
+        status=ledger.RUN_PENDING,
+        n_cases=len(case_ids),
+        label=request.label,
+        farm_version=__version__,
+    )
+    session.add(run)
+    session.flush()
+    specs: list[ShardSpec] = []
+    for shard_no, start in enumerate(range(0, len(case_ids), size)):
+        chunk = case_ids[start : start + size]
+        session.add(Shard(run_id=run.id, shard_no=shard_no, case_ids=chunk))
+        specs.append(shard_spec(run, shard_no, chunk))
+    session.flush()
+    return PlannedRun(run.id, spec.key, len(case_ids), categories, specs)
+
+
+def shard_spec(run: Run, shard_no: int, case_ids: Sequence[str]) -> ShardSpec:
+    """The broker payload of one shard of ``run``."""
+    return ShardSpec(
+        run_id=run.id,
+        shard_no=shard_no,
+        suite_id=run.suite_id,
+        model_key=run.model_key,
+        mode=run.mode,
+        generation=dict(run.generation),
+        case_ids=tuple(case_ids),
+    )
+
+
+def enqueue(settings: Settings, shards: Sequence[ShardSpec]) -> int:
+    """Send the shards to their model's queue.
+
+    Raises:
+        BrokerError: if the broker cannot be reached.
+    """
+    from farm.broker import send_shards
+
+    return send_shards(settings, [(s.model_key, s.payload()) for s in shards])
+
+
+def submit(settings: Settings, engine: Engine, request: RunRequest) -> PlannedRun:
+    """Plan a run and enqueue its shards; the run id is valid even if enqueueing fails.
+
+    Raises:
+        ConfigError: when no broker is configured.
+        SubmitError: when the broker cannot be reached (the run stays planned; ``farm
+            resume`` enqueues it later).
+    """
+    from farm.broker import broker_url
+    from farm.db.engine import session_scope
+
+    broker_url(settings)
+    with session_scope(engine) as session:
+        planned = plan_run(session, request)
+    try:
+        enqueue(settings, planned.shards)
+    except BrokerError as exc:
+        raise SubmitError(
+            f"run {planned.run_id} is planned but not enqueued: {exc.message}; "
+            f"run 'farm resume {planned.run_id}' once the broker is up"
+        ) from exc
+    return planned
+
+
+def _upsert_model(session: Session, spec: ModelSpec) -> None:
+    """Record the model (without endpoints: where it was served is not part of it)."""
+    data = spec.model_dump(mode="json", exclude={"endpoints"})
+    row = session.get(Model, spec.key)
+    if row is None:
+        session.add(
+            Model(
+                key=spec.key,
+                display_name=spec.display_name or spec.key,
+                backend=spec.backend,
+                mode=spec.mode,
+                spec=data,
+            )
+        )
+    else:
+        row.display_name = spec.display_name or spec.key
+        row.backend = spec.backend
+        row.mode = spec.mode
+        row.spec = data

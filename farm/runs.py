@@ -1,0 +1,293 @@
+"""Run control: status, listing, cancel, resume and the sweep of expired leases.
+
+Each function takes what it needs explicitly; the CLI renders what they return.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy.orm import Session
+
+from farm import ledger
+from farm.config import Settings
+from farm.db.base import utcnow
+from farm.db.engine import session_scope
+from farm.db.models import Result, Run, RunScore, Shard
+from farm.errors import RunError
+from farm.shards import ShardSpec
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One row of ``run_scores``."""
+
+    category: str
+    kind: str
+    n: int
+    correct: int
+    errors: int
+    accuracy: float
+    ran: bool
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """Where a run stands.
+
+    Attributes:
+        done: cases with a result; ``errors``: of those, failed inferences;
+        ``correct``: of those, valid verdicts. ``shards`` counts shards by status.
+    """
+
+    run_id: uuid.UUID
+    model_key: str
+    mode: str
+    source: str
+    status: str
+    n_cases: int
+    done: int
+    errors: int
+    correct: int
+    categories: list[str]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    label: str | None = None
+    shards: dict[str, int] = field(default_factory=dict)
+    scores: list[ScoreRow] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run will make no more progress on its own."""
+        return self.status in (ledger.RUN_DONE, ledger.RUN_CANCELLED)
+
+
+def _counts(
+    session: Session, run_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int, int]]:
+    if not run_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Result.run_id,
+            func.count(),
+            func.sum(case((Result.inference_error.is_not(None), 1), else_=0)),
+            func.sum(case((Result.valid.is_(True), 1), else_=0)),
+        )
+        .where(Result.run_id.in_(run_ids))
+        .group_by(Result.run_id)
+    ).all()
+    return {r[0]: (int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows}
+
+
+def _status(session: Session, run: Run, *, detail: bool) -> RunStatus:
+    done, errors, correct = _counts(session, [run.id]).get(run.id, (0, 0, 0))
+    shards: dict[str, int] = {}
+    scores: list[ScoreRow] = []
+    if detail:
+        shards = {
+            status: int(n)
+            for status, n in session.execute(
+                select(Shard.status, func.count())
+                .where(Shard.run_id == run.id)
+                .group_by(Shard.status)
+            ).all()
+        }
+        scores = [
+            ScoreRow(s.category, s.kind, s.n, s.correct, s.errors, s.accuracy, s.ran)
+            for s in session.scalars(
+                select(RunScore)
+                .where(RunScore.run_id == run.id)
+                .order_by(RunScore.kind, RunScore.category)
+            )
+        ]
+    return _make_status(run, done, errors, correct, shards, scores)
+
+
+def _make_status(
+    run: Run,
+    done: int,
+    errors: int,
+    correct: int,
+    shards: dict[str, int],
+    scores: list[ScoreRow],
+) -> RunStatus:
+    return RunStatus(
+        run_id=run.id,
+        model_key=run.model_key,
+        mode=run.mode,
+        source=run.source,
+        status=run.status,
+        n_cases=run.n_cases,
+        done=done,
+        errors=errors,
+        correct=correct,
+        categories=list(run.categories),
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        label=run.label,
+        shards=shards,
+        scores=scores,
+    )
+
+
+def run_status(session: Session, run_id: uuid.UUID | str) -> RunStatus:
+    """The status of one run, with shard counts and scores.
+
+    Raises:
+        RunError: for an unknown run id.
+    """
+    return _status(session, ledger.get_run(session, run_id), detail=True)
+
+
+def latest_run_id(session: Session) -> uuid.UUID:
+    """The most recently created run.
+
+    Raises:
+        RunError: when there is no run yet.
+    """
+    rid = session.scalar(select(Run.id).order_by(Run.created_at.desc()).limit(1))
+    if rid is None:
+        raise RunError("no runs yet: start one with 'farm submit' or 'farm run'")
+    return rid
+
+
+def list_runs(
+    session: Session, *, model: str | None = None, status: str | None = None, limit: int = 20
+) -> list[RunStatus]:
+    """Runs, newest first, optionally of one model and/or in one status."""
+    stmt = select(Run).order_by(Run.created_at.desc()).limit(limit)
+    if model:
+        stmt = stmt.where(Run.model_key == model)
+    if status:
+        stmt = stmt.where(Run.status == status)
+    runs = list(session.scalars(stmt))
+    counts = _counts(session, [r.id for r in runs])
+    return [_make_status(r, *counts.get(r.id, (0, 0, 0)), {}, []) for r in runs]
+
+
+def cancel_run(session: Session, run_id: uuid.UUID | str) -> RunStatus:
+    """Stop a run: no shard starts any more; running shards stop at their next check.
+
+    Results already written are kept; ``farm resume`` continues the run.
+
+    Raises:
+        RunError: for an unknown run, or one that already finished.
+    """
+    run = ledger.get_run(session, run_id, lock=True)
+    if run.status == ledger.RUN_DONE:
+        raise RunError(f"run {run.id} is already done")
+    if run.status == ledger.RUN_CANCELLED:
+        raise RunError(f"run {run.id} is already cancelled")
+    run.status = ledger.RUN_CANCELLED
+    session.execute(
+        update(Shard)
+        .where(Shard.run_id == run.id, Shard.status == ledger.SHARD_QUEUED)
+        .values(status=ledger.SHARD_CANCELLED)
+    )
+    session.flush()
+    return _status(session, run, detail=True)
+
+
+def plan_resume(session: Session, run_id: uuid.UUID | str) -> list[ShardSpec]:
+    """Reopen a cancelled or stalled run; return the shards to enqueue.
+
+    Every shard with a case that has no result goes back to queued (with its delivery
+    counter reset), except shards a live worker still holds.
+
+    Raises:
+        RunError: for an unknown run or one that is already done.
+    """
+    from farm.producer import shard_spec
+
+    run = ledger.get_run(session, run_id, lock=True)
+    if run.status == ledger.RUN_DONE:
+        raise RunError(f"run {run.id} is already done: nothing to resume")
+    done = set(session.scalars(select(Result.case_id).where(Result.run_id == run.id)))
+    now = utcnow()
+    specs: list[ShardSpec] = []
+    for shard in session.scalars(
+        select(Shard).where(Shard.run_id == run.id).order_by(Shard.shard_no)
+    ):
+        missing = [c for c in shard.case_ids if c not in done]
+        if not missing:
+            continue
+        held = (
+            shard.status == ledger.SHARD_RUNNING
+            and shard.lease_expires_at is not None
+            and ledger._aware(shard.lease_expires_at) > now
+        )
+        if held and run.status != ledger.RUN_CANCELLED:
+            continue
+        shard.status = ledger.SHARD_QUEUED
+        shard.attempts = 0
+        shard.lease_owner = None
+        shard.lease_expires_at = None
+        specs.append(shard_spec(run, shard.shard_no, shard.case_ids))
+    run.status = ledger.RUN_RUNNING if run.started_at else ledger.RUN_PENDING
+    run.finished_at = None
+    session.flush()
+    ledger.maybe_finalise(session, run)
+    return specs
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What a sweep did: shards re-enqueued and runs finalised."""
+
+    requeued: int = 0
+    finalised: int = 0
+
+
+def sweep(
+    settings: Settings,
+    engine: Engine,
+    *,
+    send: Callable[[Settings, Sequence[ShardSpec]], int] | None = None,
+) -> SweepReport:
+    """Re-enqueue shards whose lease expired or whose message may be lost; finalise runs.
+
+    ``send`` enqueues shard specs (default: :func:`farm.producer.enqueue`). Several
+    workers may sweep at once: the shards are locked with SKIP LOCKED and touched, so each
+    is re-enqueued once per lease period.
+    """
+    from farm.producer import enqueue, shard_spec
+
+    specs: list[ShardSpec] = []
+    finalised = 0
+    with session_scope(engine) as session:
+        stale = ledger.stale_shards(session, lease_seconds=settings.lease_seconds)
+        runs: dict[uuid.UUID, Run] = {}
+        for shard in stale:
+            run = runs.get(shard.run_id) or session.get(Run, shard.run_id)
+            if run is None:
+                continue
+            runs[run.id] = run
+            shard.status = ledger.SHARD_QUEUED
+            shard.lease_owner = None
+            shard.lease_expires_at = None
+            shard.updated_at = utcnow()
+            specs.append(shard_spec(run, shard.shard_no, shard.case_ids))
+    with session_scope(engine) as session:
+        for rid in session.scalars(
+            select(Run.id).where(
+                Run.status.in_(ledger.ACTIVE_RUN),
+                ~select(Shard.shard_no)
+                .where(
+                    Shard.run_id == Run.id,
+                    Shard.status.in_((ledger.SHARD_QUEUED, ledger.SHARD_RUNNING)),
+                )
+                .exists(),
+            )
+        ).all():
+            run = ledger.get_run(session, rid, lock=True)
+            finalised += int(ledger.maybe_finalise(session, run))
+    if specs:
+        (send or enqueue)(settings, specs)
+    return SweepReport(len(specs), finalised)

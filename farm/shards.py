@@ -1,0 +1,302 @@
+"""Shard execution, shared by the distributed worker and the embedded executor.
+
+A shard is a slice of a run's cases. :func:`execute_shard` takes the shard's lease, loads
+its cases, skips those that already have a result, sends every remaining request at once
+(the endpoint pool bounds how many are in flight), decodes and scores each answer, and
+writes the whole shard in one transaction (``INSERT ... ON CONFLICT DO NOTHING``). While it
+runs, a watcher renews the lease and notices a cancelled run, in which case the requests
+still in flight are dropped and the finished ones are kept. The shard that completes the
+run finalises it (see :mod:`farm.ledger`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Engine
+
+from farm import ledger
+from farm.db.base import utcnow
+from farm.db.engine import session_scope
+from farm.errors import FarmError, RunError, ScoringError
+from farm.suites.case import Case
+
+if TYPE_CHECKING:
+    from farm.endpoints.pool import EndpointPool
+    from farm.models.registry import ModelSpec
+
+log = logging.getLogger(__name__)
+
+#: Name of the Celery task that executes a shard (the producer sends tasks by name).
+SHARD_TASK = "farm.execute_shard"
+
+
+class ShardSpec(BaseModel):
+    """The broker payload of one shard: small, frozen, JSON-serialisable, self-describing.
+
+    The model's endpoints are not part of it: the worker that consumes the model's queue
+    knows where its endpoint is. The run's mode and generation settings are.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    created_at: datetime = Field(default_factory=utcnow)
+    run_id: uuid.UUID
+    shard_no: int = Field(ge=0)
+    suite_id: int
+    model_key: str
+    mode: str
+    generation: dict[str, Any] = Field(default_factory=dict)
+    case_ids: tuple[str, ...]
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> ShardSpec:
+        """Validate a payload received from the broker.
+
+        Raises:
+            RunError: if the payload is not a valid shard spec.
+        """
+        try:
+            return cls.model_validate(payload)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "payload"
+            raise RunError(f"malformed shard payload: {where}: {first['msg']}") from exc
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON-safe dict sent through the broker."""
+        return self.model_dump(mode="json")
+
+
+@dataclass
+class ShardEnv:
+    """What executing shards needs, shared by every shard a process runs.
+
+    Attributes:
+        engine: the database.
+        spec: the model, with the endpoints this process talks to.
+        pool: the open endpoint pool (one limit per endpoint, shared by all shards).
+        worker: a name recorded with leases and results (``host:pid`` or a Celery node).
+        lease_seconds: how long a lease lasts without renewal.
+        poll_seconds: how often the watcher renews the lease and checks for a cancel.
+        on_case: called after each case with whether it was an inference error.
+    """
+
+    engine: Engine
+    spec: ModelSpec
+    pool: EndpointPool
+    worker: str
+    lease_seconds: int = 900
+    poll_seconds: float = 1.0
+    on_case: Callable[[bool], None] | None = None
+    _suite_extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShardOutcome:
+    """What happened to a shard: ``done``, ``cancelled``, ``skipped`` or ``failed``."""
+
+    status: str
+    written: int = 0
+    reason: str = ""
+    finalised: bool = False
+
+
+async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
+    """Run one shard to completion (or to a cancel) and write its results.
+
+    Safe to call any number of times for the same shard, concurrently or not: the lease
+    keeps two live copies apart and the result writes are idempotent.
+    """
+    claim = await asyncio.to_thread(_claim, env, shard)
+    if not claim.granted:
+        if claim.reason == "failed":
+            written, finalised = await asyncio.to_thread(_abandon, env, shard, claim.attempts)
+            return ShardOutcome("failed", written, "too many deliveries", finalised)
+        return ShardOutcome("skipped", reason=claim.reason)
+    todo, suite_extra = await asyncio.to_thread(_pending_cases, env, shard)
+    model = env.spec.model_copy(update={"mode": shard.mode, "generation": dict(shard.generation)})
+    rows: list[dict[str, Any]] = []
+    tasks = [asyncio.create_task(_run_case(env, model, case, suite_extra, rows)) for case in todo]
+    watcher = asyncio.create_task(_watch(env, shard, tasks))
+    try:
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+    except asyncio.CancelledError:
+        watcher.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.shield(asyncio.to_thread(_write, env, shard, list(rows), ledger.SHARD_QUEUED))
+        raise
+    finally:
+        watcher.cancel()
+    complete = len(rows) == len(todo)
+    status = ledger.SHARD_DONE if complete else ledger.SHARD_CANCELLED
+    finalised = await asyncio.to_thread(_write, env, shard, rows, status)
+    return ShardOutcome("done" if complete else "cancelled", len(rows), "", finalised)
+
+
+async def _run_case(
+    env: ShardEnv,
+    model: ModelSpec,
+    case: Case,
+    suite_extra: dict[str, Any] | None,
+    rows: list[dict[str, Any]],
+) -> None:
+    from farm.inference import infer_case
+    from farm.scoring import score_case, score_inference_error
+
+    try:
+        outcome = await infer_case(case, model, env.pool)
+        error_type, error_message = outcome.error_type, outcome.error_message
+        raw_output = outcome.raw_output
+    except FarmError as exc:
+        outcome, error_type, error_message, raw_output = None, type(exc).__name__, str(exc), None
+    except Exception as exc:  # a bug must not lose the shard: it becomes an error row
+        log.exception("inference of %s failed", case.case_id)
+        outcome, error_type, error_message, raw_output = None, type(exc).__name__, str(exc), None
+    row: dict[str, Any] = {
+        "case_id": case.case_id,
+        "category": case.category,
+        "raw_output": raw_output,
+        "inference_error": error_type,
+        "inference_message": error_message,
+        "worker": env.worker,
+    }
+    if outcome is not None:
+        row.update(
+            latency_s=outcome.latency_s,
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
+            attempts=outcome.attempts,
+            endpoint=outcome.endpoint,
+        )
+    try:
+        if error_type is not None:
+            verdict = score_inference_error(case, error_message or error_type)
+        else:
+            verdict = score_case(
+                case, raw_output, mode=model.mode, underscore_to_dot=model.dots_replaced
+            )
+        row.update(
+            valid=verdict.valid,
+            error_type=verdict.error_type,
+            error_detail=verdict.detail,
+            decoded=verdict.decoded,
+        )
+    except (ScoringError, Exception) as exc:  # scorer bugs are recorded, never fatal
+        log.exception("scoring of %s failed", case.case_id)
+        row.update(valid=False, error_type="scoring:error", error_detail={"message": str(exc)})
+    rows.append(row)
+    if env.on_case is not None:
+        env.on_case(error_type is not None)
+
+
+async def _watch(env: ShardEnv, shard: ShardSpec, tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Renew the lease; on a cancelled run, drop the requests still in flight."""
+    interval = max(0.05, min(env.poll_seconds, env.lease_seconds / 3))
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            status = await asyncio.to_thread(_renew, env, shard)
+        except FarmError as exc:  # a database hiccup: keep working, try again
+            log.warning(
+                "lease renewal of shard %s/%s failed: %s", shard.run_id, shard.shard_no, exc
+            )
+            continue
+        if status == ledger.RUN_CANCELLED:
+            log.info("run %s cancelled: stopping shard %s", shard.run_id, shard.shard_no)
+            for task in tasks:
+                task.cancel()
+            return
+
+
+def _claim(env: ShardEnv, shard: ShardSpec) -> ledger.Claim:
+    with session_scope(env.engine) as session:
+        return ledger.claim_shard(
+            session,
+            shard.run_id,
+            shard.shard_no,
+            owner=env.worker,
+            lease_seconds=env.lease_seconds,
+        )
+
+
+def _renew(env: ShardEnv, shard: ShardSpec) -> str:
+    with session_scope(env.engine) as session:
+        return ledger.renew_lease(
+            session,
+            shard.run_id,
+            shard.shard_no,
+            owner=env.worker,
+            lease_seconds=env.lease_seconds,
+        )
+
+
+def _pending_cases(env: ShardEnv, shard: ShardSpec) -> tuple[list[Case], dict[str, Any] | None]:
+    from farm.db.models import Suite
+    from farm.suites.store import load_cases
+
+    with session_scope(env.engine) as session:
+        done = ledger.done_case_ids(session, shard.run_id, shard.case_ids)
+        wanted = [c for c in shard.case_ids if c not in done]
+        cases = load_cases(session, shard.suite_id, case_ids=wanted) if wanted else []
+        suite_extra: dict[str, Any] | None = None
+        if any(c.category.startswith("multi_turn") for c in cases):
+            suite_extra = env._suite_extra.get(shard.suite_id)
+            if suite_extra is None:
+                suite = session.get(Suite, shard.suite_id)
+                suite_extra = dict(suite.extra) if suite is not None else {}
+                env._suite_extra[shard.suite_id] = suite_extra
+    return cases, suite_extra
+
+
+def _write(env: ShardEnv, shard: ShardSpec, rows: list[dict[str, Any]], status: str) -> bool:
+    with session_scope(env.engine) as session:
+        return ledger.write_shard_results(
+            session, shard.run_id, shard.shard_no, rows, owner=env.worker, shard_status=status
+        )
+
+
+def _abandon(env: ShardEnv, shard: ShardSpec, attempts: int) -> tuple[int, bool]:
+    """Record the remaining cases of a shard given up after too many deliveries."""
+    from farm.scoring import score_inference_error
+    from farm.suites.store import load_cases
+
+    message = f"shard abandoned after {attempts - 1} deliveries (its worker died each time)"
+    with session_scope(env.engine) as session:
+        done = ledger.done_case_ids(session, shard.run_id, shard.case_ids)
+        wanted = [c for c in shard.case_ids if c not in done]
+        cases = load_cases(session, shard.suite_id, case_ids=wanted) if wanted else []
+        rows = []
+        for case in cases:
+            verdict = score_inference_error(case, message)
+            rows.append(
+                {
+                    "case_id": case.case_id,
+                    "category": case.category,
+                    "inference_error": "ShardAbandoned",
+                    "inference_message": message,
+                    "valid": verdict.valid,
+                    "error_type": verdict.error_type,
+                    "error_detail": verdict.detail,
+                    "worker": env.worker,
+                }
+            )
+        finalised = ledger.write_shard_results(
+            session,
+            shard.run_id,
+            shard.shard_no,
+            rows,
+            owner=env.worker,
+            shard_status=ledger.SHARD_FAILED,
+        )
+    return len(rows), finalised

@@ -1,0 +1,60 @@
+"""The shard task: validate the payload, run the shard on the process's runtime.
+
+A malformed payload can never succeed, so it is logged and dropped. A database outage is
+retried with capped exponential backoff; everything else a shard meets is recorded as data
+by :func:`farm.shards.execute_shard`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from farm.errors import RunError, StorageError
+from farm.shards import SHARD_TASK, ShardSpec
+
+if TYPE_CHECKING:
+    from workers.app import FarmCelery
+
+log = logging.getLogger(__name__)
+
+
+def register_tasks(app: FarmCelery) -> None:
+    """Register the shard task on ``app`` (by name, as the producer sends it)."""
+
+    @app.task(  # type: ignore[untyped-decorator]
+        name=SHARD_TASK,
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        autoretry_for=(StorageError,),
+        retry_backoff=2,
+        retry_backoff_max=60,
+        retry_jitter=True,
+        max_retries=8,
+        ignore_result=True,
+    )
+    def execute_shard_task(self: Any, payload: Any) -> dict[str, Any]:
+        try:
+            shard = ShardSpec.from_payload(payload)
+        except RunError as exc:
+            log.error("dropping a message: %s", exc)
+            return {"status": "rejected", "reason": str(exc)}
+        runtime = self.app.farm_runtime
+        if runtime is None:
+            raise RuntimeError("the shard task runs only inside 'farm worker'")
+        if shard.model_key != runtime.spec.key:
+            log.error(
+                "shard of model %s arrived at a worker of %s", shard.model_key, runtime.spec.key
+            )
+            return {"status": "rejected", "reason": "wrong model"}
+        outcome = runtime.run_shard(shard)
+        log.info(
+            "shard %s/%s: %s (%d written%s)",
+            shard.run_id,
+            shard.shard_no,
+            outcome.status,
+            outcome.written,
+            ", run finalised" if outcome.finalised else "",
+        )
+        return {"status": outcome.status, "written": outcome.written}
