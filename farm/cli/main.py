@@ -21,6 +21,8 @@ from farm.errors import FarmError
 COMMANDS: dict[str, str] = {
     "db": "farm.cli.db:db",
     "doctor": "farm.cli.doctor:doctor",
+    "evaluate": "farm.cli.evaluate:evaluate",
+    "export": "farm.cli.export:export",
     "submit": "farm.cli.submit:submit",
     "worker": "farm.cli.worker:worker",
     "status": "farm.cli.status:status",

@@ -10,7 +10,7 @@ ground-truth order, and a documented parameter absent from the ground truth is u
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from farm.errors import ScoringError
 from farm.scoring.convert import JAVA_TYPES, JS_TYPES, java_to_python, js_to_python
@@ -263,7 +263,7 @@ def type_check(
         for alt in alternatives:
             flag = True
             if type(alt) is list:
-                items: list[Any] = value
+                items = cast(list[Any], value)
                 for item in items:
                     if not type_check(param, item, alt, str(nested_type), nested_type, None)[
                         "valid"

@@ -1,0 +1,66 @@
+"""``farm evaluate``: score an existing BFCL result folder and store it as a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from farm.cli.context import cli_settings, emit_json
+from farm.db.migrate import open_database
+
+
+@click.command()
+@click.option(
+    "--bfcl-results",
+    "results_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="BFCL's result/<model>/ folder (with non_live/, live/, multi_turn/).",
+)
+@click.option("--mode", required=True, type=click.Choice(["fc", "prompt"]), help="Output style.")
+@click.option("--model", required=True, help="Model name to store the run under.")
+@click.option("--suite", "suite_spec", default="bfcl", show_default=True, help="Suite spec.")
+@click.option(
+    "--underscore-to-dot/--no-underscore-to-dot",
+    default=None,
+    help="FC tool names had '.' replaced by '_' (default: detected from the outputs).",
+)
+@click.option("--label", default=None, help="Label for the run.")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line (has run_id).")
+def evaluate(
+    results_dir: Path,
+    mode: str,
+    model: str,
+    suite_spec: str,
+    underscore_to_dot: bool | None,
+    label: str | None,
+    as_json: bool,
+) -> None:
+    """Score BFCL result files exactly as 'bfcl evaluate' does, and store them as a run."""
+    from farm.evaluation.importer import evaluate_results
+
+    engine = open_database(cli_settings())
+    report = evaluate_results(
+        engine,
+        results_dir,
+        mode=mode,
+        model=model,
+        suite_spec=suite_spec,
+        underscore_to_dot=underscore_to_dot,
+        label=label,
+    )
+    click.echo(f"run {report.run_id}  model {report.model}  suite {report.suite}  mode {mode}")
+    for cat in report.categories:
+        acc = cat.correct / cat.n if cat.n else 0.0
+        note = f"  (partial: {cat.n} of {cat.expected})" if cat.partial else ""
+        click.echo(f"  {cat.category:<28} {cat.correct:>5}/{cat.n:<5} {acc:7.2%}{note}")
+    partial = [c.category for c in report.categories if c.partial]
+    if partial:
+        click.echo(f"partial categories scored on the entries present: {', '.join(partial)}")
+    for name, (accuracy, ran) in report.sections.items():
+        click.echo(f"  [{name}] {accuracy:7.2%}{'' if ran else '  (N/A: not every member ran)'}")
+    for skipped in report.skipped_files:
+        click.echo(f"skipped {skipped}", err=True)
+    if as_json:
+        emit_json(report.as_json())

@@ -1,0 +1,22 @@
+"""``farm export``: a run's per-case results as JSON Lines or CSV on stdout."""
+
+from __future__ import annotations
+
+import click
+
+from farm.cli.context import cli_settings
+from farm.db.migrate import open_database
+
+
+@click.command()
+@click.argument("run")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+def export(run: str, fmt: str) -> None:
+    """Print one record per case of RUN (id or id prefix): verdict, raw output, decoded calls."""
+    from farm.evaluation.export import export_lines
+
+    engine = open_database(cli_settings())
+    for line in export_lines(engine, run, fmt):
+        click.echo(line)

@@ -1,0 +1,1 @@
+"""Importing existing BFCL result trees (``farm evaluate``) and exporting scored runs."""

@@ -1,0 +1,106 @@
+"""``farm export``: one record per case of a run, as JSON Lines or CSV (no secrets)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from farm.db.engine import session_scope, storage_errors
+from farm.db.models import Result, Run
+from farm.errors import ConfigError, RunError
+
+FORMATS = ("jsonl", "csv")
+FIELDS = (
+    "id",
+    "category",
+    "valid",
+    "error_type",
+    "raw_output",
+    "decoded",
+    "error_detail",
+    "inference_error",
+    "latency_s",
+    "input_tokens",
+    "output_tokens",
+)
+
+
+def resolve_run(session: Session, spec: str) -> Run:
+    """A run by full id or unique id prefix.
+
+    Raises:
+        RunError: no run, or more than one, matches.
+    """
+    try:
+        run = session.get(Run, uuid.UUID(spec))
+    except ValueError:
+        run = None
+    if run is not None:
+        return run
+    prefix = spec.strip().lower()
+    if len(prefix) < 4:
+        raise RunError(f"unknown run {spec!r} (give at least 4 characters of its id)")
+    matches = [r for r in session.scalars(select(Run)) if str(r.id).startswith(prefix)]
+    if len(matches) != 1:
+        what = "no run" if not matches else f"{len(matches)} runs"
+        raise RunError(f"{what} with an id starting {spec!r}")
+    return matches[0]
+
+
+def _record(row: Result) -> dict[str, Any]:
+    return {
+        "id": row.case_id,
+        "category": row.category,
+        "valid": row.valid,
+        "error_type": row.error_type,
+        "raw_output": row.raw_output,
+        "decoded": row.decoded,
+        "error_detail": row.error_detail,
+        "inference_error": row.inference_error,
+        "latency_s": row.latency_s,
+        "input_tokens": row.input_tokens,
+        "output_tokens": row.output_tokens,
+    }
+
+
+def export_lines(engine: Engine, run_spec: str, fmt: str) -> Iterator[str]:
+    """Yield the export of a run, line by line (CSV starts with its header).
+
+    Raises:
+        ConfigError: unknown format. RunError: unknown run.
+    """
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    with storage_errors(str(engine.url)), session_scope(engine) as session:
+        run = resolve_run(session, run_spec)
+        rows = session.scalars(
+            select(Result).where(Result.run_id == run.id).order_by(Result.category, Result.case_id)
+        )
+        if fmt == "csv":
+            yield _csv_line(list(FIELDS))
+        for row in rows:
+            record = _record(row)
+            if fmt == "jsonl":
+                yield json.dumps(record, ensure_ascii=False, default=str)
+            else:
+                yield _csv_line(
+                    [
+                        json.dumps(record[k], ensure_ascii=False)
+                        if isinstance(record[k], (list, dict))
+                        else ("" if record[k] is None else str(record[k]))
+                        for k in FIELDS
+                    ]
+                )
+
+
+def _csv_line(values: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(values)
+    return buffer.getvalue()

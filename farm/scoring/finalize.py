@@ -1,0 +1,75 @@
+"""Aggregate a run's results into ``run_scores``: one row per category and per section."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session
+
+from farm.db.models import Result, Run, RunScore
+from farm.errors import RunError
+from farm.scoring.sections import CategoryScore, compute_sections
+
+
+def category_totals(session: Session, run_id: uuid.UUID) -> dict[str, tuple[int, int, int]]:
+    """``category -> (n, correct, inference errors)`` of a run, counted in SQL."""
+    rows = session.execute(
+        select(
+            Result.category,
+            func.count(),
+            func.sum(case((Result.valid.is_(True), 1), else_=0)),
+            func.sum(case((Result.inference_error.is_not(None), 1), else_=0)),
+        )
+        .where(Result.run_id == run_id)
+        .group_by(Result.category)
+    ).all()
+    return {cat: (int(n), int(correct or 0), int(errors or 0)) for cat, n, correct, errors in rows}
+
+
+def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
+    """Replace the run's ``run_scores`` rows with fresh category and section scores.
+
+    Every category of the run gets a row with ``ran=True`` (a category planned but with no
+    result rows scores 0 of 0); sections follow BFCL v4's formulas, where categories the run
+    did not include count as 0 and mark the section ``ran=False``.
+
+    Raises:
+        RunError: the run does not exist.
+    """
+    run = session.get(Run, run_id)
+    if run is None:
+        raise RunError(f"unknown run {run_id}")
+    totals = category_totals(session, run_id)
+    categories = list(dict.fromkeys([*(run.categories or []), *totals]))
+    session.execute(delete(RunScore).where(RunScore.run_id == run_id))
+    scores: dict[str, CategoryScore] = {}
+    for category in categories:
+        n, correct, errors = totals.get(category, (0, 0, 0))
+        scores[category] = CategoryScore(category, n, correct, True)
+        session.add(
+            RunScore(
+                run_id=run_id,
+                category=category,
+                kind="category",
+                n=n,
+                correct=correct,
+                errors=errors,
+                accuracy=correct / n if n else 0.0,
+                ran=True,
+            )
+        )
+    for section in compute_sections(scores):
+        session.add(
+            RunScore(
+                run_id=run_id,
+                category=section.name,
+                kind="section",
+                n=section.n,
+                correct=0,
+                errors=0,
+                accuracy=section.accuracy,
+                ran=section.ran,
+            )
+        )
+    session.flush()
