@@ -155,7 +155,7 @@ async def _run_case(
     from farm.scoring import score_case, score_inference_error
 
     try:
-        outcome = await infer_case(case, model, env.pool)
+        outcome = await infer_case(case, model, env.pool, suite_extra=suite_extra)
         error_type, error_message = outcome.error_type, outcome.error_message
         raw_output = outcome.raw_output
     except FarmError as exc:
@@ -184,7 +184,11 @@ async def _run_case(
             verdict = score_inference_error(case, error_message or error_type)
         else:
             verdict = score_case(
-                case, raw_output, mode=model.mode, underscore_to_dot=model.dots_replaced
+                case,
+                raw_output,
+                mode=model.mode,
+                underscore_to_dot=model.dots_replaced,
+                suite_extra=suite_extra,
             )
         row.update(
             valid=verdict.valid,
