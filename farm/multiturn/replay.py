@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,28 +42,38 @@ class KeywordCall:
         return json.dumps(self.arguments)
 
 
-def method_signatures(
+def method_parameters(
     sources: EnvironmentSources, involved_classes: Sequence[str]
-) -> dict[str, inspect.Signature]:
-    """Public method name to signature (without ``self``), later classes winning as in BFCL."""
+) -> dict[str, list[str]]:
+    """Public method name to parameter names (``self`` dropped), later classes winning."""
     modules = ModuleSet(sources)
-    signatures: dict[str, inspect.Signature] = {}
+    parameters: dict[str, list[str]] = {}
     for class_name in involved_classes:
         cls = modules.environment_class(class_name)
         for name, function in inspect.getmembers(cls, predicate=inspect.isfunction):
-            if name.startswith("_"):
-                continue
-            signature = inspect.signature(function)
-            params = list(signature.parameters.values())[1:]
-            signatures[name] = signature.replace(parameters=params)
-    return signatures
+            if not name.startswith("_"):
+                parameters[name] = list(inspect.signature(function).parameters)[1:]
+    return parameters
 
 
-def keyword_call(call: str, signatures: Mapping[str, inspect.Signature]) -> KeywordCall:
+def doc_parameters(docs: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Function name to parameter names in doc order (BFCL's docs follow the signatures)."""
+    out: dict[str, list[str]] = {}
+    for doc in docs:
+        properties = (doc.get("parameters") or {}).get("properties") or {}
+        out[str(doc.get("name"))] = list(properties)
+    return out
+
+
+def keyword_call(call: str, parameters: Mapping[str, Sequence[str]]) -> KeywordCall:
     """Parse one ground-truth call string and name its positional arguments.
 
+    Args:
+        call: e.g. ``sort('file.txt')``.
+        parameters: function name to its parameter names, in order.
+
     Raises:
-        SuiteError: the string is not a call with literal arguments of a known method.
+        SuiteError: the string is not a call with literal arguments of a known function.
     """
     try:
         node = ast.parse(call, mode="eval").body
@@ -74,16 +84,15 @@ def keyword_call(call: str, signatures: Mapping[str, inspect.Signature]) -> Keyw
     except (SyntaxError, ValueError) as exc:
         raise SuiteError(f"ground-truth call {call!r} cannot be parsed: {exc}") from exc
     name = node.func.id
-    signature = signatures.get(name)
-    if signature is None:
-        if args:
-            raise SuiteError(f"ground-truth call {call!r} names no known method")
-        return KeywordCall(name=name, arguments=kwargs)
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise SuiteError(f"ground-truth call {call!r} does not fit {name}{signature}") from exc
-    return KeywordCall(name=name, arguments=dict(bound.arguments))
+    names = list(parameters.get(name, ()))
+    if len(args) > len(names):
+        raise SuiteError(f"ground-truth call {call!r} has more arguments than {name} takes")
+    arguments = dict(zip(names, args, strict=False))
+    for key, value in kwargs.items():
+        if key in arguments:
+            raise SuiteError(f"ground-truth call {call!r} passes {key!r} twice")
+        arguments[key] = value
+    return KeywordCall(name=name, arguments=arguments)
 
 
 def ground_truth_turns(
@@ -92,5 +101,5 @@ def ground_truth_turns(
     involved_classes: Sequence[str],
 ) -> list[list[KeywordCall]]:
     """Every turn of a ground truth as keyword calls."""
-    signatures = method_signatures(sources, involved_classes)
-    return [[keyword_call(call, signatures) for call in turn] for turn in answer]
+    parameters = method_parameters(sources, involved_classes)
+    return [[keyword_call(call, parameters) for call in turn] for turn in answer]
