@@ -264,27 +264,7 @@ class ModelStore:
 
     def verify(self, name: str, *, full: bool = True) -> VerifyReport:
         """Check every file of ``name`` against the manifest (size only when not ``full``)."""
-        manifest = self.manifest(name)
-        base = self.entry(name) / "model"
-        missing, corrupt = [], []
-        for item in manifest.files:
-            path = base / item.path
-            if not path.is_file():
-                missing.append(item.path)
-                continue
-            if path.stat().st_size != item.size:
-                corrupt.append(item.path)
-            elif full and _hash_copy(path, None)[1] != item.sha256:
-                corrupt.append(item.path)
-        known = {item.path for item in manifest.files}
-        present = {p.relative_to(base).as_posix() for p in _walk(base)} if base.is_dir() else set()
-        return VerifyReport(
-            name=name,
-            checked=len(manifest.files),
-            missing=missing,
-            corrupt=corrupt,
-            extra=sorted(present - known),
-        )
+        return _verify_dir(self.entry(name) / "model", self.manifest(name), full=full)
 
     def remove(self, name: str) -> None:
         """Delete model ``name`` from the store."""
@@ -333,7 +313,7 @@ class ModelStore:
                     files=manifest.files,
                 )
                 (staging / "manifest.json").write_text(manifest.to_json())
-                report = ModelStore(staging.parent).verify(staging.name)
+                report = _verify_dir(staging / "model", manifest, full=True)
                 if not report.ok:
                     raise ModelStoreError(f"pack {archive} is damaged: {report.summary()}")
                 self._commit(staging, target, force=force)
@@ -355,6 +335,28 @@ class ModelStore:
                 )
             shutil.rmtree(final)
         staging.rename(final)
+
+
+def _verify_dir(base: Path, manifest: Manifest, *, full: bool) -> VerifyReport:
+    missing, corrupt = [], []
+    for item in manifest.files:
+        path = base / item.path
+        if not path.is_file():
+            missing.append(item.path)
+            continue
+        if path.stat().st_size != item.size:
+            corrupt.append(item.path)
+        elif full and _hash_copy(path, None)[1] != item.sha256:
+            corrupt.append(item.path)
+    known = {item.path for item in manifest.files}
+    present = {p.relative_to(base).as_posix() for p in _walk(base)} if base.is_dir() else set()
+    return VerifyReport(
+        name=manifest.name,
+        checked=len(manifest.files),
+        missing=missing,
+        corrupt=corrupt,
+        extra=sorted(present - known),
+    )
 
 
 def _packed_name(members: Iterable[tarfile.TarInfo], archive: Path) -> str:

@@ -243,3 +243,37 @@ def test_a_server_left_by_a_killed_worker_is_reaped_when_the_slot_starts_again(
     with ModelServer(launch, options=host_options(), slot=GpuSlot((3,))) as server:
         assert not pid_alive(orphan)
         assert read_pidfile(run_dir / "slots" / "gpu3.json").pid == server.process.pid
+
+
+def test_a_stored_model_starts_offline_from_the_store_path(
+    host_options, farm_home, tmp_path, monkeypatch
+):
+    from farm.config import load_settings
+    from farm.models.registry import ModelSpec
+    from farm.models.store import ModelStore
+    from tests.serving.test_store import make_model_dir
+    from workers.serving.spec import launch_spec
+
+    monkeypatch.setenv("STANDIN_REQUIRE_OFFLINE", "1")
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    store = ModelStore.from_settings(settings)
+    store.import_dir(make_model_dir(tmp_path / "src"), name="tiny")
+    spec = ModelSpec(key="tiny", backend="vllm", served_name="tiny", store_name="tiny")
+    launch = launch_spec(spec, settings, verify_store=True)
+    with ModelServer(launch, options=host_options(), slot=GpuSlot((0,))) as server:
+        seen = info(server)
+    assert seen["conf"]["model"] == str(store.model_dir("tiny"))
+    assert {k: seen["env"][k] for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")} == {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    assert seen["env"]["HF_DATASETS_OFFLINE"] == "1"
+
+
+def test_the_stand_in_refuses_a_hub_id_when_offline(host_options, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    launch = LaunchSpec(model="org/not-local", served_name="x")
+    with pytest.raises(ServingError, match="OfflineModeIsEnabled"):
+        ModelServer(launch, options=host_options()).start()

@@ -86,25 +86,37 @@ def resolve_chat_template(value: str, model_dir: Path | None) -> str:
     )
 
 
+def _is_hub_id(value: str) -> bool:
+    parts = value.split("/")
+    return len(parts) == 2 and all(parts) and not value.startswith((".", "~"))
+
+
 def launch_spec(spec: ModelSpec, settings: Settings, *, verify_store: bool = False) -> LaunchSpec:
     """The launch settings of a registry model.
 
-    A model with ``store_name`` starts from the store's directory, offline; the files are
+    A model with ``store_name`` (or whose ``model_path`` Hub id was pulled into the store as
+    ``ORG--NAME``) starts from the store's directory, offline; the files are
     checked against the manifest first (sizes, or full sha256 with ``verify_store``), and a
     missing or damaged file is a :class:`ModelStoreError`. Otherwise ``model_path`` (a local
     directory or a Hub id) is used, then the served name.
     """
     model_dir: Path | None = None
     offline = False
-    if spec.store_name:
-        store = ModelStore.from_settings(settings)
-        report = store.verify(spec.store_name, full=verify_store)
+    store = ModelStore.from_settings(settings)
+    store_name = spec.store_name
+    if not store_name and spec.model_path and _is_hub_id(spec.model_path):
+        # A repository pulled with `farm models pull ORG/NAME` is used without configuration.
+        pulled = spec.model_path.replace("/", "--")
+        if (store.root / pulled / "manifest.json").is_file():
+            store_name = pulled
+    if store_name:
+        report = store.verify(store_name, full=verify_store)
         if not report.ok:
             raise ModelStoreError(
                 f"cannot serve {spec.key!r} from the store: {report.summary()}; "
-                f"re-import it or run `farm models verify {spec.store_name}`"
+                f"re-import it or run `farm models verify {store_name}`"
             )
-        model_dir = store.model_dir(spec.store_name)
+        model_dir = store.model_dir(store_name)
         model = str(model_dir)
         offline = True
     elif spec.model_path:

@@ -1,56 +1,25 @@
 """vLLM's OpenAI-compatible server: command line and environment.
 
-The parser names below are those of vLLM 0.12.0 (the version the worker image pins);
-``farm models presets`` checks every family preset against them.
+The parser names the presets use are checked against vLLM's list for the pinned release
+(:data:`VLLM_TOOL_PARSERS`, kept with the presets in :mod:`farm.models.families`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from farm.models.families import (
+    PARSERS_CHECKED_AGAINST,
+    VLLM_REASONING_PARSERS,
+    VLLM_TOOL_PARSERS,
+)
 from workers.serving.backend import ServerBackend, check_extra_args, server_backend
 from workers.serving.spec import LaunchSpec
 
+__all__ = ["VLLM_REASONING_PARSERS", "VLLM_TOOL_PARSERS", "VLLM_VERSION", "VllmBackend"]
+
 #: The vLLM release the parser lists are checked against (docker/worker.Dockerfile pins it).
-VLLM_VERSION = "0.12.0"
-
-#: ``--tool-call-parser`` choices of that release.
-VLLM_TOOL_PARSERS: frozenset[str] = frozenset(
-    {
-        "deepseek_v3",
-        "deepseek_v31",
-        "ernie45",
-        "glm45",
-        "granite",
-        "granite-20b-fc",
-        "hermes",
-        "hunyuan_a13b",
-        "internlm",
-        "jamba",
-        "kimi_k2",
-        "llama3_json",
-        "llama4_json",
-        "llama4_pythonic",
-        "longcat",
-        "minimax",
-        "minimax_m2",
-        "mistral",
-        "olmo3",
-        "openai",
-        "phi4_mini_json",
-        "pythonic",
-        "qwen3_coder",
-        "qwen3_xml",
-        "seed_oss",
-        "step3",
-        "xlam",
-    }
-)
-
-#: ``--reasoning-parser`` choices the presets use (a subset of that release's list).
-VLLM_REASONING_PARSERS: frozenset[str] = frozenset(
-    {"deepseek_r1", "deepseek_v3", "glm45", "qwen3", "openai_gptoss", "granite", "step3"}
-)
+VLLM_VERSION = PARSERS_CHECKED_AGAINST
 
 
 class VllmBackend(ServerBackend):

@@ -1,0 +1,55 @@
+"""`farm models ...` as a user runs it, in a fresh process."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_farm
+from tests.serving.test_store import make_model_dir
+
+
+def test_import_list_verify_pack_and_unpack_into_another_home(farm_home, tmp_path):
+    source = make_model_dir(tmp_path / "src")
+    done = run_farm("models", "import", str(source), "--name", "tiny")
+    assert done.returncode == 0, done.stderr
+    assert "imported tiny: 7 files" in done.stdout
+    listed = run_farm("models", "list", "--json")
+    assert json.loads(listed.stdout.splitlines()[-1])[0]["name"] == "tiny"
+    assert "7 files verified" in run_farm("models", "verify", "tiny").stdout
+    pack = tmp_path / "tiny.tar"
+    assert run_farm("models", "pack", "tiny", str(pack)).returncode == 0
+    other = {"FARM_HOME": str(tmp_path / "elsewhere")}
+    unpacked = run_farm("models", "unpack", str(pack), env=other)
+    assert unpacked.returncode == 0, unpacked.stderr
+    assert "7 files verified" in run_farm("models", "verify", "tiny", env=other).stdout
+
+
+def test_a_corrupted_store_fails_verify_with_one_line(farm_home, tmp_path):
+    run_farm("models", "import", str(make_model_dir(tmp_path / "src")), "--name", "tiny")
+    weights = farm_home / "models" / "tiny" / "model" / "model-00002-of-00002.safetensors"
+    weights.write_bytes(b"\x00" * weights.stat().st_size)
+    done = run_farm("models", "verify", "tiny")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "farm: error: model 'tiny' is damaged (corrupt: model-00002-of-00002.safetensors)"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_input_gives_one_line_errors(farm_home, tmp_path):
+    done = run_farm("models", "verify", "ghost")
+    assert done.returncode != 0 and done.stderr.startswith("farm: error: model 'ghost'")
+    done = run_farm("models", "import", str(tmp_path), "--name", "x")
+    assert "no config.json" in done.stderr and "Traceback" not in done.stderr
+    done = run_farm("models", "unpack", str(tmp_path / "missing.tar"))
+    assert "no such pack file" in done.stderr
+
+
+def test_presets_are_listed_with_their_parsers(farm_home):
+    done = run_farm("models", "presets", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout.splitlines()[-1])}
+    assert rows["llama-3.1-8b-instruct"]["tool_call_parser"] == "llama3_json"
+    assert rows["glm-4-9b-chat"]["mode"] == "prompt"
+    table = run_farm("models", "presets")
+    assert "checked against vLLM 0.12.0" in table.stdout

@@ -1,0 +1,47 @@
+"""GPU slot discovery and the layout of replicas over GPUs."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from farm.errors import ConfigError, ServingError
+from workers.gpus import GpuSlot, parse_gpus, plan_slots, visible_gpus
+
+
+def test_explicit_gpu_lists_are_parsed_and_checked():
+    assert parse_gpus("0,1") == [0, 1]
+    assert parse_gpus(" 3 ") == [3]
+    for bad in ("x", "", "-1", "0,0"):
+        with pytest.raises(ConfigError):
+            parse_gpus(bad)
+
+
+def test_all_gpus_come_from_nvidia_smi(tmp_path, monkeypatch):
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\nprintf '0\\n1\\n2\\n3\\n'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert parse_gpus("all") == [0, 1, 2, 3]
+
+
+def test_all_gpus_without_nvidia_smi_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ServingError, match="needs nvidia-smi, which is not on PATH"):
+        visible_gpus()
+
+
+def test_one_replica_per_gpu_or_per_tensor_parallel_group():
+    assert plan_slots([0, 1]) == [GpuSlot((0,)), GpuSlot((1,))]
+    assert plan_slots([0, 1, 2, 3], tensor_parallel=2) == [GpuSlot((0, 1)), GpuSlot((2, 3))]
+    assert [s.name for s in plan_slots([0, 1, 2, 3], tensor_parallel=2)] == ["gpu0-1", "gpu2-3"]
+    shared = plan_slots([5], replicas_per_gpu=2)
+    assert [s.name for s in shared] == ["gpu5.r0", "gpu5.r1"] and shared[0].share == 2
+
+
+def test_impossible_layouts_are_refused():
+    with pytest.raises(ConfigError, match="do not divide"):
+        plan_slots([0, 1, 2], tensor_parallel=2)
+    with pytest.raises(ConfigError, match="cannot be combined"):
+        plan_slots([0, 1], tensor_parallel=2, replicas_per_gpu=2)
