@@ -7,7 +7,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from farm.cli.context import cli_settings, console, emit_json
+from farm.cli.context import cli_settings, emit_json
+from farm.cli.leaderboard import wide_console
 from farm.db.engine import session_scope
 from farm.db.migrate import open_database
 from farm.report.compare import compare as compare_runs
@@ -133,7 +134,7 @@ def compare(
     if as_json:
         emit_json(comparison_json(cmp))
         return
-    con = console()
+    con = wide_console()
     for tag, r in (("A", cmp.a), ("B", cmp.b)):
         con.print(
             f"{tag}: {r.run_id}  {r.display_name}  {r.suite}  "

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from farm.cli.context import cli_settings, console, emit_json
+from farm.cli.context import cli_settings, emit_json
+from farm.cli.leaderboard import wide_console
 from farm.db.engine import session_scope
 from farm.db.migrate import open_database
 from farm.report.compare import history as history_points
@@ -73,7 +74,7 @@ def history(
             }
         )
         return
-    con = console()
+    con = wide_console()
     if not points:
         con.print(f"no scored runs of {model}")
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from farm.cli.context import cli_settings, console
 from farm.db.engine import session_scope
@@ -25,6 +26,14 @@ FILE_NAMES = {
     "json": "leaderboard.json",
     "table": "leaderboard.txt",
 }
+
+
+def wide_console() -> Console:
+    """A console for tables: the terminal's width, or 240 columns when output is piped."""
+    con = console()
+    if not con.is_terminal:
+        con = Console(highlight=False, soft_wrap=False, width=240)
+    return con
 
 
 def _write(out: Path, name: str, text: str) -> Path:
@@ -85,10 +94,10 @@ def leaderboard(
             click.echo("no scored runs" + (f" for suite {suite}" if suite else ""))
             return
         table = rich_table(rows)
+        con = wide_console()
         if out is None:
-            console().print(table)
+            con.print(table)
             return
-        con = console()
         with con.capture() as captured:
             con.print(table)
         click.echo(str(_write(out, FILE_NAMES[fmt], captured.get())))

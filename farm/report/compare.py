@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session, aliased
 
 from farm.db.models import Model, Result, Run, RunScore
 from farm.errors import ConfigError, RunError
-from farm.report.queries import as_score, known_metric, load_runs, resolve_run, resolve_suite_ids
+from farm.report.queries import (
+    as_score,
+    category_order,
+    known_metric,
+    load_runs,
+    natural_key,
+    resolve_run,
+    resolve_suite_ids,
+)
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
 from farm.report.stats import mcnemar_exact
 from farm.scoring.sections import SECTION_NAMES
@@ -56,8 +64,8 @@ def compare(
         select(ra.case_id, ra.category, ra.valid, ra.error_type, rb.error_type)
         .join(rb, pair)
         .where(ra.valid != rb.valid)
-        .order_by(ra.category, ra.case_id)
     ).all()
+    flips = sorted(flips, key=lambda f: (category_order(f[1]), natural_key(f[0])))
     regressions = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if va]
     improvements = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if not va]
     per_cat = {cat: (int(n), int(oa or 0), int(ob or 0)) for cat, n, oa, ob in counts}
@@ -76,7 +84,7 @@ def compare(
             p_value=mcnemar_exact(only_a, only_b) if shared else None,
         )
 
-    categories = list(dict.fromkeys([*a.categories, *b.categories]))
+    categories = sorted({*a.categories, *b.categories}, key=category_order)
     from farm.report.scores import _section_weights  # the members of each section
 
     def members_of(row: RunRow, section: str) -> set[str]:

@@ -9,6 +9,7 @@ a run's numbers are the same whichever way it was scored.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import uuid
 from collections import defaultdict
@@ -22,10 +23,12 @@ from farm.db.models import Model, Result, Run, RunScore, Suite
 from farm.errors import ConfigError, RunError, SuiteError
 from farm.report.rows import Latency, RunRow, Score
 from farm.report.scores import category_cell, section_cells
+from farm.suites.categories import ALL
 
 #: BFCL's estimate of self-hosted cost: 8xH100 dollars per hour over 100 parallel requests.
 GPU_DOLLARS_PER_HOUR = 23.92
 GPU_PARALLEL_REQUESTS = 100
+CATEGORY_INDEX = {c: i for i, c in enumerate(ALL)}
 
 
 def resolve_suite_ids(session: Session, spec: str) -> list[int]:
@@ -181,11 +184,22 @@ def load_runs(
     for rid, category, n, correct, errors, ran in scores:
         by_id[rid].categories[category] = category_cell(n, correct, errors, bool(ran))
     for row in by_id.values():
+        row.categories = dict(sorted(row.categories.items(), key=lambda kv: category_order(kv[0])))
         row.sections = section_cells(row.categories)
     if with_latency:
         for rid, latency in latency_stats(session, list(by_id), specs).items():
             by_id[rid].latency = latency
     return [by_id[i] for i in ids if i in by_id]
+
+
+def category_order(category: str) -> tuple[int, str]:
+    """Sort key: BFCL's category order, unknown categories last by name."""
+    return (CATEGORY_INDEX.get(category, len(CATEGORY_INDEX)), category)
+
+
+def natural_key(case_id: str) -> list[int | str]:
+    """Sort key that puts ``simple_2`` before ``simple_10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", case_id)]
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
