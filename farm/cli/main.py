@@ -21,6 +21,7 @@ from farm.errors import FarmError
 COMMANDS: dict[str, str] = {
     "db": "farm.cli.db:db",
     "doctor": "farm.cli.doctor:doctor",
+    "models": "farm.cli.models:models",
     "evaluate": "farm.cli.evaluate:evaluate",
     "export": "farm.cli.export:export",
     "submit": "farm.cli.submit:submit",
