@@ -157,7 +157,8 @@ def load_cases(
     return [_to_case(r) for r in rows]
 
 
-def _rows(suite_id: int, cases: Sequence[Case]) -> list[dict[str, Any]]:
+def case_rows(suite_id: int, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """The test_cases rows of ``cases`` (with content hashes), ready for executemany."""
     return [
         {
             "suite_id": suite_id,
@@ -205,7 +206,7 @@ def save_suite(session: Session, data: SuiteData) -> tuple[Suite, bool]:
     )
     session.add(suite)
     session.flush()
-    rows = _rows(suite.id, data.cases)
+    rows = case_rows(suite.id, data.cases)
     for start in range(0, len(rows), BATCH_ROWS):
         session.execute(insert(TestCase), rows[start : start + BATCH_ROWS])
     return suite, True

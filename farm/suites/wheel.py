@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,7 +72,7 @@ class ZipTree:
             return None
         try:
             return self._zip.read(name)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
             raise SuiteError(f"corrupt wheel {self.label}: cannot read {name}: {exc}") from exc
 
 
@@ -115,7 +116,14 @@ def open_wheel(path: Path) -> Iterator[ZipTree]:
 def _first_bad_member(archive: zipfile.ZipFile) -> str | None:
     try:
         return archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
         return f"({exc})"
 
 
