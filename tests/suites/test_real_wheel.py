@@ -14,8 +14,16 @@ from sqlalchemy import Engine
 from farm.config import Settings
 from farm.db.engine import session_scope
 from farm.suites.bfcl import DEFAULT_VERSION, pull_bfcl
+from farm.suites.build import SuiteData
 from farm.suites.categories import MULTI_TURN, SINGLE_TURN
-from farm.suites.store import category_counts, list_suites, load_cases, resolve_suite
+from farm.suites.store import (
+    category_counts,
+    list_suites,
+    load_cases,
+    resolve_suite,
+    store_suite,
+)
+from farm.suites.wheel import read_wheel
 
 pytestmark = pytest.mark.bfcl_wheel
 
@@ -41,26 +49,43 @@ EXPECTED = {
 }
 
 
-def test_every_category_holds_exactly_the_wheels_count(
-    settings: Settings, engine: Engine, bfcl_wheel: Path
-) -> None:
-    suite = pull_bfcl(settings, engine, wheel=bfcl_wheel)
-    assert (suite.name, suite.version) == ("bfcl", DEFAULT_VERSION)
+@pytest.fixture(scope="module")
+def real_data(bfcl_wheel: Path) -> SuiteData:
+    """The real wheel read once for this module."""
+    return read_wheel(bfcl_wheel)
+
+
+def stored_counts(engine: Engine, suite_id: int) -> dict[str, int]:
     with session_scope(engine) as session:
-        counts = category_counts(session, suite.id)
+        return category_counts(session, suite_id)
+
+
+def test_pulling_the_real_wheel_stores_every_category_with_the_wheels_count(
+    settings: Settings, pg: Engine, bfcl_wheel: Path, real_data: SuiteData
+) -> None:
+    suite = pull_bfcl(settings, pg, wheel=bfcl_wheel)
+    assert (suite.name, suite.version) == ("bfcl", DEFAULT_VERSION)
+    counts = stored_counts(pg, suite.id)
     assert counts == EXPECTED
     assert sum(counts[c] for c in SINGLE_TURN) == 3641
     assert sum(counts[c] for c in MULTI_TURN) == 800
-    # pulling again is a no-op
-    assert pull_bfcl(settings, engine, wheel=bfcl_wheel).id == suite.id
-    with session_scope(engine) as session:
+    # the same wheel again is a no-op
+    again, created = store_suite(pg, real_data)
+    assert again.id == suite.id and not created
+    with session_scope(pg) as session:
         assert [(r.version, r.n_cases) for r in list_suites(session)] == [(DEFAULT_VERSION, 4441)]
 
 
+def test_sqlite_holds_the_same_counts(sqlite: Engine, real_data: SuiteData) -> None:
+    suite, created = store_suite(sqlite, real_data)
+    assert created
+    assert stored_counts(sqlite, suite.id) == EXPECTED
+
+
 def test_real_cases_keep_bfcl_ids_original_docs_and_multi_turn_fields(
-    settings: Settings, pg: Engine, bfcl_wheel: Path
+    pg: Engine, real_data: SuiteData
 ) -> None:
-    pull_bfcl(settings, pg, wheel=bfcl_wheel)
+    store_suite(pg, real_data)
     with session_scope(pg) as session:
         suite = resolve_suite(session, f"bfcl@{DEFAULT_VERSION}")
         picked = {
