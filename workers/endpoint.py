@@ -24,13 +24,22 @@ class EndpointOptions:
 
     Attributes:
         endpoint: ``--endpoint``: comma-separated base URLs to attach to.
-        gpus: ``--gpus``: GPU indices to host the model on (GPU-serving extension).
+        gpus: ``--gpus``: GPU indices ("0,1") or "all" to host the model on.
         mode: ``--mode``: fc or prompt (default: the model's).
+        backend: ``--backend``: vllm or sglang when hosting (default: the model's, or vllm).
+        tensor_parallel: ``--tensor-parallel``: GPUs per replica (default: the model's).
+        replicas_per_gpu: ``--replicas-per-gpu``: replicas packed onto each GPU.
+        attach: ``--attach`` / ``--skip-vllm``: never host; attach to VLLM_ENDPOINT or
+            VLLM_PORT (or --endpoint) after checking that it answers.
     """
 
     endpoint: str | None = None
     gpus: str | None = None
     mode: str | None = None
+    backend: str | None = None
+    tensor_parallel: int | None = None
+    replicas_per_gpu: int = 1
+    attach: bool = False
 
 
 def attach_endpoint(options: EndpointOptions) -> str | None:
@@ -65,18 +74,36 @@ def open_endpoint(
 ) -> Iterator[list[str]]:
     """Bring up the worker's endpoint and yield its base URL(s) while it is in use.
 
-    Attaching yields the URLs as they are; hosting (``--gpus``) is the GPU-serving
-    extension's to add.
+    Attaching yields the URLs as they are (checked first with ``--attach``); hosting
+    (``--gpus``) starts the servers and stops them on exit (:mod:`workers.serving.hosting`).
 
     Raises:
         ConfigError: when there is nothing to attach to and no way to host.
     """
+    if options.gpus and options.attach:
+        raise ConfigError("give either --gpus (host the model) or --attach, not both")
     if options.gpus:
-        raise ConfigError(
-            "hosting a model on --gpus needs the GPU-serving extension; "
-            "attach with --endpoint URL (or VLLM_ENDPOINT / VLLM_PORT) instead"
-        )
+        from workers.serving.hosting import host_model
+
+        with host_model(
+            settings,
+            spec,
+            gpus=options.gpus,
+            backend=options.backend,
+            tensor_parallel=options.tensor_parallel,
+            replicas_per_gpu=options.replicas_per_gpu,
+        ) as hosted:
+            yield hosted
+        return
     attach = attach_endpoint(options)
+    if options.attach:
+        from workers.serving.readiness import check_attached
+
+        if not attach:
+            raise ConfigError("--attach needs VLLM_ENDPOINT or VLLM_PORT (or --endpoint URL)")
+        for url in attach.split(","):
+            if url.strip():
+                check_attached(normalise_base_url(url), served_name=spec.request_model)
     if attach:
         urls = [normalise_base_url(u) for u in attach.split(",") if u.strip()]
     else:

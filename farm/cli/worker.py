@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from farm.cli.context import cli_settings
+from farm.cli.serving import hosting_options
 
 
 @click.command()
 @click.option("--model", "-m", required=True, help="Model whose queue to consume.")
 @click.option("--endpoint", help="Base URL(s) to attach to, comma-separated [env VLLM_ENDPOINT].")
 @click.option("--mode", type=click.Choice(["fc", "prompt"]), help="Mode for an ad-hoc model.")
+@hosting_options
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
 @click.option("--shards", type=int, default=2, show_default=True, help="Shards run at once.")
 @click.option("--name", help="Worker node name (default farm-<model>-<pid>@<host>).")
@@ -19,6 +21,11 @@ def worker(
     model: str,
     endpoint: str | None,
     mode: str | None,
+    gpus: str | None,
+    backend: str | None,
+    tensor_parallel: int | None,
+    replicas_per_gpu: int,
+    attach: bool,
     concurrency: int | None,
     shards: int,
     name: str | None,
@@ -26,9 +33,10 @@ def worker(
 ) -> None:
     """Consume MODEL's queue (farm.model.MODEL) and execute its shards.
 
-    The endpoint comes from --endpoint, else VLLM_ENDPOINT / VLLM_PORT (attach to a server
-    started elsewhere), else the model registry. Stop with Ctrl-C or SIGTERM: running
-    shards go back to the queue.
+    The endpoint comes from --gpus (host the model: one vLLM/SGLang replica per GPU or
+    tensor-parallel group, stopped when the worker stops), else --endpoint, else
+    VLLM_ENDPOINT / VLLM_PORT (attach to a server started elsewhere), else the registry.
+    Stop with Ctrl-C or SIGTERM: running shards go back to the queue.
     """
     from workers.endpoint import EndpointOptions
     from workers.main import WorkerOptions, run_worker
@@ -37,7 +45,15 @@ def worker(
         cli_settings(),
         WorkerOptions(
             model=model,
-            endpoint=EndpointOptions(endpoint=endpoint, mode=mode),
+            endpoint=EndpointOptions(
+                endpoint=endpoint,
+                mode=mode,
+                gpus=gpus,
+                backend=backend,
+                tensor_parallel=tensor_parallel,
+                replicas_per_gpu=replicas_per_gpu,
+                attach=attach,
+            ),
             concurrency=concurrency,
             shards=shards,
             name=name,

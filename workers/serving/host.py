@@ -15,10 +15,11 @@ import dataclasses
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,7 @@ class ModelServer:
         self.ready_seconds: float | None = None
         self._lease: PortLease | None = None
         self._pidfile: Path | None = None
+        self._cancel = threading.Event()
 
     @property
     def owned(self) -> bool:
@@ -176,6 +178,7 @@ class ModelServer:
                 what=what,
                 api_key=opts.api_key,
                 warmup=opts.warmup,
+                cancel=self._cancel,
             )
         except BaseException:
             self.stop(grace=min(opts.stop_grace, 10.0))
@@ -192,6 +195,10 @@ class ModelServer:
             assert self._lease is not None
             return f"http://{socket.getfqdn()}:{self._lease.port}/v1"
         return self.base_url
+
+    def cancel(self) -> None:
+        """Abandon a startup in progress (another thread is in :meth:`start`)."""
+        self._cancel.set()
 
     def stop(self, *, grace: float | None = None) -> None:
         """Stop a hosted server's whole process group; do nothing for an attached one."""
@@ -249,13 +256,24 @@ def hosted_replicas(
     for index, slot in enumerate(slots):
         opts = options if index == 0 else dataclasses.replace(options, port=None)
         servers.append(ModelServer(share_memory(launch, slot), options=opts, slot=slot))
+    pool = ThreadPoolExecutor(max_workers=max(1, len(servers)), thread_name_prefix="serve")
     try:
-        with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
+        try:
             futures = [pool.submit(server.start) for server in servers]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if any(f.exception() for f in futures if f.done()):
+                for server in servers:
+                    server.cancel()
             errors = [f.exception() for f in futures]
-        failed = [e for e in errors if e is not None]
-        if failed:
-            raise failed[0]
+        except BaseException:  # SIGTERM or Ctrl-C while the servers load
+            for server in servers:
+                server.cancel()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        failed = [e for e in errors if e is not None and "startup cancelled" not in str(e)]
+        if failed or any(errors):
+            raise failed[0] if failed else next(e for e in errors if e is not None)
         yield servers
     finally:
         for server in servers:

@@ -8,6 +8,7 @@ chat request with ``max_tokens=1`` succeeds.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
@@ -75,13 +76,15 @@ def wait_until_ready(
     api_key: str | None = None,
     warmup: bool = True,
     poll_s: float = 0.5,
+    cancel: threading.Event | None = None,
 ) -> float:
     """Block until the server ``proc`` is ready; return the seconds it took.
 
     Raises:
         ServingError: when the process exits, another server answers the port, the
             warm-up fails, or ``deadline_s`` passes; the message quotes the command and the
-            log tail. The caller stops the process.
+            log tail; or when ``cancel`` is set (the worker is stopping). The caller stops
+            the process.
     """
     started = time.monotonic()
     deadline = started + deadline_s
@@ -93,6 +96,8 @@ def wait_until_ready(
             code = proc.exit_code()
             if code is not None:
                 raise startup_failure(proc, f"{what} exited with status {code} before it was ready")
+            if cancel is not None and cancel.is_set():
+                raise ServingError(f"{what}: startup cancelled")
             if time.monotonic() >= deadline:
                 stage = (
                     "answered /health but not the checks after it"
@@ -108,7 +113,10 @@ def wait_until_ready(
                     break
             except httpx.HTTPError:
                 pass
-            time.sleep(poll_s)
+            if cancel is not None:
+                cancel.wait(poll_s)
+            else:
+                time.sleep(poll_s)
         try:
             listed = listed_models(client, base_url)
             missing = [name for name in names if name not in listed]

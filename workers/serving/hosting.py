@@ -1,0 +1,154 @@
+"""Hosting for ``farm worker --gpus``: from a registry model to running, ready replicas.
+
+:func:`host_model` is what :func:`workers.endpoint.open_endpoint` calls when a worker hosts
+its model: it lays replicas over the GPUs (one per GPU, per tensor-parallel group, or
+several per GPU), starts them in parallel, yields their base URLs while the worker consumes,
+and stops every process group on exit. Settings that are not worker options come from the
+environment (``FARM_SERVER_*``, see :class:`ServingSettings`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shlex
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from farm.config import Settings
+from farm.errors import ConfigError
+from farm.models.registry import ModelSpec
+from workers.gpus import parse_gpus, plan_slots
+from workers.serving.host import HostOptions, ModelServer, hosted_replicas
+from workers.serving.spec import launch_spec
+
+log = logging.getLogger(__name__)
+
+
+class ServingSettings(BaseSettings):
+    """Environment settings of hosted servers (prefix ``FARM_SERVER_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="FARM_SERVER_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Bind address; 0.0.0.0 to share.")
+    port: int | None = Field(default=None, ge=1, le=65535, description="First replica's port.")
+    ready_timeout: float = Field(default=1800.0, gt=0, description="Seconds to get ready.")
+    stop_grace: float = Field(default=30.0, ge=0, description="Seconds from SIGTERM to SIGKILL.")
+    command: str | None = Field(default=None, description="Launcher, e.g. 'vllm serve'.")
+    verify_store: bool = Field(default=False, description="sha256-check stored models first.")
+    publish: Path | None = Field(default=None, description="Write the endpoints to this file.")
+    api_key: str | None = Field(default=None, description="Key the server requires.")
+
+
+def serving_settings() -> ServingSettings:
+    """Read ``FARM_SERVER_*``; :class:`ConfigError` on a bad value."""
+    try:
+        return ServingSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"invalid setting FARM_SERVER_{where.upper()}: {first['msg']}") from exc
+
+
+def host_options(settings: Settings, backend: str, env: ServingSettings) -> HostOptions:
+    """The :class:`HostOptions` for a worker of ``settings``."""
+    launcher = tuple(shlex.split(env.command)) if env.command else None
+    return HostOptions(
+        run_dir=settings.home / "run" / "serving",
+        backend=backend,
+        host=env.host,
+        port=env.port,
+        launcher=launcher,
+        ready_timeout=env.ready_timeout,
+        stop_grace=env.stop_grace,
+        api_key=env.api_key,
+    )
+
+
+def publish_endpoints(path: Path, spec: ModelSpec, servers: list[ModelServer]) -> None:
+    """Write the replicas' public URLs atomically (for jobs that attach, e.g. on SLURM)."""
+    record = {
+        "model": spec.key,
+        "served_name": spec.request_model,
+        "endpoints": [server.public_url for server in servers],
+        "nonce_names": [server.nonce_name for server in servers],
+        "pid": os.getpid(),
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        "started_at": time.time(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(path)
+
+
+def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """While hosting, turn SIGTERM into SystemExit so the servers are always stopped.
+
+    Only where SIGTERM would otherwise kill the process outright (the default action) and
+    only in the main thread; whoever installs a handler later (Celery) takes over.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def host_model(
+    settings: Settings,
+    spec: ModelSpec,
+    *,
+    gpus: str,
+    backend: str | None = None,
+    tensor_parallel: int | None = None,
+    replicas_per_gpu: int = 1,
+) -> Iterator[list[str]]:
+    """Host ``spec`` on ``gpus`` ("all" or "0,1"); yield the replicas' base URLs.
+
+    Raises:
+        ConfigError: for a bad GPU list or layout, or a model that cannot be served.
+        ModelStoreError: when a stored model is missing or has damaged files.
+        ServingError: when a server does not become ready (the message quotes its log).
+    """
+    env = serving_settings()
+    chosen = backend or (spec.backend if spec.backend in ("vllm", "sglang") else "vllm")
+    launch = launch_spec(spec, settings, verify_store=env.verify_store)
+    tp = tensor_parallel or launch.tensor_parallel_size
+    if tp != launch.tensor_parallel_size:
+        launch = dataclasses.replace(launch, tensor_parallel_size=tp)
+    slots = plan_slots(parse_gpus(gpus), tensor_parallel=tp, replicas_per_gpu=replicas_per_gpu)
+    options = host_options(settings, chosen, env)
+    log.info("hosting %s with %s on %s", spec.key, chosen, ", ".join(s.name for s in slots))
+    with _sigterm_exits(), hosted_replicas(launch, slots, options) as servers:
+        urls = [server.base_url for server in servers if server.base_url]
+        if env.publish is not None:
+            publish_endpoints(env.publish, spec, servers)
+        try:
+            yield urls
+        finally:
+            if env.publish is not None:
+                env.publish.unlink(missing_ok=True)
