@@ -147,3 +147,56 @@ def presets_cmd(as_json: bool) -> None:
         )
     console().print(table)
     click.echo(f"tool-call parsers checked against vLLM {PARSERS_CHECKED_AGAINST}")
+
+
+@models.command("serve")
+@click.argument("model")
+@click.option("--gpus", required=True, help="GPU indices such as 0,1, or 'all'.")
+@click.option("--backend", type=click.Choice(["vllm", "sglang"]), help="Server to host with.")
+@click.option("--tensor-parallel", type=int, help="GPUs per replica [default: the model's].")
+@click.option("--replicas-per-gpu", type=int, default=1, show_default=True)
+@click.option("--host", help="Bind address; 0.0.0.0 lets other hosts attach [FARM_SERVER_HOST].")
+@click.option("--port", type=int, help="Port of the first replica [FARM_SERVER_PORT].")
+@click.option(
+    "--publish",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the endpoints as JSON to this file while serving [FARM_SERVER_PUBLISH].",
+)
+def serve_cmd(
+    model: str,
+    gpus: str,
+    backend: str | None,
+    tensor_parallel: int | None,
+    replicas_per_gpu: int,
+    host: str | None,
+    port: int | None,
+    publish: Path | None,
+) -> None:
+    """Host MODEL on GPUs without a worker, until SIGTERM or Ctrl-C (for attach mode).
+
+    Prints one JSON line with the endpoints once every replica is ready.
+    """
+    from farm.models.registry import resolve_model
+    from workers.serving.hosting import hosted_model, watch
+
+    settings = cli_settings()
+    spec = resolve_model(settings, model)
+    with hosted_model(
+        settings,
+        spec,
+        gpus=gpus,
+        backend=backend,
+        tensor_parallel=tensor_parallel,
+        replicas_per_gpu=replicas_per_gpu,
+        host=host,
+        port=port,
+        publish=publish,
+    ) as servers:
+        emit_json(
+            {
+                "model": spec.key,
+                "served_name": spec.request_model,
+                "endpoints": [server.public_url for server in servers],
+            }
+        )
+        watch(servers)

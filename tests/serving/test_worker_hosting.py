@@ -158,3 +158,45 @@ def test_sigterm_while_the_servers_load_stops_them_and_the_worker(hosting_env, r
     assert worker.returncode != 0
     assert not any(pid_alive(pid) for pid in pids)
     assert "Traceback" not in err
+
+
+def test_farm_models_serve_publishes_its_endpoint_and_stops_on_sigterm(hosting_env, tmp_path):
+    published = tmp_path / "endpoint.json"
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "farm.cli.main", "models", "serve", "tiny", "--gpus", "0"]
+        + ["--host", "0.0.0.0", "--publish", str(published)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        line = serve.stdout.readline()
+        assert line, serve.stderr.read() if serve.stderr else ""
+        announced = json.loads(line)
+        assert announced["served_name"] == "tiny"
+        (public,) = announced["endpoints"]
+        port = public.rsplit(":", 1)[1].split("/")[0]
+        assert json.loads(published.read_text())["endpoints"] == [public]
+        pid = server_pid(f"http://127.0.0.1:{port}/v1")
+        assert pid_alive(pid)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+    assert not pid_alive(pid)
+    assert not published.exists()
+
+
+def test_farm_models_serve_exits_with_the_log_when_its_server_dies(hosting_env):
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "farm.cli.main", "models", "serve", "tiny", "--gpus", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert serve.stdout is not None
+    (url,) = json.loads(serve.stdout.readline())["endpoints"]
+    os.kill(server_pid(url), signal.SIGKILL)
+    _, err = serve.communicate(timeout=30)
+    assert serve.returncode == 1
+    assert "farm: error: server on gpu0 exited with status -9" in err

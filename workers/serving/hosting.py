@@ -21,12 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from farm.config import Settings
-from farm.errors import ConfigError
+from farm.errors import ConfigError, ServingError
 from farm.models.registry import ModelSpec
 from workers.gpus import parse_gpus, plan_slots
 from workers.serving.host import HostOptions, ModelServer, hosted_replicas
@@ -50,10 +51,11 @@ class ServingSettings(BaseSettings):
     api_key: str | None = Field(default=None, description="Key the server requires.")
 
 
-def serving_settings() -> ServingSettings:
-    """Read ``FARM_SERVER_*``; :class:`ConfigError` on a bad value."""
+def serving_settings(**overrides: Any) -> ServingSettings:
+    """Read ``FARM_SERVER_*`` (``overrides`` that are not None win); ConfigError if bad."""
+    given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        return ServingSettings()
+        return ServingSettings(**given)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -118,7 +120,7 @@ def _sigterm_exits() -> Iterator[None]:
 
 
 @contextmanager
-def host_model(
+def hosted_model(
     settings: Settings,
     spec: ModelSpec,
     *,
@@ -126,15 +128,18 @@ def host_model(
     backend: str | None = None,
     tensor_parallel: int | None = None,
     replicas_per_gpu: int = 1,
-) -> Iterator[list[str]]:
-    """Host ``spec`` on ``gpus`` ("all" or "0,1"); yield the replicas' base URLs.
+    **overrides: Any,
+) -> Iterator[list[ModelServer]]:
+    """Host ``spec`` on ``gpus`` ("all" or "0,1"); yield the ready replicas.
+
+    ``overrides`` replace ``FARM_SERVER_*`` settings (host, port, publish, ...).
 
     Raises:
         ConfigError: for a bad GPU list or layout, or a model that cannot be served.
         ModelStoreError: when a stored model is missing or has damaged files.
         ServingError: when a server does not become ready (the message quotes its log).
     """
-    env = serving_settings()
+    env = serving_settings(**overrides)
     chosen = backend or (spec.backend if spec.backend in ("vllm", "sglang") else "vllm")
     launch = launch_spec(spec, settings, verify_store=env.verify_store)
     tp = tensor_parallel or launch.tensor_parallel_size
@@ -144,11 +149,53 @@ def host_model(
     options = host_options(settings, chosen, env)
     log.info("hosting %s with %s on %s", spec.key, chosen, ", ".join(s.name for s in slots))
     with _sigterm_exits(), hosted_replicas(launch, slots, options) as servers:
-        urls = [server.base_url for server in servers if server.base_url]
         if env.publish is not None:
             publish_endpoints(env.publish, spec, servers)
         try:
-            yield urls
+            yield servers
         finally:
             if env.publish is not None:
                 env.publish.unlink(missing_ok=True)
+
+
+@contextmanager
+def host_model(
+    settings: Settings,
+    spec: ModelSpec,
+    *,
+    gpus: str,
+    backend: str | None = None,
+    tensor_parallel: int | None = None,
+    replicas_per_gpu: int = 1,
+) -> Iterator[list[str]]:
+    """Host ``spec`` on ``gpus`` for a worker; yield the replicas' base URLs.
+
+    See :func:`hosted_model` for the errors it raises.
+    """
+    with hosted_model(
+        settings,
+        spec,
+        gpus=gpus,
+        backend=backend,
+        tensor_parallel=tensor_parallel,
+        replicas_per_gpu=replicas_per_gpu,
+    ) as servers:
+        yield [server.base_url for server in servers if server.base_url]
+
+
+def watch(servers: list[ModelServer], *, poll_s: float = 1.0) -> None:
+    """Block until a hosted server exits (then raise :class:`ServingError`).
+
+    SIGTERM and Ctrl-C end the wait with SystemExit / KeyboardInterrupt, after which the
+    caller's ``with`` block stops the servers.
+    """
+    while True:
+        for server in servers:
+            process = server.process
+            code = process.exit_code() if process is not None else None
+            if code is not None and process is not None:
+                raise ServingError(
+                    f"server on {server.slot_name} exited with status {code}; "
+                    f"last lines of {process.log_path}:\n{process.log_tail(20)}"
+                )
+        time.sleep(poll_s)
