@@ -14,7 +14,14 @@ from farm.db.migrate import open_database
 from farm.errors import SuiteError
 from farm.suites.bfcl import DEFAULT_VERSION, read_bfcl_source
 from farm.suites.local import add_suite
-from farm.suites.store import category_counts, list_suites, resolve_suite, store_suite
+from farm.suites.store import (
+    category_counts,
+    list_suites,
+    parse_spec,
+    remove_suite,
+    resolve_suite,
+    store_suite,
+)
 
 SOURCES = ("bfcl",)
 
@@ -127,3 +134,16 @@ def show_cmd(name: str, version: str | None, as_json: bool) -> None:
     table.add_section()
     table.add_row("total", str(sum(counts.values())))
     console().print(table)
+
+
+@suites.command("remove")
+@click.argument("spec", metavar="NAME@VERSION")
+def remove_cmd(spec: str) -> None:
+    """Delete one suite version and its cases (refused while runs refer to it)."""
+    _name, version = parse_spec(spec)
+    if version is None:
+        raise SuiteError(f"name the version to remove: {spec}@VERSION")
+    engine = open_database(cli_settings())
+    with session_scope(engine) as session:
+        suite = remove_suite(session, spec)
+    click.echo(f"removed {suite.name}@{suite.version}")

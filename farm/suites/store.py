@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from farm.db.engine import session_scope
-from farm.db.models import Suite, TestCase
-from farm.errors import SuiteError
+from farm.db.models import Run, Suite, TestCase
+from farm.errors import StorageError, SuiteError
 from farm.suites.build import SuiteData, case_hash
 from farm.suites.case import Case
 from farm.suites.categories import ALL, expand
@@ -213,9 +214,34 @@ def save_suite(session: Session, data: SuiteData) -> tuple[Suite, bool]:
 
 
 def store_suite(engine: Engine, data: SuiteData) -> tuple[Suite, bool]:
-    """Store a suite in one transaction (see :func:`save_suite`)."""
+    """Store a suite in one transaction (see :func:`save_suite`).
+
+    If another process stores the same name and version at the same moment, the loser's
+    transaction hits the unique constraint and is rolled back; it then finds the winner's
+    row and answers as :func:`save_suite` does for an existing suite.
+    """
+    try:
+        with session_scope(engine) as session:
+            return save_suite(session, data)
+    except StorageError as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
     with session_scope(engine) as session:
         return save_suite(session, data)
+
+
+def remove_suite(session: Session, spec: str) -> Suite:
+    """Delete a suite version and its cases; refused while runs refer to it."""
+    suite = resolve_suite(session, spec)
+    runs = session.scalar(select(func.count()).select_from(Run).where(Run.suite_id == suite.id))
+    if runs:
+        raise SuiteError(
+            f"{suite.name}@{suite.version} is used by {runs} run(s); it is kept so that "
+            "their results stay traceable"
+        )
+    session.execute(delete(TestCase).where(TestCase.suite_id == suite.id))
+    session.execute(delete(Suite).where(Suite.id == suite.id))
+    return suite
 
 
 def list_suites(session: Session) -> list[SuiteSummary]:

@@ -38,6 +38,7 @@ def test_errors_are_one_line_without_a_traceback(farm_home: Path, tmp_path: Path
         (("suites", "pull", "gorilla"), "unknown suite source 'gorilla'; pullable: bfcl"),
         (("suites", "show", "bfcl"), "unknown suite 'bfcl' (run 'farm suites pull bfcl')"),
         (("suites", "add", "mine", str(tmp_path)), "holds no .json or .jsonl files"),
+        (("suites", "remove", "bfcl"), "name the version to remove: bfcl@VERSION"),
     ]:
         done = run_farm(*args)
         assert done.returncode != 0

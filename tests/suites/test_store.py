@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, select
 
 from farm.config import Settings
 from farm.db import models
@@ -15,7 +15,14 @@ from farm.errors import SuiteError
 from farm.suites.bfcl import pull_bfcl
 from farm.suites.build import case_hash
 from farm.suites.categories import ALL, LIVE
-from farm.suites.store import category_counts, list_suites, load_cases, resolve_suite
+from farm.suites.store import (
+    category_counts,
+    list_suites,
+    load_cases,
+    remove_suite,
+    resolve_suite,
+    store_suite,
+)
 from tests.fixtures.minisuite import (
     MINI_VERSION,
     load_mini_suite,
@@ -179,3 +186,47 @@ def test_an_installed_copy_is_read_without_a_wheel_or_network(
     again = load_mini_suite(settings, sqlite)
     assert again.id == suite.id
     shutil.rmtree(site)
+
+
+def test_a_suite_version_without_runs_can_be_removed(settings: Settings, engine: Engine) -> None:
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        removed = remove_suite(session, f"bfcl@{MINI_VERSION}")
+    assert removed.id == suite.id
+    with session_scope(engine) as session:
+        assert list_suites(session) == []
+        count = session.scalar(select(func.count()).select_from(models.TestCase))
+    assert count == 0
+
+
+def test_a_suite_version_that_runs_refer_to_is_kept(settings: Settings, engine: Engine) -> None:
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        session.add(models.Model(key="m", display_name="m", backend="fake", mode="fc"))
+        session.flush()
+        session.add(
+            models.Run(model_key="m", suite_id=suite.id, categories=[], mode="fc", farm_version="0")
+        )
+    with session_scope(engine) as session:
+        with pytest.raises(SuiteError, match="used by 1 run"):
+            remove_suite(session, f"bfcl@{MINI_VERSION}")
+    with session_scope(engine) as session:
+        assert [r.n_cases for r in list_suites(session)] == [32]
+        session.execute(delete(models.Run))
+        session.execute(delete(models.Model))
+
+
+def test_two_processes_storing_the_same_suite_at_once_both_succeed(
+    settings: Settings, pg: Engine, mini_wheel: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from farm.suites.wheel import read_wheel
+
+    data = read_wheel(mini_wheel)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: store_suite(pg, data), range(4)))
+    assert len({suite.id for suite, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    with session_scope(pg) as session:
+        assert [r.n_cases for r in list_suites(session)] == [32]
