@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 
+from farm.cli.main import cli
 from tests.conftest import run_farm
 from tests.fixtures.minisuite import MINI_ROOT, MINI_VERSION
 
@@ -30,20 +33,32 @@ def test_pull_show_and_list_a_wheel(farm_home: Path, mini_wheel: Path) -> None:
     assert [(r["name"], r["version"], r["cases"]) for r in rows] == [("bfcl", MINI_VERSION, 32)]
 
 
-def test_errors_are_one_line_without_a_traceback(farm_home: Path, tmp_path: Path) -> None:
+def test_an_error_is_one_line_without_a_traceback(farm_home: Path, tmp_path: Path) -> None:
     broken = tmp_path / "bfcl_eval-0.0.1-py3-none-any.whl"
     broken.write_bytes(b"garbage")
-    for args, fragment in [
-        (("suites", "pull", "bfcl", "--wheel", str(broken)), "corrupt wheel"),
-        (("suites", "pull", "gorilla"), "unknown suite source 'gorilla'; pullable: bfcl"),
-        (("suites", "show", "bfcl"), "unknown suite 'bfcl' (run 'farm suites pull bfcl')"),
-        (("suites", "add", "mine", str(tmp_path)), "holds no .json or .jsonl files"),
-        (("suites", "remove", "bfcl"), "name the version to remove: bfcl@VERSION"),
-    ]:
-        done = run_farm(*args)
-        assert done.returncode != 0
-        assert done.stderr.startswith("farm: error: ") and fragment in done.stderr, done.stderr
-        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    done = run_farm("suites", "pull", "bfcl", "--wheel", str(broken))
+    assert done.returncode == 2
+    assert done.stderr.startswith("farm: error: corrupt wheel "), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("pull", "gorilla"), "unknown suite source 'gorilla'; pullable: bfcl"),
+        (("show", "bfcl"), "unknown suite 'bfcl' (run 'farm suites pull bfcl')"),
+        (("add", "mine", "."), "holds no .json or .jsonl files"),
+        (("remove", "bfcl"), "name the version to remove: bfcl@VERSION"),
+        (("remove", "bfcl@1"), "unknown suite 'bfcl'"),
+    ],
+)
+def test_bad_requests_get_a_one_line_error(
+    farm_home: Path, args: tuple[str, ...], fragment: str
+) -> None:
+    result = CliRunner().invoke(cli, ["suites", *args])
+    assert result.exit_code != 0
+    assert result.stderr.startswith("farm: error: ") and fragment in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_add_a_user_suite_on_postgresql(farm_home: Path, pg: Engine, tmp_path: Path) -> None:
