@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from farm import ledger
 from farm.db.base import utcnow
@@ -247,12 +248,11 @@ def _renew(env: ShardEnv, shard: ShardSpec) -> str:
 
 def _pending_cases(env: ShardEnv, shard: ShardSpec) -> tuple[list[Case], dict[str, Any] | None]:
     from farm.db.models import Suite
-    from farm.suites.store import load_cases
 
     with session_scope(env.engine) as session:
         done = ledger.done_case_ids(session, shard.run_id, shard.case_ids)
         wanted = [c for c in shard.case_ids if c not in done]
-        cases = load_cases(session, shard.suite_id, case_ids=wanted) if wanted else []
+        cases = load_shard_cases(session, shard.suite_id, wanted)
         suite_extra: dict[str, Any] | None = None
         if any(c.category.startswith("multi_turn") for c in cases):
             suite_extra = env._suite_extra.get(shard.suite_id)
@@ -261,6 +261,44 @@ def _pending_cases(env: ShardEnv, shard: ShardSpec) -> tuple[list[Case], dict[st
                 suite_extra = dict(suite.extra) if suite is not None else {}
                 env._suite_extra[shard.suite_id] = suite_extra
     return cases, suite_extra
+
+
+def load_shard_cases(session: Session, suite_id: int, case_ids: Sequence[str]) -> list[Case]:
+    """The cases ``case_ids`` of a suite, in that order (one query, no suite-wide reads).
+
+    Raises:
+        RunError: if a case is no longer in the suite.
+    """
+    from sqlalchemy import select
+
+    from farm.db.models import TestCase
+
+    if not case_ids:
+        return []
+    rows = {
+        row.case_id: row
+        for row in session.scalars(
+            select(TestCase).where(TestCase.suite_id == suite_id, TestCase.case_id.in_(case_ids))
+        )
+    }
+    missing = [c for c in case_ids if c not in rows]
+    if missing:
+        raise RunError(
+            f"{len(missing)} case(s) of the shard are not in suite {suite_id}: {missing[0]}"
+        )
+    return [
+        Case(
+            case_id=row.case_id,
+            category=row.category,
+            language=row.language,
+            turns=row.turns,
+            functions=row.functions,
+            answer=row.answer,
+            extra=row.extra or {},
+            position=row.position,
+        )
+        for row in (rows[c] for c in case_ids)
+    ]
 
 
 def _write(env: ShardEnv, shard: ShardSpec, rows: list[dict[str, Any]], status: str) -> bool:
@@ -273,13 +311,12 @@ def _write(env: ShardEnv, shard: ShardSpec, rows: list[dict[str, Any]], status: 
 def _abandon(env: ShardEnv, shard: ShardSpec, attempts: int) -> tuple[int, bool]:
     """Record the remaining cases of a shard given up after too many deliveries."""
     from farm.scoring import score_inference_error
-    from farm.suites.store import load_cases
 
     message = f"shard abandoned after {attempts - 1} deliveries (its worker died each time)"
     with session_scope(env.engine) as session:
         done = ledger.done_case_ids(session, shard.run_id, shard.case_ids)
         wanted = [c for c in shard.case_ids if c not in done]
-        cases = load_cases(session, shard.suite_id, case_ids=wanted) if wanted else []
+        cases = load_shard_cases(session, shard.suite_id, wanted)
         rows = []
         for case in cases:
             verdict = score_inference_error(case, message)

@@ -17,6 +17,8 @@ from farm.broker import queue_depth
 from farm.config import Settings
 from farm.db.engine import session_scope
 from farm.db.models import Result, Run, RunScore, Shard
+from farm.errors import RunError
+from farm.runs import cancel_run
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator
 from farm.suites.store import load_cases
@@ -233,15 +235,16 @@ def test_cancel_stops_the_workers_and_resume_finishes_the_run(
         cancelled = farm_cli(runs_settings, "cancel", str(run_id)[:8])
         assert cancelled.returncode == 0, cancelled.stderr
         assert "cancelled" in cancelled.stdout
-        time.sleep(3.5)
+        time.sleep(2.5)  # the running shard notices within its 2 s poll and stops
         kept = result_count(runs_engine, run_id)
-        time.sleep(2.0)
+        time.sleep(1.5)
         assert result_count(runs_engine, run_id) == kept
         assert kept < run_row(runs_engine, run_id).n_cases
         assert run_row(runs_engine, run_id).status == "cancelled"
-        again = farm_cli(runs_settings, "cancel", str(run_id))
-        assert again.returncode != 0 and "already cancelled" in again.stderr
+        with session_scope(runs_engine) as session, pytest.raises(RunError, match="already"):
+            cancel_run(session, run_id)
         resumed = farm_cli(runs_settings, "resume", str(run_id))
         assert resumed.returncode == 0, resumed.stderr
+        assert "re-enqueued" in resumed.stdout
         wait_done(runs_engine, run_id, 60)
     assert_one_result_per_case(runs_engine, run_id)
