@@ -191,18 +191,20 @@ def main() -> None:
         finally:
             drop_database(pg_url)
     k_limit = limit / args.k
+    ms = args.latency * 1000
+    rows = [
+        ("limit N*L/C", limit, limit),
+        ("embedded (farm run, SQLite)", emb, limit),
+        ("1 distributed worker (PostgreSQL)", one, limit),
+        (f"{args.k} workers on {args.k} simulators", many, k_limit),
+    ]
+    print(f"{n} cases ({args.categories}), simulator {args.capacity} slots x {ms:.0f} ms")
+    print(f"{'':36}{'seconds':>9}{'limit':>9}{'of limit':>10}")
+    for name, took, bound in rows:
+        print(f"{name:36}{took:9.2f}{bound:9.2f}{bound / took:10.2f}")
+    speedup = one / many
     print(
-        f"{n} cases ({args.categories}), simulator {args.capacity} slots x {args.latency * 1000:.0f} ms"
-    )
-    print(f"{'':34}{'seconds':>9}{'limit':>9}{'of limit':>10}")
-    print(f"{'limit N*L/C':34}{limit:9.2f}{limit:9.2f}{1.0:10.2f}")
-    print(f"{'embedded (farm run, SQLite)':34}{emb:9.2f}{limit:9.2f}{limit / emb:10.2f}")
-    print(f"{'1 distributed worker (PostgreSQL)':34}{one:9.2f}{limit:9.2f}{limit / one:10.2f}")
-    print(
-        f"{f'{args.k} workers on {args.k} simulators':34}{many:9.2f}{k_limit:9.2f}{k_limit / many:10.2f}"
-    )
-    print(
-        f"speed-up of {args.k} workers over 1: {one / many:.2f}x ({one / many / args.k:.2f} of {args.k}x)"
+        f"speed-up of {args.k} workers over 1: {speedup:.2f}x ({speedup / args.k:.2f} of {args.k}x)"
     )
 
 
