@@ -64,6 +64,7 @@ class Node:
     end: int
     parts: list[Any] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    depth: int = 1
 
 
 def tokenize(src: str) -> list[Tok]:
@@ -109,9 +110,10 @@ class _Parser:
         return tok
 
     def node(self, kind: str, parts: list[Any], **extra: Any) -> Node:
-        start = parts[0].start
-        end = parts[-1].end
-        return Node(kind, start, end, parts, extra)
+        depth = 1 + max((p.depth for p in parts if isinstance(p, Node)), default=0)
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"expression nested deeper than {MAX_DEPTH} levels")
+        return Node(kind, parts[0].start, parts[-1].end, parts, extra, depth)
 
     # -- program
     def program(self) -> list[Node]:
@@ -416,6 +418,10 @@ def decode_cstyle_calls(text: Any, lang: str) -> Any:
         raise DecodeError(f"model output longer than {MAX_SOURCE_CHARS} characters")
     if "\x00" in src:
         raise DecodeError("NUL byte in model output")
+    try:
+        src.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError("model output is not valid Unicode (lone surrogate)") from None
     try:
         statements = _Parser(src, lang).program()
     except RecursionError:
