@@ -100,6 +100,10 @@ class Simulator:
             else:
                 names = prompt_function_names(messages) or []
             case = self.index.find(messages, names)
+            if case is None or case.category.startswith("multi_turn"):
+                from farm.simulator.multiturn import match_case  # multi-turn hook
+
+                case = match_case(self.index.cases, messages, case)
         else:
             messages = [{"role": "user", "content": str(payload.get("prompt", ""))}]
             case = self.index.find_in_prompt(str(payload.get("prompt", "")))

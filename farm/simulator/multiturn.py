@@ -27,26 +27,80 @@ DONE_TEXT = "I have completed the request."
 NO_ACTION_TEXT = "I cannot do that with the available functions and information."
 
 
-def position(case: Case, messages: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """(turn index, step index) of the next reply in ``messages`` for ``case``."""
+def _openings(case: Case) -> list[str | None]:
+    """Each turn's last user message; ``None`` for a holdout (reveal) turn."""
     holdout = case.extra.get("missed_function") or {}
     openings: list[str | None] = []
     for index, turn_messages in enumerate(case.turns):
         if str(index) in holdout:
-            openings.append(None)  # the reveal message
+            openings.append(None)
             continue
         users = [str(m.get("content") or "") for m in turn_messages if m.get("role") == "user"]
         openings.append(users[-1] if users else None)
+    return openings
+
+
+def _opens(expected: str | None, content: str) -> bool:
+    if expected is None:
+        return content.endswith(ADDITIONAL_FUNCTION_PROMPT)
+    return content == expected
+
+
+def follows(case: Case, messages: Sequence[dict[str, Any]]) -> bool:
+    """Whether every user message of ``messages`` is one of ``case``'s turns, in order.
+
+    Tool results fed back in prompt mode (a user message holding ``repr`` of tool dicts)
+    are skipped.
+    """
+    openings = _openings(case)
+    turn = -1
+    for message in messages:
+        if message.get("role") != "user":
+            continue
+        content = str(message.get("content") or "")
+        if turn + 1 < len(openings) and _opens(openings[turn + 1], content):
+            turn += 1
+        elif not content.startswith("[{'role': 'tool'"):
+            return False
+    return turn >= 0
+
+
+def match_case(
+    cases: Sequence[Case], messages: Sequence[dict[str, Any]], found: Case | None
+) -> Case | None:
+    """The multi-turn case the conversation follows, preferring ``found``.
+
+    BFCL's multi-turn categories share questions (miss_param inserts turns into base
+    conversations, long_context repeats them), so a lookup by one message can land on a
+    sibling; the whole sequence of turns decides. Cases with identical turns (base and
+    long_context twins) stay indistinguishable: the first one wins.
+    """
+    if found is not None and not found.category.startswith("multi_turn"):
+        return found
+    if found is not None and follows(found, messages):
+        return found
+    first_user = next((m for m in messages if m.get("role") == "user"), None)
+    for case in cases:
+        if not case.category.startswith("multi_turn") or not case.turns:
+            continue
+        openings = _openings(case)
+        if first_user is None or not openings or openings[0] != first_user.get("content"):
+            continue
+        if follows(case, messages):
+            return case
+    return found
+
+
+def position(case: Case, messages: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """(turn index, step index) of the next reply in ``messages`` for ``case``."""
+    openings = _openings(case)
     turn, step = -1, 0
     for message in messages:
         role = message.get("role")
         content = str(message.get("content") or "")
         nxt = turn + 1
         if role == "user" and nxt < len(openings):
-            expected = openings[nxt]
-            if (expected is not None and content == expected) or (
-                expected is None and content.endswith(ADDITIONAL_FUNCTION_PROMPT)
-            ):
+            if _opens(openings[nxt], content):
                 turn, step = nxt, 0
                 continue
         if role == "assistant":
