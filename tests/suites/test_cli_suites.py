@@ -18,17 +18,17 @@ def test_pull_show_and_list_a_wheel(farm_home: Path, mini_wheel: Path) -> None:
     pulled = run_farm("suites", "pull", "bfcl", "--wheel", str(mini_wheel))
     assert pulled.returncode == 0, pulled.stderr
     assert f"loaded bfcl@{MINI_VERSION}: 32 cases" in pulled.stdout
-    again = run_farm("suites", "pull", "bfcl", "--wheel", str(mini_wheel))
-    assert again.returncode == 0 and "already loaded" in again.stdout
+    again = CliRunner().invoke(cli, ["suites", "pull", "bfcl", "--wheel", str(mini_wheel)])
+    assert again.exit_code == 0 and "already loaded" in again.stdout
     shown = run_farm("suites", "show", "bfcl", "--version", MINI_VERSION, "--json")
     assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout.strip().splitlines()[-1])
     assert report["categories"]["simple_java"] == 2
     assert report["categories"]["multi_turn_base"] == 2
     assert report["total"] == sum(report["categories"].values()) == 32
-    table = run_farm("suites", "show", "bfcl")
+    table = CliRunner().invoke(cli, ["suites", "show", "bfcl"])
     assert "live_parallel_multiple" in table.stdout and "32" in table.stdout
-    listed = run_farm("suites", "list", "--json")
+    listed = CliRunner().invoke(cli, ["suites", "list", "--json"])
     rows = json.loads(listed.stdout.strip().splitlines()[-1])
     assert [(r["name"], r["version"], r["cases"]) for r in rows] == [("bfcl", MINI_VERSION, 32)]
 
@@ -70,9 +70,9 @@ def test_add_a_user_suite_on_postgresql(farm_home: Path, pg: Engine, tmp_path: P
     answer = data / "possible_answer" / "BFCL_v4_live_simple.json"
     (directory / "possible_answer" / answer.name).write_bytes(answer.read_bytes())
     env = {"FARM_DATABASE_URL": pg.url.render_as_string(hide_password=False)}
-    added = run_farm("suites", "add", "orders", str(directory), env=env)
-    assert added.returncode == 0, added.stderr
+    added = CliRunner().invoke(cli, ["suites", "add", "orders", str(directory)], env=env)
+    assert added.exit_code == 0, added.stderr
     assert "added orders@1: 4 cases" in added.stdout
-    shown = run_farm("suites", "show", "orders", "--json", env=env)
+    shown = CliRunner().invoke(cli, ["suites", "show", "orders", "--json"], env=env)
     report = json.loads(shown.stdout.strip().splitlines()[-1])
     assert report["categories"] == {"live_simple": 2, "live_relevance": 2}
