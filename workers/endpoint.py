@@ -103,7 +103,12 @@ def open_endpoint(
             raise ConfigError("--attach needs VLLM_ENDPOINT or VLLM_PORT (or --endpoint URL)")
         for url in attach.split(","):
             if url.strip():
-                check_attached(normalise_base_url(url), served_name=spec.request_model)
+                key = spec.endpoints[0].api_key_env if spec.endpoints else None
+                check_attached(
+                    normalise_base_url(url),
+                    served_name=spec.request_model,
+                    api_key=os.environ.get(key) if key else None,
+                )
     if attach:
         urls = [normalise_base_url(u) for u in attach.split(",") if u.strip()]
     else:

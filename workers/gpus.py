@@ -7,6 +7,8 @@ of one GPU when several replicas are packed onto it (``--replicas-per-gpu``). Di
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -14,25 +16,29 @@ from dataclasses import dataclass
 
 from farm.errors import ConfigError, ServingError
 
+#: A GPU as CUDA_VISIBLE_DEVICES names it: an index, or a UUID / MIG id.
+Device = int | str
+
 
 @dataclass(frozen=True)
 class GpuSlot:
     """The GPUs one server replica runs on.
 
     Attributes:
-        devices: GPU indices as ``nvidia-smi`` numbers them (``CUDA_DEVICE_ORDER=PCI_BUS_ID``).
+        devices: the server's ``CUDA_VISIBLE_DEVICES`` entries: indices as ``nvidia-smi``
+            numbers them (``CUDA_DEVICE_ORDER=PCI_BUS_ID``), or UUIDs inherited from a job.
         replica: the replica number on these devices (0 unless GPUs are shared).
         share: how many replicas share these devices.
     """
 
-    devices: tuple[int, ...]
+    devices: tuple[Device, ...]
     replica: int = 0
     share: int = 1
 
     @property
     def name(self) -> str:
         """A stable name for pidfiles and logs: ``gpu0``, ``gpu0-1``, ``gpu0.r1``."""
-        base = "gpu" + "-".join(str(d) for d in self.devices)
+        base = "gpu" + "-".join(re.sub(r"[^A-Za-z0-9]", "", str(d))[:12] for d in self.devices)
         return base if self.share == 1 else f"{base}.r{self.replica}"
 
 
@@ -64,11 +70,18 @@ def visible_gpus(nvidia_smi: str = "nvidia-smi") -> list[int]:
     return ids
 
 
-def parse_gpus(value: str, *, discover: Callable[[], list[int]] = visible_gpus) -> list[int]:
-    """``"all"`` (via nvidia-smi) or a comma-separated list of GPU indices."""
+def parse_gpus(value: str, *, discover: Callable[[], list[int]] = visible_gpus) -> list[Device]:
+    """The GPUs that ``--gpus`` names: ``"all"`` or comma-separated indices.
+
+    When the worker itself runs with ``CUDA_VISIBLE_DEVICES`` set (a SLURM or container
+    allocation), indices count within that list, as CUDA counts them, and ``all`` is the
+    whole list; the servers get the inherited entries. Otherwise ``all`` asks nvidia-smi.
+    """
+    inherited = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")]
+    inherited = [d for d in inherited if d]
     text = value.strip().lower()
     if text == "all":
-        return discover()
+        return [_as_device(d) for d in inherited] if inherited else list(discover())
     try:
         ids = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
@@ -77,11 +90,22 @@ def parse_gpus(value: str, *, discover: Callable[[], list[int]] = visible_gpus) 
         raise ConfigError(f"--gpus {value!r}: give 'all' or indices such as 0,1")
     if len(set(ids)) != len(ids):
         raise ConfigError(f"--gpus {value!r} names a GPU twice")
-    return ids
+    if not inherited:
+        return list(ids)
+    if max(ids) >= len(inherited):
+        raise ConfigError(
+            f"--gpus {value!r}: only {len(inherited)} GPUs are visible to this worker "
+            f"(CUDA_VISIBLE_DEVICES={','.join(inherited)})"
+        )
+    return [_as_device(inherited[i]) for i in ids]
+
+
+def _as_device(entry: str) -> Device:
+    return int(entry) if entry.isdigit() else entry
 
 
 def plan_slots(
-    gpus: list[int], *, tensor_parallel: int = 1, replicas_per_gpu: int = 1
+    gpus: list[Device], *, tensor_parallel: int = 1, replicas_per_gpu: int = 1
 ) -> list[GpuSlot]:
     """Lay replicas over ``gpus``: one per GPU, one per TP group, or several per GPU.
 

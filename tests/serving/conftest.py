@@ -15,6 +15,12 @@ from workers.serving.spec import LaunchSpec
 STANDIN = Path(__file__).resolve().parent / "standin" / "vllm"
 
 
+@pytest.fixture(autouse=True)
+def no_inherited_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose GPUs themselves; an allocation of the machine running them must not leak."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+
+
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
     return tmp_path / "run"

@@ -45,3 +45,15 @@ def test_impossible_layouts_are_refused():
         plan_slots([0, 1, 2], tensor_parallel=2)
     with pytest.raises(ConfigError, match="cannot be combined"):
         plan_slots([0, 1], tensor_parallel=2, replicas_per_gpu=2)
+
+
+def test_inside_an_allocation_gpu_indices_count_within_cuda_visible_devices(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,6")
+    assert parse_gpus("all") == [4, 6]
+    assert parse_gpus("1") == [6]
+    with pytest.raises(ConfigError, match="only 2 GPUs are visible"):
+        parse_gpus("0,2")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-8a3b1c2d-aaaa,MIG-1f2e")
+    slots = plan_slots(parse_gpus("all"))
+    assert [s.devices for s in slots] == [("GPU-8a3b1c2d-aaaa",), ("MIG-1f2e",)]
+    assert [s.name for s in slots] == ["gpuGPU8a3b1c2da", "gpuMIG1f2e"]

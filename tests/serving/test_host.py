@@ -277,3 +277,29 @@ def test_the_stand_in_refuses_a_hub_id_when_offline(host_options, monkeypatch):
     launch = LaunchSpec(model="org/not-local", served_name="x")
     with pytest.raises(ServingError, match="OfflineModeIsEnabled"):
         ModelServer(launch, options=host_options()).start()
+
+
+def test_attach_mode_reports_a_server_that_wants_a_key_at_once():
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from workers.serving.readiness import check_attached
+
+    class Locked(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Locked)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ServingError, match="wants an API key"):
+            check_attached(f"http://127.0.0.1:{server.server_port}/v1", served_name="x")
+        assert time.monotonic() - started < 5
+    finally:
+        server.shutdown()

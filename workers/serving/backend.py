@@ -47,7 +47,7 @@ class ServerBackend(ABC):
         return [spec.served_name, nonce_name] if self.nonce_alias else [spec.served_name]
 
     def environment(
-        self, spec: LaunchSpec, *, devices: Sequence[int] | None, ready_timeout: float
+        self, spec: LaunchSpec, *, devices: Sequence[int | str] | None, ready_timeout: float
     ) -> dict[str, str]:
         """Variables added to the server's environment."""
         env = {"DO_NOT_TRACK": "1", "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}

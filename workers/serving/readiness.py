@@ -18,6 +18,10 @@ from farm.errors import ServingError
 from workers.serving.process import ServerProcess
 
 
+class ServingRefused(ServingError):
+    """The server answered but refuses us (authentication): waiting will not help."""
+
+
 def server_root(base_url: str) -> str:
     """``http://h:p/v1`` -> ``http://h:p`` (where ``/health`` lives)."""
     return base_url.rstrip("/").removesuffix("/v1")
@@ -39,6 +43,11 @@ def _headers(api_key: str | None) -> dict[str, str]:
 def listed_models(client: httpx.Client, base_url: str) -> list[str]:
     """The ids ``/v1/models`` lists; :class:`ServingError` if the answer is not a model list."""
     response = client.get(f"{base_url.rstrip('/')}/models")
+    if response.status_code in (401, 403):
+        raise ServingRefused(
+            f"{base_url}/models answered HTTP {response.status_code}: the server wants an API "
+            "key (set FARM_SERVER_API_KEY, or the model's api_key_env)"
+        )
     if response.status_code != 200:
         raise ServingError(f"{base_url}/models answered HTTP {response.status_code}")
     try:
@@ -156,6 +165,8 @@ def check_attached(
         while time.monotonic() < deadline:
             try:
                 listed = listed_models(client, base_url)
+            except ServingRefused:
+                raise
             except (httpx.HTTPError, ServingError) as exc:
                 last = str(exc) or type(exc).__name__
                 time.sleep(0.5)

@@ -63,7 +63,7 @@ class VllmBackend(ServerBackend):
         return cmd + list(spec.extra_args)
 
     def environment(
-        self, spec: LaunchSpec, *, devices: Sequence[int] | None, ready_timeout: float
+        self, spec: LaunchSpec, *, devices: Sequence[int | str] | None, ready_timeout: float
     ) -> dict[str, str]:
         """Adds no-telemetry and an engine-ready timeout matching the farm's deadline."""
         env = super().environment(spec, devices=devices, ready_timeout=ready_timeout)
