@@ -56,8 +56,25 @@ def check_broker(settings: Settings) -> list[CheckResult]:
     return [CheckResult(name, True, "reachable")]
 
 
+def check_endpoints(settings: Settings) -> list[CheckResult]:
+    """Probe every configured endpoint (environment and models file) for health and models."""
+    from farm.endpoints.check import check_endpoints as probe_configured
+
+    try:
+        found = probe_configured(settings)
+    except FarmError as exc:
+        return [CheckResult("endpoints", False, exc.message)]
+    if not found:
+        return [CheckResult("endpoints", True, "none configured in the environment or models file")]
+    return [CheckResult(f"endpoint {h.name} {h.url}", h.ok, h.detail) for h in found]
+
+
 #: The checks, in report order. Each returns one or more result lines.
-CHECKS: list[Callable[[Settings], list[CheckResult]]] = [check_database, check_broker]
+CHECKS: list[Callable[[Settings], list[CheckResult]]] = [
+    check_database,
+    check_broker,
+    check_endpoints,
+]
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:

@@ -9,7 +9,6 @@ to :func:`farm.multiturn.loop.run_conversation`.
 
 from __future__ import annotations
 
-import copy
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from farm.endpoints.types import Completion, CompletionRequest
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
 from farm.models.registry import ModelSpec
 from farm.prompts.system import with_system_prompt
-from farm.prompts.tools import to_openai_tools, with_language_hints
+from farm.prompts.tools import json_copy, to_openai_tools, with_language_hints
 from farm.suites.case import Case
 from farm.suites.categories import is_multi_turn
 
@@ -108,8 +107,9 @@ def build_request(
     Raises:
         ConfigError: if the docs cannot be converted (BFCL fails such cases the same way).
     """
+    own_docs = functions is None
     docs = model_docs(case) if functions is None else functions
-    history = copy.deepcopy(case.turns[0] if messages is None else messages)
+    history = json_copy(case.turns[0] if messages is None else messages)
     generation = dict(spec.generation)
     if spec.max_tokens is not None:
         generation.setdefault("max_tokens", spec.max_tokens)
@@ -118,7 +118,7 @@ def build_request(
             if messages is None:
                 history = with_system_prompt(history, docs, case.case_id)
             return CompletionRequest(messages=history, generation=generation, case=case)
-        tools = to_openai_tools(docs) if docs else None
+        tools = to_openai_tools(docs, copy=not own_docs) if docs else None
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(
             f"case {case.case_id}: function docs cannot be converted: {exc!r}"

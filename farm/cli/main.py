@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "leaderboard": "farm.cli.leaderboard:leaderboard",
     "compare": "farm.cli.compare:compare",
     "history": "farm.cli.history:history",
+    "simulate": "farm.cli.simulate:simulate",
+    "endpoints": "farm.cli.endpoints:endpoints",
 }
 
 

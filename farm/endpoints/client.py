@@ -2,7 +2,7 @@
 
 :class:`HttpEndpoint` talks the OpenAI protocol over one lazily created
 :class:`httpx.AsyncClient` (one connection pool) and one concurrency limit per endpoint.
-Foreign errors are mapped at this boundary, in :func:`map_http_errors`, to
+Foreign errors are mapped at this boundary, in :mod:`farm.endpoints.wire` and here, to
 :class:`~farm.errors.EndpointTransient` (timeouts, connection errors, 429, 5xx: retried by
 the pool with capped exponential backoff) or :class:`~farm.errors.EndpointPermanent` (other
 4xx, malformed responses: final). Backends are registered by name with :func:`backend`.
@@ -14,8 +14,7 @@ import asyncio
 import json
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +22,9 @@ import httpx
 
 from farm.endpoints.env import resolve_api_key
 from farm.endpoints.types import Completion, CompletionRequest, ToolCall
+from farm.endpoints.wire import AiohttpWire, HttpxWire, Wire
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
 from farm.models.registry import EndpointConfig, ModelSpec
-
 
 _JITTER = random.Random()
 
@@ -120,24 +119,12 @@ def make_endpoint(config: EndpointConfig, spec: ModelSpec, policy: RetryPolicy) 
     return factory(config, spec, policy)
 
 
-@contextmanager
-def map_http_errors(label: str) -> Iterator[None]:
-    """Turn httpx exceptions into the farm's endpoint errors (``raise ... from exc``)."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise EndpointTransient(f"{label}: timed out ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise EndpointTransient(f"{label}: connection failed: {detail}") from exc
-
-
-def _status_error(label: str, response: httpx.Response) -> EndpointPermanent | EndpointTransient:
-    text = response.text.strip().replace("\n", " ")[:300]
-    message = f"{label}: HTTP {response.status_code}: {text}"
-    if response.status_code == 429 or response.status_code >= 500:
-        return EndpointTransient(message, status=response.status_code)
-    return EndpointPermanent(message, status=response.status_code)
+def _status_error(label: str, status: int, body: bytes) -> EndpointPermanent | EndpointTransient:
+    text = body.decode("utf-8", "replace").strip().replace("\n", " ")[:300]
+    message = f"{label}: HTTP {status}: {text}"
+    if status == 429 or status >= 500:
+        return EndpointTransient(message, status=status)
+    return EndpointPermanent(message, status=status)
 
 
 def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
@@ -176,7 +163,11 @@ def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
 
 @backend("openai-compatible", "vllm", "sglang", "simulator")
 class HttpEndpoint(Endpoint):
-    """An OpenAI-compatible server reached over HTTP."""
+    """An OpenAI-compatible server reached over HTTP.
+
+    The wire (connection pool) and the concurrency limit are created on first use, in the
+    running event loop. With ``transport`` the wire is httpx over that transport (tests).
+    """
 
     def __init__(
         self,
@@ -188,25 +179,29 @@ class HttpEndpoint(Endpoint):
     ) -> None:
         super().__init__(config, spec, policy)
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._wire: Wire | None = None
         self._limit: asyncio.Semaphore | None = None
 
-    def _get_client(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        if self._client is None or self._limit is None:
+    def _get_wire(self) -> tuple[Wire, asyncio.Semaphore]:
+        if self._wire is None or self._limit is None:
             headers = {"Content-Type": "application/json"}
             key = resolve_api_key(self.config)
             if key:
                 headers["Authorization"] = f"Bearer {key}"
-            n = self.max_concurrency
-            self._client = httpx.AsyncClient(
-                base_url=self.config.base_url,
-                headers=headers,
-                timeout=httpx.Timeout(self.policy.timeout, connect=self.policy.connect_timeout),
-                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
-                transport=self._transport,
-            )
-            self._limit = asyncio.Semaphore(n)
-        return self._client, self._limit
+            options: dict[str, Any] = {
+                "max_connections": self.max_concurrency,
+                "timeout": self.policy.timeout,
+                "connect_timeout": self.policy.connect_timeout,
+                "label": self.label,
+            }
+            if self._transport is not None:
+                self._wire = HttpxWire(
+                    self.config.base_url, headers, transport=self._transport, **options
+                )
+            else:
+                self._wire = AiohttpWire(self.config.base_url, headers, **options)
+            self._limit = asyncio.Semaphore(self.max_concurrency)
+        return self._wire, self._limit
 
     def payload(self, request: CompletionRequest) -> tuple[str, dict[str, Any]]:
         """The path and JSON body for ``request``."""
@@ -223,36 +218,38 @@ class HttpEndpoint(Endpoint):
 
     async def complete(self, request: CompletionRequest) -> Completion:
         """POST the request once and parse the answer."""
-        client, limit = self._get_client()
+        wire, limit = self._get_wire()
         path, body = self.payload(request)
         async with limit:
-            with map_http_errors(self.label):
-                response = await client.post(path, content=json.dumps(body).encode())
-        if response.status_code != 200:
-            raise _status_error(self.label, response)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise EndpointPermanent(f"{self.label}: response is not JSON") from exc
+            status, content = await wire.request("POST", path, json.dumps(body).encode())
+        data = self._decode(status, content, path)
         return parse_completion(data, label=self.label, chat=request.messages is not None)
+
+    def _decode(self, status: int, content: bytes, path: str) -> Any:
+        if status != 200:
+            raise _status_error(self.label, status, content)
+        try:
+            return json.loads(content)
+        except ValueError as exc:
+            raise EndpointPermanent(f"{self.label}: {path} answered with non-JSON") from exc
 
     async def get_json(self, path: str) -> Any:
         """GET a JSON document (``/models``) from the endpoint, mapped like requests."""
-        client, _ = self._get_client()
-        with map_http_errors(self.label):
-            response = await client.get(path)
-        if response.status_code != 200:
-            raise _status_error(self.label, response)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise EndpointPermanent(f"{self.label}: {path} is not JSON") from exc
+        wire, _ = self._get_wire()
+        status, content = await wire.request("GET", path)
+        return self._decode(status, content, path)
+
+    async def get_status(self, path: str) -> int:
+        """The status of a GET relative to the server root (``/health``), not the API root."""
+        wire, _ = self._get_wire()
+        status, _ = await wire.request("GET", path, root=True)
+        return status
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._wire is not None:
+            await self._wire.aclose()
+            self._wire = None
             self._limit = None
 
 

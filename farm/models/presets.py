@@ -22,7 +22,9 @@ def simulator_fc() -> ModelSpec:
         mode="fc",
         served_name="farm-simulator",
         endpoints=[EndpointConfig(base_url=f"http://127.0.0.1:{SIMULATOR_PORT}/v1")],
-        max_concurrency=64,
+        # Twice the simulator's default capacity of 64: a queue at the server keeps every
+        # slot busy while the client handles answers, as with vLLM's max_num_seqs.
+        max_concurrency=128,
     )
 
 

@@ -9,12 +9,12 @@ format-sensitivity category and raise a ConfigError here).
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from typing import Any
 
 from farm.errors import ConfigError
+from farm.prompts.tools import json_copy
 
 DEFAULT_FORMAT = (
     "ret_fmt=python&tool_call_tag=False&func_doc_fmt=json&prompt_fmt=plaintext&style=classic"
@@ -166,7 +166,7 @@ def with_system_prompt(
 ) -> list[dict[str, Any]]:
     """A copy of ``messages`` with BFCL's prompt prepended to (or inserted as) the system one."""
     prompt = system_prompt(functions, prompt_format_for(case_id))
-    out = copy.deepcopy(messages)
+    out: list[dict[str, Any]] = json_copy(messages)
     if out and out[0].get("role") == "system":
         out[0]["content"] = prompt + "\n\n" + str(out[0]["content"])
     else:

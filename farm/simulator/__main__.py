@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = SimulatorConfig.model_validate_json(args.config_json)
-        cases = cases_from_json(args.cases_file.read_text(encoding="utf-8"))
+        cases, suite_extra = cases_from_json(args.cases_file.read_text(encoding="utf-8"))
     except (OSError, ValidationError, FarmError) as exc:
         print(f"farm simulator: error: {exc}", file=sys.stderr)
         return 2
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"farm simulator listening on http://{config.host}:{port}/v1", flush=True)
 
     try:
-        serve(cases, config, ready=ready)
+        serve(cases, config, suite_extra=suite_extra, ready=ready)
     except FarmError as exc:
         print(f"farm simulator: error: {exc}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,8 +224,20 @@ def answer_single_turn(case: Case, *, fc: bool, wrong: bool) -> Reply:
     return Reply(content=python_call_text(calls))
 
 
-def answer(case: Case, messages: Sequence[dict[str, Any]], *, fc: bool, wrong: bool) -> Reply:
-    """The simulated model's reply to ``messages`` about ``case``."""
+def answer(
+    case: Case,
+    messages: Sequence[dict[str, Any]],
+    *,
+    fc: bool,
+    wrong: bool,
+    suite_extra: Mapping[str, Any] | None = None,
+) -> Reply:
+    """The simulated model's reply to ``messages`` about ``case``.
+
+    Multi-turn cases go to the hook ``farm.simulator.multiturn.answer_multi_turn(case,
+    messages, *, fc, wrong, suite_extra) -> Reply`` when that module exists; without it
+    the reply is a text that ends the turn.
+    """
     if case.category.startswith("multi_turn"):
         try:
             hook = importlib.import_module("farm.simulator.multiturn")
@@ -233,7 +245,9 @@ def answer(case: Case, messages: Sequence[dict[str, Any]], *, fc: bool, wrong: b
             if exc.name != "farm.simulator.multiturn":
                 raise
             return Reply(content=NO_CALL_TEXT)
-        reply = hook.answer_multi_turn(case, list(messages), fc=fc, wrong=wrong)
+        reply = hook.answer_multi_turn(
+            case, list(messages), fc=fc, wrong=wrong, suite_extra=dict(suite_extra or {})
+        )
         assert isinstance(reply, Reply)
         return reply
     return answer_single_turn(case, fc=fc, wrong=wrong)

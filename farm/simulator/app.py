@@ -16,7 +16,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -65,8 +65,14 @@ def embed(text: str) -> list[float]:
 class Simulator:
     """The server's state: cases, the capacity limit, fault draws and metrics."""
 
-    def __init__(self, cases: Sequence[Case], config: SimulatorConfig) -> None:
+    def __init__(
+        self,
+        cases: Sequence[Case],
+        config: SimulatorConfig,
+        suite_extra: Mapping[str, Any] | None = None,
+    ) -> None:
         self.config = config
+        self.suite_extra = dict(suite_extra or {})
         self.index = CaseIndex(cases)
         self.metrics = Metrics(capacity=config.capacity)
         self._slots: asyncio.Semaphore | None = None
@@ -110,7 +116,7 @@ class Simulator:
         if case is None:
             return Reply(content="I do not know this question (the simulator has no such case).")
         wrong = is_wrong(case.case_id, rate=self.config.wrong_rate, seed=self.config.seed)
-        reply = answer(case, messages, fc=bool(tools), wrong=wrong)
+        reply = answer(case, messages, fc=bool(tools), wrong=wrong, suite_extra=self.suite_extra)
         choice = payload.get("tool_choice")
         if tools and reply.tool_calls and isinstance(choice, dict):
             wanted = choice.get("function", {}).get("name")

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,21 +40,26 @@ __all__ = [
 ]
 
 
-def cases_to_json(cases: Sequence[Case]) -> str:
-    """Cases as a JSON list (for a child process)."""
-    return json.dumps([dataclasses.asdict(case) for case in cases])
+def cases_to_json(cases: Sequence[Case], suite_extra: Mapping[str, Any] | None = None) -> str:
+    """Cases (and the suite's extra data) as JSON, for a child process or a file."""
+    return json.dumps(
+        {"cases": [dataclasses.asdict(case) for case in cases], "suite_extra": suite_extra or {}}
+    )
 
 
-def cases_from_json(text: str) -> list[Case]:
-    """Cases from :func:`cases_to_json` output.
+def cases_from_json(text: str) -> tuple[list[Case], dict[str, Any]]:
+    """Cases and suite extra from :func:`cases_to_json` output (or a plain list of cases).
 
     Raises:
-        ConfigError: if the text is not such a list.
+        ConfigError: if the text has neither shape.
     """
     try:
-        return [Case(**item) for item in json.loads(text)]
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"not a JSON list of cases: {exc}") from exc
+        data = json.loads(text)
+        if isinstance(data, list):
+            data = {"cases": data}
+        return [Case(**item) for item in data["cases"]], dict(data.get("suite_extra") or {})
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ConfigError(f"not a JSON document of cases: {exc!r}") from exc
 
 
 @dataclasses.dataclass
@@ -102,8 +107,10 @@ async def _start_site(sim: Simulator, host: str, port: int) -> tuple[web.AppRunn
 
 
 @contextmanager
-def _in_thread(cases: Sequence[Case], config: SimulatorConfig) -> Iterator[SimulatorHandle]:
-    sim = Simulator(cases, config)
+def _in_thread(
+    cases: Sequence[Case], config: SimulatorConfig, suite_extra: Mapping[str, Any] | None
+) -> Iterator[SimulatorHandle]:
+    sim = Simulator(cases, config, suite_extra)
     loop = asyncio.new_event_loop()
     ready: dict[str, Any] = {}
     started = threading.Event()
@@ -150,10 +157,12 @@ def _in_thread(cases: Sequence[Case], config: SimulatorConfig) -> Iterator[Simul
 
 
 @contextmanager
-def _in_subprocess(cases: Sequence[Case], config: SimulatorConfig) -> Iterator[SimulatorHandle]:
+def _in_subprocess(
+    cases: Sequence[Case], config: SimulatorConfig, suite_extra: Mapping[str, Any] | None
+) -> Iterator[SimulatorHandle]:
     with tempfile.TemporaryDirectory(prefix="farm-sim-") as tmp:
         cases_file = Path(tmp) / "cases.json"
-        cases_file.write_text(cases_to_json(cases), encoding="utf-8")
+        cases_file.write_text(cases_to_json(cases, suite_extra), encoding="utf-8")
         ready_file = Path(tmp) / "port"
         command = [
             sys.executable,
@@ -214,16 +223,22 @@ def _wait_ready(proc: subprocess.Popen[bytes], ready_file: Path, log: Any, what:
 
 @contextmanager
 def running_simulator(
-    cases: Sequence[Case], config: SimulatorConfig | None = None
+    cases: Sequence[Case],
+    config: SimulatorConfig | None = None,
+    *,
+    suite_extra: Mapping[str, Any] | None = None,
 ) -> Iterator[SimulatorHandle]:
     """Run the simulator while the block runs; yields a handle with ``base_url``.
+
+    ``suite_extra`` is the suite row's ``extra`` (multi-turn sources), for the multi-turn
+    hook. With ``config.subprocess`` the cases travel to the child in a temporary file.
 
     Raises:
         ServingError: if the server cannot listen or does not start.
     """
     config = config or SimulatorConfig()
     runner = _in_subprocess if config.subprocess else _in_thread
-    with runner(cases, config) as handle:
+    with runner(cases, config, suite_extra) as handle:
         yield handle
 
 
@@ -231,10 +246,11 @@ def serve(
     cases: Sequence[Case],
     config: SimulatorConfig,
     *,
+    suite_extra: Mapping[str, Any] | None = None,
     ready: Callable[[int], None] | None = None,
 ) -> None:
     """Serve in the foreground until SIGINT or SIGTERM; ``ready(port)`` once listening."""
-    sim = Simulator(cases, config)
+    sim = Simulator(cases, config, suite_extra)
 
     async def main() -> None:
         runner, port = await _start_site(sim, config.host, config.port)

@@ -1,0 +1,90 @@
+"""Health of configured endpoints: ``GET /health`` and ``GET /v1/models`` on each.
+
+"Configured" means: the completion and embedding endpoints of the environment, the attach
+endpoint when ``VLLM_ENDPOINT`` or ``VLLM_PORT`` is set, and every endpoint named in the
+registry file. Presets are not probed unless asked for by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+from farm.config import Settings
+from farm.endpoints.client import HttpEndpoint, RetryPolicy
+from farm.endpoints.env import attach_url, completion_endpoint, embedding_endpoint
+from farm.errors import FarmError
+from farm.models.registry import EndpointConfig, ModelSpec, lookup_model, read_models_file
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    """What one endpoint answered."""
+
+    name: str
+    url: str
+    ok: bool
+    detail: str
+    models: tuple[str, ...] = ()
+
+
+def configured_endpoints(settings: Settings) -> list[tuple[str, EndpointConfig]]:
+    """Every endpoint configured in the environment and the registry file, labelled."""
+    found: list[tuple[str, EndpointConfig]] = []
+    completion = completion_endpoint()
+    if completion is not None:
+        found.append(("completion (env)", completion))
+    embedding = embedding_endpoint()
+    if embedding is not None:
+        found.append(("embedding (env)", embedding))
+    if os.environ.get("VLLM_ENDPOINT") or os.environ.get("VLLM_PORT"):
+        found.append(("vllm attach (env)", EndpointConfig(base_url=attach_url())))
+    for name in read_models_file(settings):
+        spec = lookup_model(settings, name)
+        for endpoint in spec.endpoints:
+            found.append((f"model {name}", endpoint))
+    return found
+
+
+def model_endpoints(settings: Settings, name: str) -> list[tuple[str, EndpointConfig]]:
+    """The endpoints of one registered model."""
+    spec = lookup_model(settings, name)
+    return [(f"model {name}", endpoint) for endpoint in spec.endpoints]
+
+
+async def probe(name: str, config: EndpointConfig, *, timeout: float = 5.0) -> EndpointHealth:
+    """Ask one endpoint for its health and its models; never raises for endpoint failures."""
+    spec = ModelSpec(key="probe", endpoints=[config], max_concurrency=2)
+    endpoint = HttpEndpoint(config, spec, RetryPolicy(max_attempts=1, timeout=timeout))
+    try:
+        try:
+            health = await endpoint.get_status("/health")
+        except FarmError:
+            health = None
+        listing = await endpoint.get_json("/models")
+        ids = tuple(str(m.get("id")) for m in listing.get("data", []) if isinstance(m, dict))
+    except FarmError as exc:
+        return EndpointHealth(name, config.base_url, False, exc.message)
+    except (AttributeError, TypeError):
+        return EndpointHealth(name, config.base_url, False, "/models is not a model list")
+    finally:
+        await endpoint.aclose()
+    state = "healthy" if health == 200 else f"/health answered {health or 'nothing'}"
+    models = ", ".join(ids) or "none"
+    return EndpointHealth(name, config.base_url, True, f"{state}; models: {models}", ids)
+
+
+async def probe_all(
+    endpoints: list[tuple[str, EndpointConfig]], *, timeout: float = 5.0
+) -> list[EndpointHealth]:
+    """Probe every endpoint concurrently, in the given order."""
+    return list(await asyncio.gather(*(probe(n, c, timeout=timeout) for n, c in endpoints)))
+
+
+def check_endpoints(
+    settings: Settings, endpoints: list[tuple[str, EndpointConfig]] | None = None
+) -> list[EndpointHealth]:
+    """Probe ``endpoints`` (default: every configured one) and return one line each."""
+    chosen = configured_endpoints(settings) if endpoints is None else endpoints
+    return asyncio.run(probe_all(chosen)) if chosen else []
