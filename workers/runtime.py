@@ -106,7 +106,7 @@ class WorkerRuntime:
     def _sweep_loop(self) -> None:
         from farm.runs import sweep
 
-        interval = max(2.0, self.settings.lease_seconds / 2)
+        interval = max(2.0, self.settings.lease_seconds / 4)
         while not self._stop.wait(interval):
             try:
                 report = sweep(self.settings, self.engine)

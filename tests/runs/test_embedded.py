@@ -9,8 +9,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from farm.cli.main import cli
 from farm.config import load_settings
 from farm.db.engine import session_scope
 from farm.db.migrate import open_database
@@ -26,6 +28,10 @@ from farm.suites.store import load_cases
 from tests.conftest import run_farm
 from tests.fixtures.minisuite import load_mini_suite, make_mini_wheel
 from workers.endpoint import EndpointOptions, attach_endpoint, open_endpoint
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
 
 
 @pytest.fixture
@@ -67,16 +73,17 @@ def test_farm_run_evaluates_every_category_on_sqlite_and_prints_the_leaderboard_
         n = session.scalar(select(func.count()).select_from(Result).where(Result.run_id == run_id))
         assert n == run.n_cases == len(cases)
         assert run.options["concurrency"] == 8
-    listed = run_farm("runs", "--json")
-    assert listed.returncode == 0, listed.stderr
+    listed = invoke("runs", "--json")
+    assert listed.exit_code == 0, listed.stderr
     assert json.loads(listed.stdout)[0]["run_id"] == str(run_id)
-    status = run_farm("status", str(run_id)[:8])
-    assert status.returncode == 0 and "done" in status.stdout and f"{n}/{n}" in status.stdout
+    status = invoke("status", str(run_id)[:8])
+    assert status.exit_code == 0 and "done" in status.stdout and f"{n}/{n}" in status.stdout
+    assert str(run_id)[:8] in invoke("runs", "--model", "simulator", "--status", "done").stdout
 
 
 def test_a_cancel_stops_the_embedded_executor_and_resume_continues_without_duplicates(embedded):
     settings, engine, suite_spec, cases = embedded
-    with running_simulator(cases, SimulatorConfig(latency_s=0.8, capacity=4)) as sim:
+    with running_simulator(cases, SimulatorConfig(latency_s=0.4, capacity=4)) as sim:
         spec = resolve_model(settings, "simulator", endpoint=sim.base_url)
         spec = spec.model_copy(update={"max_concurrency": 4})
         request = RunRequest(model=spec, suite=suite_spec, categories=["single_turn"], shard_size=4)
@@ -84,7 +91,7 @@ def test_a_cancel_stops_the_embedded_executor_and_resume_continues_without_dupli
             planned = plan_run(session, request)
         runner = threading.Thread(target=run_locally, args=(settings, engine, spec, planned.run_id))
         runner.start()
-        time.sleep(1.2)
+        time.sleep(0.6)
         with session_scope(engine) as session:
             cancel_run(session, planned.run_id)
         runner.join(timeout=20)
@@ -109,23 +116,28 @@ def test_farm_demo_runs_the_single_turn_categories_against_its_own_simulator(far
     assert done.returncode == 0, done.stderr
     assert "What happened" in done.stdout and "farm worker" in done.stdout
     assert "simulator answering at http://127.0.0.1:" in done.stderr
-    listed = json.loads(run_farm("runs", "--json").stdout)
+    listed = json.loads(invoke("runs", "--json").stdout)
     assert listed[0]["status"] == "done" and listed[0]["label"] == "demo"
     assert "multi_turn_base" not in listed[0]["categories"]
 
 
 def test_run_commands_fail_with_one_line_errors(farm_home):
-    no_broker = run_farm("submit", "--model", "simulator")
-    assert no_broker.returncode != 0
+    no_broker = invoke("submit", "--model", "simulator")
+    assert no_broker.exit_code != 0
     assert no_broker.stderr.strip().splitlines() == [
         "farm: error: no broker configured: set FARM_BROKER_URL (e.g. redis://127.0.0.1:6379/0), "
         "or use 'farm run' for the embedded executor"
     ]
-    unknown = run_farm("status", str(uuid.uuid4()))
-    assert unknown.returncode != 0 and unknown.stderr.startswith("farm: error: no run ")
-    assert "Traceback" not in unknown.stderr + no_broker.stderr
-    empty = run_farm("cancel", "abc")
-    assert empty.returncode != 0 and "not a run id" in empty.stderr
+    unknown = invoke("status", str(uuid.uuid4()))
+    assert unknown.exit_code != 0 and unknown.stderr.startswith("farm: error: no run ")
+    short = invoke("cancel", "abc")
+    assert short.exit_code != 0 and "not a run id" in short.stderr
+    for result in (no_broker, unknown, short):
+        assert (
+            result.stderr.count("\n") == 1
+            and result.exception is None
+            or isinstance(result.exception, SystemExit)
+        )
 
 
 def test_a_worker_attaches_to_the_endpoint_from_options_or_the_environment(monkeypatch, farm_home):
