@@ -48,7 +48,6 @@ class ServingSettings(BaseSettings):
     command: str | None = Field(default=None, description="Launcher, e.g. 'vllm serve'.")
     verify_store: bool = Field(default=False, description="sha256-check stored models first.")
     publish: Path | None = Field(default=None, description="Write the endpoints to this file.")
-    api_key: str | None = Field(default=None, description="Key the server requires.")
 
 
 def serving_settings(**overrides: Any) -> ServingSettings:
@@ -73,7 +72,6 @@ def host_options(settings: Settings, backend: str, env: ServingSettings) -> Host
         launcher=launcher,
         ready_timeout=env.ready_timeout,
         stop_grace=env.stop_grace,
-        api_key=env.api_key,
     )
 
 

@@ -46,7 +46,7 @@ def listed_models(client: httpx.Client, base_url: str) -> list[str]:
     if response.status_code in (401, 403):
         raise ServingRefused(
             f"{base_url}/models answered HTTP {response.status_code}: the server wants an API "
-            "key (set FARM_SERVER_API_KEY, or the model's api_key_env)"
+            "key (name its variable with the model's api_key_env)"
         )
     if response.status_code != 200:
         raise ServingError(f"{base_url}/models answered HTTP {response.status_code}")
@@ -161,7 +161,8 @@ def check_attached(
     """
     deadline = time.monotonic() + deadline_s
     last = "no answer"
-    with httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0), headers=_headers(api_key)) as client:
+    timeout = httpx.Timeout(5.0, connect=2.0)
+    with httpx.Client(timeout=timeout, headers=_headers(api_key), trust_env=False) as client:
         while time.monotonic() < deadline:
             try:
                 listed = listed_models(client, base_url)
