@@ -13,7 +13,7 @@ case answers its first turn that needs calls with text instead
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from farm.errors import SuiteError
@@ -122,9 +122,19 @@ def turn_calls(case: Case, turn: int) -> list[KeywordCall]:
 
 
 def answer_multi_turn(
-    case: Case, messages: list[dict[str, Any]], *, fc: bool, wrong: bool
+    case: Case,
+    messages: list[dict[str, Any]],
+    *,
+    fc: bool,
+    wrong: bool,
+    suite_extra: Mapping[str, Any] | None = None,
 ) -> Reply:
-    """The simulated model's reply to the conversation ``messages`` about ``case``."""
+    """The simulated model's reply to the conversation ``messages`` about ``case``.
+
+    ``suite_extra`` (the suite's environment sources) is accepted for the hook's signature;
+    the answers come from the ground truth and the function docs alone.
+    """
+    del suite_extra
     turn, step = position(case, messages)
     calls = turn_calls(case, turn)
     if wrong and calls:
