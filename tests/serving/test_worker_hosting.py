@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import httpx
 import pytest
@@ -200,3 +201,45 @@ def test_farm_models_serve_exits_with_the_log_when_its_server_dies(hosting_env):
     _, err = serve.communicate(timeout=30)
     assert serve.returncode == 1
     assert "farm: error: server on gpu0 exited with status -9" in err
+
+
+def test_a_hosted_model_answers_a_bfcl_run_end_to_end(hosting_env, tmp_path, monkeypatch):
+    from sqlalchemy import select
+
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.db.models import Result
+    from farm.simulator.server import cases_to_json
+    from farm.suites.store import load_cases
+    from tests.conftest import run_farm
+    from tests.fixtures.minisuite import load_mini_suite
+
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=["simple_python", "multiple"])
+    cases_file = tmp_path / "cases.json"
+    cases_file.write_text(cases_to_json(cases))
+    monkeypatch.setenv("STANDIN_SIMULATOR_CASES", str(cases_file))
+    spec = lookup_model(settings, "tiny")
+    with host_model(settings, spec, gpus="0") as (url,):
+        done = run_farm(
+            "run",
+            "--model",
+            "tiny",
+            "--endpoint",
+            url,
+            "--suite",
+            f"bfcl@{suite.version}",
+            "--categories",
+            "simple_python,multiple",
+            "--json",
+        )
+    assert done.returncode == 0, done.stderr
+    run_id = uuid.UUID(json.loads(done.stdout.strip().splitlines()[-1])["run_id"])
+    with session_scope(engine) as session:
+        rows = session.scalars(select(Result).where(Result.run_id == run_id)).all()
+        assert len(rows) == len(cases) > 0
+        assert all(row.valid and row.inference_error is None for row in rows)
+        assert {row.endpoint for row in rows} <= {url, url.removesuffix("/v1")}
