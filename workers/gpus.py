@@ -131,3 +131,36 @@ def plan_slots(
         for gpu in gpus
         for r in range(replicas_per_gpu)
     ]
+
+
+def gpu_processes(devices: tuple[Device, ...], nvidia_smi: str = "nvidia-smi") -> list[str]:
+    """Compute processes on ``devices`` as "pid (MiB)" strings; [] without nvidia-smi.
+
+    Best effort: used to warn when a GPU is busy before a launch, or still busy after a
+    stop (an orphaned ``VLLM::EngineCore`` holding memory).
+    """
+    exe = shutil.which(nvidia_smi)
+    if exe is None or not devices:
+        return []
+    try:
+        out = subprocess.run(  # noqa: S603 - fixed arguments
+            [
+                exe,
+                "--query-compute-apps=pid,used_memory",
+                "--format=csv,noheader,nounits",
+                "-i",
+                ",".join(str(d) for d in devices),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+    except (subprocess.SubprocessError, OSError):
+        return []
+    found = []
+    for line in out.splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 2 and parts[0].isdigit():
+            found.append(f"pid {parts[0]} ({parts[1]} MiB)")
+    return found

@@ -57,3 +57,36 @@ def test_inside_an_allocation_gpu_indices_count_within_cuda_visible_devices(monk
     slots = plan_slots(parse_gpus("all"))
     assert [s.devices for s in slots] == [("GPU-8a3b1c2d-aaaa",), ("MIG-1f2e",)]
     assert [s.name for s in slots] == ["gpuGPU8a3b1c2da", "gpuMIG1f2e"]
+
+
+def test_processes_on_a_gpu_are_listed_through_nvidia_smi(tmp_path, monkeypatch):
+    from workers.gpus import gpu_processes
+
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text(
+        '#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\nprintf "4242, 71000\\n4343, 512\\n"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert gpu_processes((0, 1)) == ["pid 4242 (71000 MiB)", "pid 4343 (512 MiB)"]
+    assert (tmp_path / "args").read_text().split()[-2:] == ["-i", "0,1"]
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert gpu_processes((0,)) == []
+
+
+def test_a_busy_gpu_is_reported_before_launch_and_after_stop(
+    tmp_path, monkeypatch, host_options, launch, caplog
+):
+    from workers.serving.host import ModelServer
+
+    fake = tmp_path / "bin" / "nvidia-smi"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nprintf "777, 1024\\n"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    caplog.set_level("WARNING", logger="workers.serving.host")
+    with ModelServer(launch, options=host_options(), slot=GpuSlot((0,))):
+        pass
+    messages = [r.getMessage() for r in caplog.records]
+    assert "GPU gpu0 is already in use: pid 777 (1024 MiB)" in messages
+    assert "GPU gpu0 still has processes after the server stopped: pid 777 (1024 MiB)" in messages

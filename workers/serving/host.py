@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from farm.errors import FarmError
-from workers.gpus import GpuSlot
+from workers.gpus import GpuSlot, gpu_processes
 from workers.serving.backend import get_backend
 from workers.serving.ports import PortLease, reserve_port
 from workers.serving.process import LaunchRecord, ServerProcess, reap_stale, write_pidfile
@@ -134,6 +134,9 @@ class ModelServer:
         reaped = reap_stale(self._pidfile, grace=opts.stop_grace)
         if reaped is not None:
             log.warning("reaped a leftover server on %s (pid %s)", self.slot_name, reaped.pid)
+        busy = gpu_processes(self.slot.devices) if self.slot else []
+        if busy:
+            log.warning("GPU %s is already in use: %s", self.slot_name, ", ".join(busy))
         owner = f"{launch.served_name}@{self.slot_name}"
         self._lease = reserve_port(opts.run_dir, owner=owner, host=opts.host, port=opts.port)
         port = self._lease.port
@@ -212,6 +215,13 @@ class ModelServer:
                 clean = process.stop(grace=self.options.stop_grace if grace is None else grace)
                 if not clean:
                     log.warning("server on %s needed SIGKILL", self.slot_name)
+                left = gpu_processes(self.slot.devices) if self.slot else []
+                if left:
+                    log.warning(
+                        "GPU %s still has processes after the server stopped: %s",
+                        self.slot_name,
+                        ", ".join(left),
+                    )
         finally:
             if self._lease is not None:
                 self._lease.release()
