@@ -27,6 +27,7 @@ from farm.simulator.config import FaultKind, SimulatorConfig
 from farm.simulator.metrics import Metrics
 from farm.suites.case import Case
 
+SIM_KEY: web.AppKey[Simulator] = web.AppKey("sim")
 SERVER_HEADER = f"farm-simulator/{__version__} (a simulator, not a model)"
 EMBEDDING_DIM = 256
 _TOOLS_MARK = "that you can invoke.\n"
@@ -143,7 +144,7 @@ def _tokens(text: str) -> int:
 
 
 async def _generate(request: web.Request, chat: bool) -> web.Response:
-    sim: Simulator = request.app["sim"]
+    sim: Simulator = request.app[SIM_KEY]
     handler = "/v1/chat/completions" if chat else "/v1/completions"
     body = await request.read()
     try:
@@ -158,20 +159,27 @@ async def _generate(request: web.Request, chat: bool) -> web.Response:
         sim.metrics.http[(handler, 500)] += 1
         return await _fault(request, sim, fault)
     started = time.perf_counter()
+    slots = sim.slots()
     sim.metrics.waiting += 1
-    async with sim.slots():
+    try:
+        await slots.acquire()
+    finally:
         sim.metrics.waiting -= 1
-        sim.metrics.queue.observe(time.perf_counter() - started)
-        sim.metrics.running += 1
-        try:
-            reply = sim.reply_for(payload)
-            out_text = reply.content or "".join(n + a for n, a in reply.tool_calls)
-            out_tokens = _tokens(out_text)
-            delay = sim.config.latency_s + sim.config.per_token_s * out_tokens
-            if delay:
-                await asyncio.sleep(delay)
-        finally:
-            sim.metrics.running -= 1
+    sim.metrics.queue.observe(time.perf_counter() - started)
+    sim.metrics.running += 1
+    try:
+        reply = sim.reply_for(payload)
+        out_text = reply.content or "".join(n + a for n, a in reply.tool_calls)
+        out_tokens = _tokens(out_text)
+        delay = sim.config.latency_s + sim.config.per_token_s * out_tokens
+        if delay:
+            await asyncio.sleep(delay)
+    except asyncio.CancelledError:
+        sim.metrics.finished["abort"] += 1
+        raise
+    finally:
+        sim.metrics.running -= 1
+        slots.release()
     in_tokens = _tokens(body.decode("utf-8", "replace"))
     sim.metrics.prompt_tokens += in_tokens
     sim.metrics.generation_tokens += out_tokens
@@ -221,7 +229,7 @@ async def completions(request: web.Request) -> web.Response:
 
 async def embeddings(request: web.Request) -> web.Response:
     """``POST /v1/embeddings``: deterministic bag-of-words vectors."""
-    sim: Simulator = request.app["sim"]
+    sim: Simulator = request.app[SIM_KEY]
     try:
         payload = await request.json()
         given = payload["input"]
@@ -243,7 +251,7 @@ async def embeddings(request: web.Request) -> web.Response:
 
 async def models(request: web.Request) -> web.Response:
     """``GET /v1/models``: one model, marked as a simulator."""
-    sim: Simulator = request.app["sim"]
+    sim: Simulator = request.app[SIM_KEY]
     entry = {
         "id": sim.config.model_name,
         "object": "model",
@@ -264,7 +272,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     """``GET /metrics``: Prometheus text with vLLM's metric names."""
-    sim: Simulator = request.app["sim"]
+    sim: Simulator = request.app[SIM_KEY]
     return web.Response(text=sim.metrics.render(sim.config.model_name), content_type="text/plain")
 
 
@@ -275,7 +283,7 @@ async def _server_header(request: web.Request, response: web.StreamResponse) -> 
 def make_app(sim: Simulator) -> web.Application:
     """The aiohttp application serving ``sim``."""
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    app["sim"] = sim
+    app[SIM_KEY] = sim
     app.on_response_prepare.append(_server_header)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/completions", completions)

@@ -91,7 +91,15 @@ class SimulatorHandle:
 
 
 async def _start_site(sim: Simulator, host: str, port: int) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(make_app(sim), access_log=None, handle_signals=False)
+    # A closed connection cancels its request, as vLLM aborts it; shutdown does not wait
+    # for hanging requests.
+    runner = web.AppRunner(
+        make_app(sim),
+        access_log=None,
+        handle_signals=False,
+        handler_cancellation=True,
+        shutdown_timeout=1.0,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
     try:
