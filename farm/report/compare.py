@@ -18,6 +18,7 @@ from farm.report.queries import (
     natural_key,
     resolve_run,
     resolve_suite_ids,
+    tune_for_reports,
 )
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
 from farm.report.stats import mcnemar_exact
@@ -38,6 +39,7 @@ def compare(
         ConfigError: the runs are on different suite versions and
             ``allow_different_suites`` is false.
     """
+    tune_for_reports(session)
     id_a, id_b = resolve_run(session, run_a), resolve_run(session, run_b)
     if id_a == id_b:
         raise RunError(f"{run_a!r} and {run_b!r} are the same run")

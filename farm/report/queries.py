@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import Select, String, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from farm.db.models import Model, Result, Run, RunScore, Suite
@@ -29,6 +29,17 @@ from farm.suites.categories import ALL
 GPU_DOLLARS_PER_HOUR = 23.92
 GPU_PARALLEL_REQUESTS = 100
 CATEGORY_INDEX = {c: i for i, c in enumerate(ALL)}
+
+
+def tune_for_reports(session: Session) -> None:
+    """On PostgreSQL, settings for the rest of this transaction that suit report queries.
+
+    They are short analytical queries: JIT compilation costs more than it saves, and the
+    per-run sorts (percentiles, joins of two runs) should stay in memory.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def resolve_suite_ids(session: Session, spec: str) -> list[int]:
@@ -70,7 +81,9 @@ def resolve_run(session: Session, ref: str) -> uuid.UUID:
     return matches[0]
 
 
-def _scored_runs_query(suite_ids: Sequence[int] | None, latest_per_model: bool):  # type: ignore[no-untyped-def]
+def _scored_runs_query(
+    suite_ids: Sequence[int] | None, latest_per_model: bool
+) -> Select[tuple[uuid.UUID]]:
     has_scores = select(RunScore.run_id).where(RunScore.run_id == Run.id).exists()
     query = select(Run.id, Run.model_key, Run.suite_id, Run.created_at).where(has_scores)
     if suite_ids is not None:
@@ -106,6 +119,7 @@ def leaderboard(
         latest_per_model: Keep only the newest scored run of each model (per suite).
         with_latency: Also compute latency and cost from ``results``.
     """
+    tune_for_reports(session)
     if runs:
         ids = [resolve_run(session, ref) for ref in runs]
         if latest_per_model:
@@ -119,8 +133,14 @@ def leaderboard(
             suite_ids = resolve_suite_ids(session, "bfcl")
         else:
             suite_ids = None
-        ids = list(session.scalars(_scored_runs_query(suite_ids, latest_per_model)))
-    rows = load_runs(session, ids, with_latency=with_latency)
+        rows = load_runs(
+            session, _scored_runs_query(suite_ids, latest_per_model), with_latency=with_latency
+        )
+        return _ranked(rows)
+    return _ranked(load_runs(session, ids, with_latency=with_latency))
+
+
+def _ranked(rows: list[RunRow]) -> list[RunRow]:
     rows.sort(key=lambda r: (-r.sections["overall"].accuracy, -r.created_at.timestamp()))
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
@@ -128,9 +148,17 @@ def leaderboard(
 
 
 def load_runs(
-    session: Session, run_ids: Iterable[uuid.UUID], *, with_latency: bool = False
+    session: Session,
+    run_ids: Iterable[uuid.UUID] | Select[tuple[uuid.UUID]],
+    *,
+    with_latency: bool = False,
 ) -> list[RunRow]:
-    """Runs with their category and section scores, in the order of ``run_ids``."""
+    """Runs with their category and section scores, in the order of ``run_ids``.
+
+    ``run_ids`` may also be a query selecting run ids (in the order it returns them).
+    """
+    if isinstance(run_ids, Select):
+        run_ids = session.scalars(run_ids)
     ids = list(dict.fromkeys(run_ids))
     if not ids:
         return []
@@ -138,8 +166,6 @@ def load_runs(
         select(
             Run.id,
             Run.model_key,
-            Model.display_name,
-            Model.spec,
             Suite.name,
             Suite.version,
             Run.mode,
@@ -147,14 +173,23 @@ def load_runs(
             Run.label,
             Run.created_at,
         )
-        .join(Model, Model.key == Run.model_key)
         .join(Suite, Suite.id == Run.suite_id)
         .where(Run.id.in_(ids))
     ).all()
+
+    models = {
+        key: (display, dict(spec or {}))
+        for key, display, spec in session.execute(
+            select(Model.key, Model.display_name, Model.spec).where(
+                Model.key.in_({m[1] for m in meta})
+            )
+        )
+    }
     by_id: dict[uuid.UUID, RunRow] = {}
     specs: dict[uuid.UUID, dict[str, object]] = {}
-    for rid, key, display, spec, sname, sversion, mode, status, label, created in meta:
-        specs[rid] = dict(spec or {})
+    for rid, key, sname, sversion, mode, status, label, created in meta:
+        display, spec = models[key]
+        specs[rid] = spec
         by_id[rid] = RunRow(
             run_id=rid,
             model_key=key,
@@ -165,27 +200,33 @@ def load_runs(
             status=status,
             label=label,
             created_at=created,
-            model_info={
-                k: str(specs[rid][k]) for k in ("url", "org", "license") if specs[rid].get(k)
-            },
+            model_info={k: str(spec[k]) for k in ("url", "org", "license") if spec.get(k)},
         )
-    scores = session.execute(
-        select(
-            RunScore.run_id,
-            RunScore.category,
-            RunScore.n,
-            RunScore.correct,
-            RunScore.errors,
-            RunScore.ran,
+    stored: dict[uuid.UUID, dict[str, tuple[float, bool]]] = defaultdict(dict)
+    scores = (
+        session.connection()
+        .execute(
+            select(
+                RunScore.run_id,
+                RunScore.kind,
+                RunScore.category,
+                RunScore.n,
+                RunScore.correct,
+                RunScore.errors,
+                RunScore.accuracy,
+                RunScore.ran,
+            ).where(RunScore.run_id.in_(ids))
         )
-        .where(and_(RunScore.run_id.in_(ids), RunScore.kind == "category"))
-        .order_by(RunScore.run_id, RunScore.category)
-    ).all()
-    for rid, category, n, correct, errors, ran in scores:
-        by_id[rid].categories[category] = category_cell(n, correct, errors, bool(ran))
-    for row in by_id.values():
+        .all()
+    )
+    for rid, kind, category, n, correct, errors, accuracy, ran in scores:
+        if kind == "category":
+            by_id[rid].categories[category] = category_cell(n, correct, errors, bool(ran))
+        elif kind == "section":
+            stored[rid][category] = (accuracy, bool(ran))
+    for rid, row in by_id.items():
         row.categories = dict(sorted(row.categories.items(), key=lambda kv: category_order(kv[0])))
-        row.sections = section_cells(row.categories)
+        row.sections = section_cells(row.categories, stored.get(rid))
     if with_latency:
         for rid, latency in latency_stats(session, list(by_id), specs).items():
             by_id[rid].latency = latency
@@ -229,41 +270,45 @@ def latency_stats(
     """Latency mean, sample std and p95 over non-zero latencies, token sums and cost."""
     if not run_ids:
         return {}
-    positive = and_(Result.run_id.in_(run_ids), Result.latency_s > 0)
-    tokens = dict(
-        (rid, (int(i or 0), int(o or 0)))
-        for rid, i, o in session.execute(
-            select(Result.run_id, func.sum(Result.input_tokens), func.sum(Result.output_tokens))
-            .where(Result.run_id.in_(run_ids))
-            .group_by(Result.run_id)
-        )
-    )
-    out: dict[uuid.UUID, Latency] = {}
+    positive = Result.latency_s > 0
+    stats: dict[uuid.UUID, tuple[Any, ...]] = {}
+    tokens: dict[uuid.UUID, tuple[int, int]] = {}
     if session.get_bind().dialect.name == "postgresql":
+        tune_for_reports(session)
         query = (
             select(
                 Result.run_id,
-                func.count(Result.latency_s),
-                func.avg(Result.latency_s),
-                func.stddev_samp(Result.latency_s),
-                func.percentile_cont(0.95).within_group(Result.latency_s),
-                func.sum(Result.latency_s),
+                func.count(Result.latency_s).filter(positive),
+                func.avg(Result.latency_s).filter(positive),
+                func.stddev_samp(Result.latency_s).filter(positive),
+                func.percentile_cont(0.95).within_group(Result.latency_s).filter(positive),
+                func.sum(Result.latency_s).filter(positive),
+                func.sum(Result.input_tokens),
+                func.sum(Result.output_tokens),
             )
-            .where(positive)
+            .where(Result.run_id.in_(run_ids))
             .group_by(Result.run_id)
         )
-        stats: dict[uuid.UUID, tuple[Any, ...]] = {
-            r[0]: tuple(r[1:]) for r in session.execute(query)
-        }
+        for rid, *agg, tin, tout in session.execute(query):
+            stats[rid] = tuple(agg)
+            tokens[rid] = (int(tin or 0), int(tout or 0))
     else:
         values: dict[uuid.UUID, list[float]] = defaultdict(list)
-        for rid, value in session.execute(select(Result.run_id, Result.latency_s).where(positive)):
-            values[rid].append(float(value or 0.0))
-        stats = {}
+        rows = select(
+            Result.run_id, Result.latency_s, Result.input_tokens, Result.output_tokens
+        ).where(Result.run_id.in_(run_ids))
+        sums: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
+        for rid, latency, tin, tout in session.execute(rows):
+            if latency is not None and latency > 0:
+                values[rid].append(float(latency))
+            sums[rid][0] += tin or 0
+            sums[rid][1] += tout or 0
+        tokens = {rid: (a, b) for rid, (a, b) in sums.items()}
         for rid, vals in values.items():
             vals.sort()
             std = statistics.stdev(vals) if len(vals) > 1 else None
             stats[rid] = (len(vals), statistics.mean(vals), std, percentile(vals, 95), sum(vals))
+    out: dict[uuid.UUID, Latency] = {}
     for rid in run_ids:
         count, mean, std, p95, total = stats.get(rid, (0, None, None, None, 0.0))
         tin, tout = tokens.get(rid, (0, 0))

@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+
+from farm.report.stats import linear_interval, wilson_interval
 
 
 @dataclass(frozen=True)
 class Score:
     """One accuracy cell: a leaf category or an aggregate section of one run.
+
+    The 95% confidence interval is computed on first use: Wilson for a leaf category, a
+    normal approximation of the weighted sum of category proportions for a section.
 
     Attributes:
         accuracy: BFCL's numeric value (a missing member counts as 0).
@@ -17,8 +23,8 @@ class Score:
         n: Cases behind the value (for a section, the sum over its members that ran).
         correct: Valid cases (leaf categories only; 0 for sections).
         errors: Cases whose inference failed (leaf categories; summed for sections).
-        ci_low: Lower end of the 95% confidence interval.
-        ci_high: Upper end of the 95% confidence interval.
+        terms: For a section, ``(weight, correct, n)`` of each member that ran; None for
+            a leaf category.
     """
 
     accuracy: float
@@ -26,8 +32,26 @@ class Score:
     n: int = 0
     correct: int = 0
     errors: int = 0
-    ci_low: float = 0.0
-    ci_high: float = 1.0
+    terms: tuple[tuple[float, int, int], ...] | None = None
+
+    @cached_property
+    def ci(self) -> tuple[float, float]:
+        """``(low, high)`` of the 95% confidence interval."""
+        if self.terms is not None:
+            return linear_interval(self.terms) if self.terms else (0.0, 0.0)
+        if not self.ran or self.n == 0:
+            return (0.0, 1.0)
+        return wilson_interval(self.correct, self.n)
+
+    @property
+    def ci_low(self) -> float:
+        """Lower end of the 95% confidence interval."""
+        return self.ci[0]
+
+    @property
+    def ci_high(self) -> float:
+        """Upper end of the 95% confidence interval."""
+        return self.ci[1]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from farm.report.rows import Score
-from farm.report.stats import linear_interval, wilson_interval
 from farm.scoring.sections import SECTION_NAMES, CategoryScore, compute_sections
 
 
@@ -14,9 +13,7 @@ def category_cell(n: int, correct: int, errors: int, ran: bool) -> Score:
     """A leaf category's score with its Wilson 95% interval."""
     if not ran:
         return Score(accuracy=0.0, ran=False, n=n, correct=0, errors=errors)
-    low, high = wilson_interval(correct, n)
-    accuracy = correct / n if n else 0.0
-    return Score(accuracy, True, n, correct, errors, low, high)
+    return Score(correct / n if n else 0.0, True, n, correct, errors)
 
 
 @lru_cache(maxsize=1024)
@@ -42,23 +39,31 @@ def _section_weights(
     return {name: tuple(pairs) for name, pairs in weights.items()}
 
 
-def section_cells(categories: Mapping[str, Score]) -> dict[str, Score]:
-    """The BFCL sections of a run, each with a normal-approximation 95% interval."""
-    scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
+def section_cells(
+    categories: Mapping[str, Score], stored: Mapping[str, tuple[float, bool]] | None = None
+) -> dict[str, Score]:
+    """The BFCL sections of a run, each with a normal-approximation 95% interval.
+
+    ``stored`` holds the (accuracy, ran) of sections already computed by
+    :func:`farm.scoring.finalize.write_run_scores` with the same formulas; missing ones are
+    computed here.
+    """
     signature = tuple(sorted((c, s.n) for c, s in categories.items() if s.ran))
     weights = _section_weights(signature)
+    values = dict(stored or {})
+    if any(name not in values for name in SECTION_NAMES):
+        scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
+        values = {s.name: (s.accuracy, s.ran) for s in compute_sections(scores)}
     cells: dict[str, Score] = {}
-    for section in compute_sections(scores):
-        members = weights[section.name]
-        terms = [(w, categories[c].correct, categories[c].n) for c, w in members]
-        low, high = linear_interval(terms)
-        cells[section.name] = Score(
-            accuracy=section.accuracy,
-            ran=section.ran,
+    for name in SECTION_NAMES:
+        members = weights[name]
+        accuracy, ran = values[name]
+        cells[name] = Score(
+            accuracy=accuracy,
+            ran=ran,
             n=sum(categories[c].n for c, _ in members),
             correct=0,
             errors=sum(categories[c].errors for c, _ in members),
-            ci_low=low if members else 0.0,
-            ci_high=high if members else 0.0,
+            terms=tuple((w, categories[c].correct, categories[c].n) for c, w in members),
         )
     return cells

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -193,3 +194,46 @@ def test_flipped_cases_sort_by_bfcl_category_then_natural_case_number(
     assert ids[2:5] == ["multiple_0", "multiple_1", "multiple_2"]
     assert ids[-1] == "multiple_11"
     assert cmp.improvements == []
+
+
+def test_latency_and_tokens_agree_between_sqlite_and_postgres(
+    db_session: Session, tmp_path: Path
+) -> None:
+    from farm.db.engine import make_engine
+    from farm.db.migrate import upgrade
+
+    latencies = [0.5, 1.25, 0.0, 3.0, 7.5, 2.0]
+
+    def fill(session: Session) -> list[float | None]:
+        suite = b.suite(session)
+        m = b.model(session, "lat", "Lat")
+        cases = [
+            b.Case(f"simple_python_{i}", "simple_python", True, latency=v, tokens=(i, 1))
+            for i, v in enumerate(latencies)
+        ]
+        b.run(session, m, suite, cases)
+        (row,) = leaderboard(session)
+        assert row.latency is not None
+        lat = row.latency
+        return [lat.count, lat.mean, lat.std, lat.p95, lat.input_tokens, lat.cost]
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lat.db'}")
+    upgrade(engine)
+    with Session(engine) as sqlite_session:
+        on_sqlite = fill(sqlite_session)
+    engine.dispose()
+    on_postgres = fill(db_session)
+    nonzero = sorted(v for v in latencies if v > 0)
+    expected_p95 = nonzero[3] + (nonzero[4] - nonzero[3]) * 0.8  # numpy linear, pos 3.8
+    assert (
+        on_postgres
+        == on_sqlite
+        == [
+            5,
+            round(statistics.mean(nonzero), 2),
+            round(statistics.stdev(nonzero), 2),
+            round(expected_p95, 2),
+            15,
+            round(sum(nonzero) / 3600 * 23.92 / 100, 2),
+        ]
+    )
