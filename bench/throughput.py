@@ -78,7 +78,7 @@ def embedded(args: argparse.Namespace, home: Path, wheel: Path | None) -> tuple[
         cases = load_cases(session, suite.id, categories=[args.categories])
     with running_simulator(cases, sim_config(args)) as sim:
         spec = resolve_model(settings, "simulator", endpoint=sim.base_url)
-        spec = spec.model_copy(update={"max_concurrency": args.capacity})
+        spec = spec.model_copy(update={"max_concurrency": args.in_flight})
         start = time.perf_counter()
         with session_scope(engine) as session:
             planned = plan_run(
@@ -98,7 +98,9 @@ def assert_done(engine: Engine, run_id: uuid.UUID) -> None:
         assert run is not None and run.status == "done", run and run.status
 
 
-def start_worker(settings: Settings, endpoint: str, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, endpoint: str, log: Path, in_flight: int
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FARM_")}
     env.update(
         FARM_HOME=str(settings.home),
@@ -108,6 +110,7 @@ def start_worker(settings: Settings, endpoint: str, log: Path) -> subprocess.Pop
         PYTHONPATH=str(REPO),
     )
     args = [sys.executable, "-m", "farm", "worker", "--model", "simulator", "--endpoint", endpoint]
+    args += ["--concurrency", str(in_flight)]
     return subprocess.Popen(
         [*args, "--loglevel", "INFO"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
@@ -133,11 +136,13 @@ def distributed(
         sims = [stack.enter_context(running_simulator(cases, sim_config(args))) for _ in range(k)]
         logs = [tmp / f"worker-{k}-{i}.log" for i in range(k)]
         procs = [
-            start_worker(settings, sim.base_url, log) for sim, log in zip(sims, logs, strict=True)
+            start_worker(settings, sim.base_url, log, args.in_flight)
+            for sim, log in zip(sims, logs, strict=True)
         ]
         try:
             wait_ready(logs, procs)
             spec = resolve_model(settings, "simulator", endpoint=sims[0].base_url)
+            spec = spec.model_copy(update={"max_concurrency": args.in_flight})
             start = time.perf_counter()
             planned = submit(
                 settings,
@@ -167,8 +172,14 @@ def main() -> None:
     parser.add_argument("--categories", default="single_turn")
     parser.add_argument("--capacity", type=int, default=64, help="simulator slots C")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per request L")
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        help="requests in flight per endpoint (default 2*C: the server's queue never runs dry)",
+    )
     parser.add_argument("--k", type=int, default=2, help="workers (and simulators) for the k row")
     args = parser.parse_args()
+    args.in_flight = args.in_flight or 2 * args.capacity
     with tempfile.TemporaryDirectory(prefix="farm-bench-") as tmp_name:
         tmp = Path(tmp_name)
         emb, n = embedded(args, tmp / "home", args.wheel)
@@ -198,7 +209,10 @@ def main() -> None:
         ("1 distributed worker (PostgreSQL)", one, limit),
         (f"{args.k} workers on {args.k} simulators", many, k_limit),
     ]
-    print(f"{n} cases ({args.categories}), simulator {args.capacity} slots x {ms:.0f} ms")
+    print(
+        f"{n} cases ({args.categories}), simulator {args.capacity} slots x {ms:.0f} ms, "
+        f"{args.in_flight} requests in flight per endpoint"
+    )
     print(f"{'':36}{'seconds':>9}{'limit':>9}{'of limit':>10}")
     for name, took, bound in rows:
         print(f"{name:36}{took:9.2f}{bound:9.2f}{bound / took:10.2f}")
