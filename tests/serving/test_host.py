@@ -37,6 +37,7 @@ def test_a_hosted_server_is_ready_serves_its_names_and_stops_its_whole_group(hos
         assert seen["env"]["FARM_SERVING_NONCE"] == server.nonce
         assert seen["conf"]["auto_tool_choice"] and seen["conf"]["tool_call_parser"] == "hermes"
         assert seen["conf"]["generation_config"] == "vllm"
+        assert server.kv_cache_tokens == 1048576 and server.max_concurrency == 256.0
         pid = seen["pid"]
         pidfile = host_options().run_dir / "slots" / "gpu0.json"
         record = read_pidfile(pidfile)
@@ -67,7 +68,7 @@ def test_a_crash_at_start_is_reported_with_the_command_and_the_log_tail(
     with pytest.raises(ServingError) as caught:
         server.start()
     message = str(caught.value)
-    assert "exited with status 1 before it was ready" in message
+    assert "exited with status 1 before it was ready (likely: another process holds GPU" in message
     assert "Free memory on device" in message
     assert f"command: {sys.executable} {STANDIN} --model org/tiny-model" in message
     assert server.process is None
@@ -303,3 +304,19 @@ def test_attach_mode_reports_a_server_that_wants_a_key_at_once():
         assert time.monotonic() - started < 5
     finally:
         server.shutdown()
+
+
+def test_a_server_reporting_another_context_length_is_refused(host_options, monkeypatch):
+    monkeypatch.setenv("STANDIN_REPORT_MAX_MODEL_LEN", "2048")
+    launch = LaunchSpec(model="org/m", served_name="m", max_model_len=8192)
+    with pytest.raises(ServingError, match="reports max_model_len 2048, expected 8192"):
+        ModelServer(launch, options=host_options()).start()
+
+
+def test_an_unknown_parser_name_is_reported_with_a_hint(host_options):
+    launch = LaunchSpec(model="org/m", served_name="m", tool_call_parser="glm4_moe")
+    with pytest.raises(ServingError) as caught:
+        ModelServer(launch, options=host_options()).start()
+    message = str(caught.value)
+    assert "exited with status 2" in message and "(likely: an argument value" in message
+    assert "invalid choice: 'glm4_moe'" in message

@@ -14,6 +14,7 @@ import atexit
 import dataclasses
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -95,6 +96,8 @@ class ModelServer:
         self._lease: PortLease | None = None
         self._pidfile: Path | None = None
         self._cancel = threading.Event()
+        self.kv_cache_tokens: int | None = None
+        self.max_concurrency: float | None = None
 
     @property
     def owned(self) -> bool:
@@ -182,11 +185,20 @@ class ModelServer:
                 api_key=opts.api_key,
                 warmup=opts.warmup,
                 cancel=self._cancel,
+                max_model_len=launch.max_model_len,
             )
         except BaseException:
             self.stop(grace=min(opts.stop_grace, 10.0))
             raise
-        log.info("%s ready in %.1f s at %s", what, self.ready_seconds, self.base_url)
+        self.kv_cache_tokens, self.max_concurrency = startup_capacity(self.process.log_tail(400))
+        log.info(
+            "%s ready in %.1f s at %s (KV cache %s tokens, max concurrency %s)",
+            what,
+            self.ready_seconds,
+            self.base_url,
+            self.kv_cache_tokens,
+            self.max_concurrency,
+        )
         return self.base_url
 
     @property
@@ -240,6 +252,24 @@ class ModelServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_KV_TOKENS = re.compile(r"GPU KV cache size: ([\d,]+) tokens")
+_CONCURRENCY = re.compile(r"Maximum concurrency for [\d,]+ tokens per request: ([\d.]+)x")
+
+
+def startup_capacity(log_text: str) -> tuple[int | None, float | None]:
+    """KV-cache tokens and maximum concurrency that vLLM prints at startup (None if absent).
+
+    The lines are "GPU KV cache size: N tokens" and "Maximum concurrency for L tokens per
+    request: Xx"; the last occurrence wins.
+    """
+    tokens = _KV_TOKENS.findall(log_text)
+    concurrency = _CONCURRENCY.findall(log_text)
+    return (
+        int(tokens[-1].replace(",", "")) if tokens else None,
+        float(concurrency[-1]) if concurrency else None,
+    )
 
 
 def _connect_host(bind_host: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 
@@ -27,9 +28,47 @@ def server_root(base_url: str) -> str:
     return base_url.rstrip("/").removesuffix("/v1")
 
 
+#: Known failure signatures in a server's log, and what to do about them.
+FAILURE_HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "less than desired GPU memory utilization",
+        "another process holds GPU memory: an orphaned server? check nvidia-smi, or lower "
+        "gpu_memory_utilization",
+    ),
+    ("CUDA out of memory", "out of GPU memory: lower max_model_len or raise tensor parallelism"),
+    ("OutOfMemoryError", "out of GPU memory: lower max_model_len or raise tensor parallelism"),
+    (
+        "larger than the maximum number of tokens that can be stored in KV cache",
+        "KV cache too small for max_model_len: lower it or raise gpu_memory_utilization",
+    ),
+    ("estimated maximum model length", "KV cache too small for max_model_len: lower it"),
+    ("invalid choice", "an argument value the server does not know (parser name?)"),
+    ("unrecognized arguments", "an argument the server does not know (check extra_args)"),
+    ("OfflineModeIsEnabled", "offline and the model is not local: import it into the store"),
+    ("LocalEntryNotFoundError", "offline and the model is not local: import it into the store"),
+    ("Address already in use", "a port clash (another server on this host?)"),
+    ("No module named 'vllm'", "vLLM is not installed in this Python (FARM_SERVER_COMMAND?)"),
+    ("No module named 'sglang'", "SGLang is not installed in this Python"),
+)
+
+
+def failure_hint(log_tail: str) -> str | None:
+    """The hint for the last known failure signature in ``log_tail``, if any."""
+    found: tuple[int, str] | None = None
+    for needle, hint in FAILURE_HINTS:
+        where = log_tail.rfind(needle)
+        if where >= 0 and (found is None or where > found[0]):
+            found = (where, hint)
+    return found[1] if found else None
+
+
 def startup_failure(proc: ServerProcess, headline: str, *, lines: int = 30) -> ServingError:
     """A :class:`ServingError` quoting the exact command and the tail of the server's log."""
-    quoted = "\n".join(f"    | {line}" for line in proc.log_tail(lines).splitlines())
+    text = proc.log_tail(lines)
+    hint = failure_hint(text)
+    if hint:
+        headline = f"{headline} (likely: {hint})"
+    quoted = "\n".join(f"    | {line}" for line in text.splitlines())
     return ServingError(
         f"{headline}\n  command: {proc.command_line}\n  log: {proc.log_path}\n"
         f"  last lines of the log:\n{quoted or '    | (empty)'}"
@@ -40,8 +79,8 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
-def listed_models(client: httpx.Client, base_url: str) -> list[str]:
-    """The ids ``/v1/models`` lists; :class:`ServingError` if the answer is not a model list."""
+def model_entries(client: httpx.Client, base_url: str) -> list[dict[str, Any]]:
+    """The entries ``/v1/models`` lists; :class:`ServingError` if it is not a model list."""
     response = client.get(f"{base_url.rstrip('/')}/models")
     if response.status_code in (401, 403):
         raise ServingRefused(
@@ -52,9 +91,14 @@ def listed_models(client: httpx.Client, base_url: str) -> list[str]:
         raise ServingError(f"{base_url}/models answered HTTP {response.status_code}")
     try:
         data = response.json()["data"]
-        return [str(item["id"]) for item in data]
+        return [dict(item) for item in data if "id" in item]
     except (ValueError, KeyError, TypeError) as exc:
         raise ServingError(f"{base_url}/models did not return a model list") from exc
+
+
+def listed_models(client: httpx.Client, base_url: str) -> list[str]:
+    """The model ids ``/v1/models`` lists."""
+    return [str(item["id"]) for item in model_entries(client, base_url)]
 
 
 def warm_up(client: httpx.Client, base_url: str, model: str) -> None:
@@ -86,8 +130,12 @@ def wait_until_ready(
     warmup: bool = True,
     poll_s: float = 0.5,
     cancel: threading.Event | None = None,
+    max_model_len: int | None = None,
 ) -> float:
     """Block until the server ``proc`` is ready; return the seconds it took.
+
+    ``names`` must all be listed by ``/v1/models``; with ``max_model_len`` the first name's
+    entry must report that context length.
 
     Raises:
         ServingError: when the process exits, another server answers the port, the
@@ -127,7 +175,8 @@ def wait_until_ready(
             else:
                 time.sleep(poll_s)
         try:
-            listed = listed_models(client, base_url)
+            entries = model_entries(client, base_url)
+            listed = [str(entry["id"]) for entry in entries]
             missing = [name for name in names if name not in listed]
             if missing:
                 raise startup_failure(
@@ -135,6 +184,13 @@ def wait_until_ready(
                     f"{what}: the server on {base_url} does not list {', '.join(missing)} "
                     f"(it lists {', '.join(listed) or 'nothing'}); another server answers "
                     "this port",
+                )
+            served = next(entry for entry in entries if entry["id"] == names[0])
+            if max_model_len and served.get("max_model_len") not in (None, max_model_len):
+                raise startup_failure(
+                    proc,
+                    f"{what}: the server reports max_model_len {served['max_model_len']}, "
+                    f"expected {max_model_len}",
                 )
             if warmup:
                 warm_up(client, base_url, names[-1])
