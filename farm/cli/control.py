@@ -37,26 +37,30 @@ def resume(run: str, endpoint: str | None, concurrency: int | None) -> None:
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.producer import enqueue
-    from farm.runs import plan_resume
+    from farm.runs import plan_resume, run_status
 
     settings = cli_settings()
     engine = open_database(settings)
     with session_scope(engine) as session:
         specs = plan_resume(session, run)
-    if not specs:
-        click.echo("nothing to resume: every case has a result or is in a live shard")
-        return
+        status = run_status(session, run)
     if settings.broker_url:
+        if not specs:
+            click.echo("nothing to re-enqueue: every case has a result or is in a live shard")
+            return
         enqueue(settings, specs)
-        click.echo(f"run {specs[0].run_id}: {len(specs)} shard(s) re-enqueued")
+        click.echo(f"run {status.run_id}: {len(specs)} shard(s) re-enqueued")
+        return
+    if status.status == "done":
+        click.echo(f"run {status.run_id} is done")
         return
     from farm.cli.run import execute_with_progress
     from farm.models.registry import resolve_model
 
-    spec = resolve_model(settings, specs[0].model_key, endpoint=endpoint, mode=specs[0].mode)
+    spec = resolve_model(settings, status.model_key, endpoint=endpoint, mode=status.mode)
     if concurrency:
         spec = spec.model_copy(update={"max_concurrency": concurrency})
-    execute_with_progress(settings, engine, spec, specs[0].run_id)
+    execute_with_progress(settings, engine, spec, status.run_id)
 
 
 @click.command()
