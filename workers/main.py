@@ -71,7 +71,8 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
                 hostname=name,
                 queues=[queue],
                 pool="threads",
-                concurrency=options.shards,
+                # Hosted replicas share one pool: keep `shards` shards per replica in flight.
+                concurrency=options.shards * max(1, len(urls)),
                 loglevel=options.loglevel,
                 quiet=True,
                 without_gossip=True,
