@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, insert
+import orjson
+from sqlalchemy import Engine, Table, Text, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from farm import __version__
 from farm.db.base import utcnow
 from farm.db.engine import session_scope, storage_errors
-from farm.db.models import Model, Result, Run, RunScore, Suite
+from farm.db.models import Model, Result, Run, RunScore, Suite, TestCase
 from farm.errors import ConfigError
 from farm.evaluation.resultfiles import (
     ResultFile,
@@ -23,13 +24,14 @@ from farm.evaluation.resultfiles import (
     total_number,
 )
 from farm.scoring.finalize import write_run_scores
-from farm.scoring.score import MODES, score_case, score_inference_error
+from farm.scoring.score import MODES, is_relevance_category, score_case, score_inference_error
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
-from farm.suites.store import category_counts, load_cases, resolve_suite
+from farm.suites.store import category_counts, resolve_suite
 
 INFERENCE_ERROR_PREFIX = "Error during inference"
-_BATCH = 500
+_BATCH = 2000
+_RESULTS = cast(Table, Result.__table__)
 
 
 @dataclass
@@ -193,7 +195,7 @@ def evaluate_results(
         if not files:
             raise ConfigError(f"no result file under {results_dir} matches a category of the suite")
         categories = [c for c in counts if any(f.category == c for f in files)]
-        cases = {c.case_id: c for c in load_cases(session, suite.id, categories=categories)}
+        cases = _load_cases(session, suite.id, categories)
         _check_ids(files, cases)
         dots = (
             underscore_to_dot
@@ -214,6 +216,46 @@ def evaluate_results(
         report.categories.sort(key=lambda c: order.get(c.category, len(order)))
         report.skipped_files = skipped
     return report
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (str, bytes)):
+        return orjson.loads(value)
+    return value
+
+
+def _load_cases(session: Session, suite_id: int, categories: list[str]) -> dict[str, Case]:
+    """The suite's cases of ``categories``, without their questions (scoring never reads them).
+
+    JSON columns are read as text and parsed here with orjson (several times faster than
+    the driver's ``json``), and the function docs of relevance categories are not parsed at
+    all: their verdict only asks whether a call decodes.
+    """
+    rows = session.execute(
+        select(
+            TestCase.case_id,
+            TestCase.category,
+            TestCase.language,
+            type_coerce(TestCase.functions, Text),
+            type_coerce(TestCase.answer, Text),
+            type_coerce(TestCase.extra, Text),
+            TestCase.position,
+        ).where(TestCase.suite_id == suite_id, TestCase.category.in_(categories))
+    )
+    cases: dict[str, Case] = {}
+    for case_id, category, language, functions, answer, extra, position in rows:
+        skip_docs = is_relevance_category(category)
+        cases[case_id] = Case(
+            case_id,
+            category,
+            language,
+            [],
+            [] if skip_docs else _json(functions),
+            _json(answer),
+            _json(extra) or {},
+            position,
+        )
+    return cases
 
 
 def _check_ids(files: Sequence[ResultFile], cases: dict[str, Case]) -> None:
@@ -265,9 +307,9 @@ def _store(
             verdict = _verdict(case, entry.get("result"), mode, dots, extra)
             rows.append(_result_row(run.id, case, entry, verdict))
             if len(rows) >= _BATCH:
-                session.execute(insert(Result), rows)
+                session.execute(insert(_RESULTS), rows)
                 rows = []
     if rows:
-        session.execute(insert(Result), rows)
+        session.execute(insert(_RESULTS), rows)
     session.flush()
     return run.id
