@@ -152,6 +152,7 @@ class ModelServer:
         env.update(opts.env)
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         log_path = opts.run_dir / "logs" / f"{self.slot_name}-{stamp}-{self.nonce}.log"
+        prune_logs(log_path.parent, self.slot_name)
         try:
             self.process = ServerProcess.spawn(
                 command, env=env, log_path=log_path, nonce=self.nonce
@@ -252,6 +253,19 @@ class ModelServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+#: Server logs kept per slot; older ones are deleted at the next launch on that slot.
+KEEP_LOGS = 20
+
+
+def prune_logs(log_dir: Path, slot_name: str, keep: int = KEEP_LOGS) -> None:
+    """Delete all but the newest ``keep - 1`` logs of ``slot_name`` (a new one follows)."""
+    if not log_dir.is_dir():
+        return
+    logs = sorted(log_dir.glob(f"{slot_name}-*.log"), key=lambda p: p.stat().st_mtime)
+    for old in logs[: max(0, len(logs) - (keep - 1))]:
+        old.unlink(missing_ok=True)
 
 
 _KV_TOKENS = re.compile(r"GPU KV cache size: ([\d,]+) tokens")
