@@ -78,11 +78,11 @@ def test_old_server_logs_of_a_slot_are_pruned(tmp_path):
     from workers.serving.host import prune_logs
 
     for i in range(25):
-        log = tmp_path / f"gpu0-2026010{i:02d}-x.log"
+        log = tmp_path / f"gpu0-202601{i:02d}-120000-abc123.log"
         log.write_text("x")
         os.utime(log, (i, i))
-    (tmp_path / "gpu1-keep.log").write_text("x")
+    (tmp_path / "gpu0-1-20260101-120000-abc123.log").write_text("x")  # TP slot gpu0-1
     prune_logs(tmp_path, "gpu0", keep=5)
-    left = sorted(p.name for p in tmp_path.glob("gpu0-*.log"))
-    assert left == [f"gpu0-2026010{i:02d}-x.log" for i in range(21, 25)]
-    assert (tmp_path / "gpu1-keep.log").exists()
+    left = sorted(p.name for p in tmp_path.glob("gpu0-2*.log"))
+    assert left == [f"gpu0-202601{i:02d}-120000-abc123.log" for i in range(21, 25)]
+    assert (tmp_path / "gpu0-1-20260101-120000-abc123.log").exists()

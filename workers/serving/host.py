@@ -263,7 +263,9 @@ def prune_logs(log_dir: Path, slot_name: str, keep: int = KEEP_LOGS) -> None:
     """Delete all but the newest ``keep - 1`` logs of ``slot_name`` (a new one follows)."""
     if not log_dir.is_dir():
         return
-    logs = sorted(log_dir.glob(f"{slot_name}-*.log"), key=lambda p: p.stat().st_mtime)
+    pattern = re.compile(rf"{re.escape(slot_name)}-\d{{8}}-\d{{6}}-[0-9a-f]+\.log")
+    logs = [p for p in log_dir.glob(f"{slot_name}-*.log") if pattern.fullmatch(p.name)]
+    logs.sort(key=lambda p: p.stat().st_mtime)
     for old in logs[: max(0, len(logs) - (keep - 1))]:
         old.unlink(missing_ok=True)
 
