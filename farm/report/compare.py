@@ -13,14 +13,15 @@ from farm.errors import ConfigError, RunError
 from farm.report.queries import (
     as_score,
     category_order,
-    known_metric,
     load_runs,
+    metric_kind,
     natural_key,
     resolve_run,
     resolve_suite_ids,
     tune_for_reports,
 )
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
+from farm.report.scores import section_weights
 from farm.report.stats import mcnemar_exact
 from farm.scoring.sections import SECTION_NAMES
 
@@ -72,14 +73,14 @@ def compare(
     improvements = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if not va]
     per_cat = {cat: (int(n), int(oa or 0), int(ob or 0)) for cat, n, oa, ob in counts}
 
-    def compared(name: str, members: Sequence[str]) -> ComparedScore:
+    def compared(name: str, members: Sequence[str], *, section: bool) -> ComparedScore:
         shared = sum(per_cat.get(c, (0, 0, 0))[0] for c in members)
         only_a = sum(per_cat.get(c, (0, 0, 0))[1] for c in members)
         only_b = sum(per_cat.get(c, (0, 0, 0))[2] for c in members)
         return ComparedScore(
             name=name,
-            a=a.score(name),
-            b=b.score(name),
+            a=(a.sections if section else a.categories).get(name),
+            b=(b.sections if section else b.categories).get(name),
             shared=shared,
             only_a=only_a,
             only_b=only_b,
@@ -87,24 +88,25 @@ def compare(
         )
 
     categories = sorted({*a.categories, *b.categories}, key=category_order)
-    from farm.report.scores import _section_weights  # the members of each section
-
-    def members_of(row: RunRow, section: str) -> set[str]:
-        signature = tuple(sorted((c, s.n) for c, s in row.categories.items() if s.ran))
-        return {c for c, _ in _section_weights(signature)[section]}
-
     sections = [
-        compared(name, sorted(members_of(a, name) | members_of(b, name))) for name in SECTION_NAMES
+        compared(name, sorted(members_of(a, name) | members_of(b, name)), section=True)
+        for name in SECTION_NAMES
     ]
     return Comparison(
         a=a,
         b=b,
         sections=sections,
-        categories=[compared(c, [c]) for c in categories],
+        categories=[compared(c, [c], section=False) for c in categories],
         regressions=regressions,
         improvements=improvements,
         same_suite=a.suite == b.suite,
     )
+
+
+def members_of(row: RunRow, section: str) -> set[str]:
+    """The categories of ``row`` that ran and feed ``section``."""
+    signature = tuple(sorted((c, s.n) for c, s in row.categories.items() if s.ran))
+    return {c for c, _ in section_weights(signature)[section]}
 
 
 def flip_summary(cases: Sequence[FlippedCase]) -> dict[str, int]:
@@ -145,7 +147,7 @@ def history(
     if limit:
         query = query.limit(limit)
     rows = load_runs(session, list(session.scalars(query)))
-    known_metric(metric, rows)
+    kind = metric_kind(metric, rows)
     rows.reverse()
     return [
         HistoryPoint(
@@ -154,7 +156,7 @@ def history(
             suite=r.suite,
             label=r.label,
             metric=metric,
-            score=as_score(r, metric),
+            score=as_score(r, metric, kind),
         )
         for r in rows
     ]

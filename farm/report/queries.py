@@ -23,6 +23,7 @@ from farm.db.models import Model, Result, Run, RunScore, Suite
 from farm.errors import ConfigError, RunError, SuiteError
 from farm.report.rows import Latency, RunRow, Score
 from farm.report.scores import category_cell, section_cells
+from farm.scoring.sections import SECTION_NAMES
 from farm.suites.categories import ALL
 
 #: BFCL's estimate of self-hosted cost: 8xH100 dollars per hour over 100 parallel requests.
@@ -326,13 +327,21 @@ def latency_stats(
     return out
 
 
-def known_metric(name: str, rows: Sequence[RunRow]) -> None:
-    """Raise ConfigError unless ``name`` is a section or a category of one of ``rows``."""
-    if rows and all(r.score(name) is None for r in rows):
-        choices = sorted({*rows[0].sections, *(c for r in rows for c in r.categories)})
-        raise ConfigError(f"unknown category {name!r}; valid: {', '.join(choices)}")
+def metric_kind(name: str, rows: Sequence[RunRow]) -> str:
+    """``category`` or ``section`` for a history metric; a leaf category wins a tie.
+
+    Raises:
+        ConfigError: ``name`` is neither a section nor a category of the runs.
+    """
+    if name in CATEGORY_INDEX or any(name in r.categories for r in rows):
+        return "category"
+    if name in SECTION_NAMES:
+        return "section"
+    choices = sorted({*SECTION_NAMES, *CATEGORY_INDEX, *(c for r in rows for c in r.categories)})
+    raise ConfigError(f"unknown category {name!r}; valid: {', '.join(choices)}")
 
 
-def as_score(row: RunRow, name: str) -> Score:
-    """The score named ``name`` (section or category), N/A if the run lacks it."""
-    return row.score(name) or Score(accuracy=0.0, ran=False)
+def as_score(row: RunRow, name: str, kind: str) -> Score:
+    """The score named ``name`` of the given kind, N/A if the run lacks it."""
+    cells = row.categories if kind == "category" else row.sections
+    return cells.get(name) or Score(accuracy=0.0, ran=False)

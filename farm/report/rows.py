@@ -117,8 +117,12 @@ class RunRow:
         return [c for c, s in self.categories.items() if s.ran]
 
     def score(self, name: str) -> Score | None:
-        """A section or category score by name."""
+        """A section or category score by name; a section wins (``irrelevance``)."""
         return self.sections.get(name) or self.categories.get(name)
+
+    def metric(self, name: str) -> Score | None:
+        """A category or section score by name; a category wins (``irrelevance``)."""
+        return self.categories.get(name) or self.sections.get(name)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def category_cell(n: int, correct: int, errors: int, ran: bool) -> Score:
 
 
 @lru_cache(maxsize=1024)
-def _section_weights(
+def section_weights(
     signature: tuple[tuple[str, int], ...],
 ) -> dict[str, tuple[tuple[str, float], ...]]:
     """d(section)/d(accuracy of category) for the categories that ran, by section.
@@ -49,7 +49,7 @@ def section_cells(
     computed here.
     """
     signature = tuple(sorted((c, s.n) for c, s in categories.items() if s.ran))
-    weights = _section_weights(signature)
+    weights = section_weights(signature)
     values = dict(stored or {})
     if any(name not in values for name in SECTION_NAMES):
         scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}

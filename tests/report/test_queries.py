@@ -237,3 +237,35 @@ def test_latency_and_tokens_agree_between_sqlite_and_postgres(
             round(sum(nonzero) / 3600 * 23.92 / 100, 2),
         ]
     )
+
+
+def test_irrelevance_means_the_category_in_categories_and_history_and_the_section_elsewhere(
+    db_session: Session,
+) -> None:
+    suite = b.suite(db_session)
+    m = b.model(db_session, "irr", "Irr")
+    b.run(
+        db_session,
+        m,
+        suite,
+        b.cases("irrelevance", "1111") + b.cases("live_irrelevance", "0000"),
+        label="r1",
+    )
+    b.run(
+        db_session,
+        m,
+        suite,
+        b.cases("irrelevance", "1100") + b.cases("live_irrelevance", "0000"),
+        day=1,
+        label="r2",
+    )
+    cmp = compare(db_session, "r1", "r2")
+    category = {s.name: s for s in cmp.categories}["irrelevance"]
+    section = {s.name: s for s in cmp.sections}["irrelevance"]
+    assert category.a is not None and category.a.accuracy == 1.0
+    assert section.a is not None and section.a.accuracy == 0.5
+    assert (category.shared, section.shared) == (4, 8)
+    points = history(db_session, model="irr", category="irrelevance")
+    assert [p.score.accuracy for p in points] == [1.0, 0.5]
+    rows = leaderboard(db_session)
+    assert rows[0].score("irrelevance") is rows[0].sections["irrelevance"]
