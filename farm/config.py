@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         default="", description="Prefix of every broker key (isolates farms sharing a Redis)."
     )
     shard_size: int = Field(default=0, ge=0, description="Cases per shard; 0 chooses one.")
-    lease_seconds: int = Field(default=900, ge=10, description="Shard lease before a sweep.")
+    lease_seconds: int = Field(default=900, ge=3, description="Shard lease before a sweep.")
     visibility_timeout: int = Field(
         default=4 * 3600, ge=60, description="Redis visibility timeout of broker messages."
     )

@@ -22,7 +22,7 @@ from tests.conftest import REPO
 from tests.fixtures.minisuite import load_mini_suite
 
 #: Short leases so that a killed worker's shard comes back within seconds.
-LEASE_SECONDS = 10
+LEASE_SECONDS = 5
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -18,6 +18,9 @@ from farm.config import Settings
 from farm.db.engine import session_scope
 from farm.db.models import Result, Run, RunScore, Shard
 from farm.errors import RunError
+from farm.models.registry import lookup_model
+from farm.producer import RunRequest
+from farm.producer import submit as submit_run
 from farm.runs import cancel_run
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator
@@ -31,7 +34,7 @@ def cases(runs_engine, mini_suite):
         return load_cases(session, mini_suite.id, categories=["single_turn"])
 
 
-def submit(settings: Settings, suite_spec: str, *extra: str) -> uuid.UUID:
+def submit_cli(settings: Settings, suite_spec: str, *extra: str) -> uuid.UUID:
     done = farm_cli(
         settings,
         "submit",
@@ -46,6 +49,17 @@ def submit(settings: Settings, suite_spec: str, *extra: str) -> uuid.UUID:
     )
     assert done.returncode == 0, done.stderr
     return uuid.UUID(json.loads(done.stdout.strip().splitlines()[-1])["run_id"])
+
+
+def submit(settings: Settings, engine: Engine, suite_spec: str, shard_size: int) -> uuid.UUID:
+    """Submit in process (the CLI path is covered by the tests above)."""
+    request = RunRequest(
+        model=lookup_model(settings, "simulator"),
+        suite=suite_spec,
+        categories=["single_turn"],
+        shard_size=shard_size,
+    )
+    return submit_run(settings, engine, request).run_id
 
 
 def run_row(engine: Engine, run_id: uuid.UUID) -> Run:
@@ -110,7 +124,7 @@ def test_two_workers_share_one_run_and_submit_wait_shows_its_scores(
 def test_a_submit_with_no_worker_waits_and_finishes_when_one_starts(
     runs_settings, runs_engine, suite_spec, cases, workers: Workers
 ):
-    run_id = submit(runs_settings, suite_spec, "--shard-size", "4")
+    run_id = submit_cli(runs_settings, suite_spec, "--shard-size", "4")
     time.sleep(1.0)
     assert run_row(runs_engine, run_id).status == "pending"
     assert (queue_depth(runs_settings, "simulator") or 0) >= 1
@@ -129,7 +143,7 @@ def test_a_worker_killed_mid_shard_loses_and_duplicates_nothing(
 ):
     with running_simulator(cases, SimulatorConfig(latency_s=1.5)) as sim:
         victim = workers.start(sim.base_url, shards="1")
-        run_id = submit(runs_settings, suite_spec, "--shard-size", "9")
+        run_id = submit(runs_settings, runs_engine, suite_spec, 9)
 
         def victim_holds_a_shard() -> bool:
             with session_scope(runs_engine) as session:
@@ -218,7 +232,7 @@ def test_a_redis_restart_mid_run_loses_and_duplicates_nothing(
     settings = runs_settings.model_copy(update={"broker_url": url})
     with running_simulator(cases, SimulatorConfig(latency_s=0.6)) as sim:
         workers.start(sim.base_url, settings=settings, shards="1")
-        run_id = submit(settings, suite_spec, "--shard-size", "3")
+        run_id = submit(settings, runs_engine, suite_spec, 3)
         wait_until(lambda: result_count(runs_engine, run_id) > 0, 30, "the first results")
         restart()
         wait_done(runs_engine, run_id, 75)
@@ -230,7 +244,7 @@ def test_cancel_stops_the_workers_and_resume_finishes_the_run(
 ):
     with running_simulator(cases, SimulatorConfig(latency_s=0.6)) as sim:
         workers.start(sim.base_url, shards="1")
-        run_id = submit(runs_settings, suite_spec, "--shard-size", "3")
+        run_id = submit(runs_settings, runs_engine, suite_spec, 3)
         wait_until(lambda: result_count(runs_engine, run_id) > 0, 30, "the first results")
         cancelled = farm_cli(runs_settings, "cancel", str(run_id)[:8])
         assert cancelled.returncode == 0, cancelled.stderr
