@@ -219,31 +219,58 @@ from workers.gpus import GpuSlot
 from workers.serving.host import HostOptions, ModelServer
 from workers.serving.spec import LaunchSpec
 opts = HostOptions(run_dir=Path(sys.argv[1]), launcher=(sys.executable, sys.argv[2]))
-server = ModelServer(LaunchSpec(model="m", served_name="m"), options=opts, slot=GpuSlot((3,)))
+devices = tuple(int(d) for d in sys.argv[3].split(","))
+server = ModelServer(LaunchSpec(model="m", served_name="m"), options=opts, slot=GpuSlot(devices))
 server.start()
 print(server.process.pid, flush=True)
 time.sleep(600)
 """
 
 
-def test_a_server_left_by_a_killed_worker_is_reaped_when_the_slot_starts_again(
-    host_options, launch, run_dir
-):
+def start_worker(run_dir, devices: str) -> tuple[subprocess.Popen, int]:
     worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(run_dir), str(STANDIN)],
+        [sys.executable, "-c", WORKER, str(run_dir), str(STANDIN), devices],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert worker.stdout is not None
-    orphan = int(worker.stdout.readline())
+    return worker, int(worker.stdout.readline())
+
+
+@pytest.mark.parametrize(
+    ("orphan_gpus", "new_slot"),
+    [("3", GpuSlot((3,))), ("0,1", GpuSlot((1,)))],
+    ids=["same slot", "overlapping tensor-parallel slot"],
+)
+def test_a_server_left_by_a_killed_worker_is_reaped_when_its_gpus_are_used_again(
+    host_options, launch, run_dir, orphan_gpus, new_slot
+):
+    worker, orphan = start_worker(run_dir, orphan_gpus)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     assert pid_alive(orphan)
-    record = json.loads((run_dir / "slots" / "gpu3.json").read_text())
-    assert record["pid"] == orphan
-    with ModelServer(launch, options=host_options(), slot=GpuSlot((3,))) as server:
+    slot_name = "gpu" + orphan_gpus.replace(",", "-")
+    record = json.loads((run_dir / "slots" / f"{slot_name}.json").read_text())
+    assert record["pid"] == orphan and record["devices"] == orphan_gpus.split(",")
+    with ModelServer(launch, options=host_options(), slot=new_slot) as server:
         assert not pid_alive(orphan)
-        assert read_pidfile(run_dir / "slots" / "gpu3.json").pid == server.process.pid
+        assert read_pidfile(run_dir / "slots" / f"{new_slot.name}.json").pid == server.process.pid
+        assert not (run_dir / "slots" / f"{slot_name}.json").exists() or slot_name == new_slot.name
+
+
+def test_a_slot_held_by_a_running_worker_is_refused_and_left_alone(host_options, launch, run_dir):
+    worker, server_pid = start_worker(run_dir, "5")
+    try:
+        with pytest.raises(ServingError, match=r"GPU slot gpu5 is in use: worker pid \d+"):
+            ModelServer(launch, options=host_options(), slot=GpuSlot((5,))).start()
+        assert pid_alive(server_pid)
+    finally:
+        worker.terminate()
+        worker.wait()
+        # The worker's atexit handler does not run on SIGTERM: reap its server like a restart.
+        with ModelServer(launch, options=host_options(), slot=GpuSlot((5,))):
+            pass
+    assert not pid_alive(server_pid)
 
 
 def test_a_stored_model_starts_offline_from_the_store_path(

@@ -30,7 +30,15 @@ from farm.errors import FarmError
 from workers.gpus import GpuSlot, gpu_processes
 from workers.serving.backend import get_backend
 from workers.serving.ports import PortLease, reserve_port
-from workers.serving.process import LaunchRecord, ServerProcess, reap_stale, write_pidfile
+from workers.serving.process import (
+    LaunchRecord,
+    ServerProcess,
+    identity_alive,
+    process_identity,
+    read_pidfile,
+    reap_stale,
+    write_pidfile,
+)
 from workers.serving.readiness import check_attached, wait_until_ready
 from workers.serving.spec import LaunchSpec
 
@@ -134,9 +142,7 @@ class ModelServer:
         opts, launch = self.options, self.launch
         backend = get_backend(opts.backend)
         self._pidfile = opts.run_dir / "slots" / f"{self.slot_name}.json"
-        reaped = reap_stale(self._pidfile, grace=opts.stop_grace)
-        if reaped is not None:
-            log.warning("reaped a leftover server on %s (pid %s)", self.slot_name, reaped.pid)
+        self._reap_leftovers(opts.stop_grace)
         busy = gpu_processes(self.slot.devices) if self.slot else []
         if busy:
             log.warning("GPU %s is already in use: %s", self.slot_name, ", ".join(busy))
@@ -171,6 +177,8 @@ class ModelServer:
                 command=command,
                 log_path=str(log_path),
                 started_at=time.time(),
+                owner=process_identity(os.getpid()),
+                devices=[str(d) for d in devices or ()],
             ),
         )
         atexit.register(self.stop)
@@ -201,6 +209,21 @@ class ModelServer:
             self.max_concurrency,
         )
         return self.base_url
+
+    def _reap_leftovers(self, grace: float) -> None:
+        """Stop servers whose worker died: this slot's, and any on the same GPUs."""
+        assert self._pidfile is not None
+        mine = {str(d) for d in self.slot.devices} if self.slot else set()
+        for path in sorted(self._pidfile.parent.glob("*.json")):
+            if path != self._pidfile:
+                record = read_pidfile(path)
+                if record is None or not mine & set(record.devices):
+                    continue
+                if identity_alive(record.owner):
+                    continue  # a live worker shares these GPUs (--replicas-per-gpu)
+            reaped = reap_stale(path, grace=grace)
+            if reaped is not None:
+                log.warning("reaped a leftover server on %s (pid %s)", path.stem, reaped.pid)
 
     @property
     def public_url(self) -> str | None:

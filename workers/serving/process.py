@@ -18,7 +18,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -30,15 +30,48 @@ NONCE_ENV = "FARM_SERVING_NONCE"
 _PROC = Path("/proc")
 
 
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """(state, process group) of ``pid`` from /proc, or None when it is gone."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), or None."""
     try:
         raw = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     # The command name is in parentheses and may contain spaces: split after the last ")".
-    fields = raw[raw.rfind(")") + 2 :].split()
-    return fields[0], int(fields[2])
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, process group) of ``pid`` from /proc, or None when it is gone."""
+    fields = _stat_fields(pid)
+    return (fields[0], int(fields[2])) if fields else None
+
+
+def process_identity(pid: int) -> str:
+    """``pid:start-time``, naming a process even after its pid is reused.
+
+    Where /proc is missing, the pid alone.
+    """
+    fields = _stat_fields(pid)
+    return f"{pid}:{fields[19]}" if fields else str(pid)
+
+
+def identity_alive(identity: str) -> bool:
+    """Whether the process that :func:`process_identity` named still runs (not a zombie)."""
+    if not identity:
+        return False
+    pid = int(identity.split(":", 1)[0])
+    fields = _stat_fields(pid)
+    if fields is None:
+        if _PROC.is_dir():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return fields[0] != "Z" and process_identity(pid) == identity
 
 
 def group_members(pgid: int) -> list[int]:
@@ -123,6 +156,8 @@ class LaunchRecord:
     command: list[str]
     log_path: str
     started_at: float
+    owner: str = ""
+    devices: list[str] = field(default_factory=list)
 
 
 def write_pidfile(path: Path, record: LaunchRecord) -> None:
@@ -148,11 +183,20 @@ def reap_stale(path: Path, *, grace: float = 30.0) -> LaunchRecord | None:
     Only processes of the recorded group that carry the recorded launch nonce are
     signalled. The pidfile is removed. Returns the record of the server that was reaped,
     or None when nothing was left running.
+
+    Raises:
+        ServingError: when the worker that launched it still runs (the slot is in use).
     """
     record = read_pidfile(path)
     if record is None:
         path.unlink(missing_ok=True)
         return None
+    me = process_identity(os.getpid())
+    if record.owner and record.owner != me and identity_alive(record.owner):
+        raise ServingError(
+            f"GPU slot {path.stem} is in use: worker pid {record.owner.split(':')[0]} runs "
+            f"its server (pid {record.pid}, port {record.port}); stop that worker first"
+        )
     ours = [pid for pid in group_members(record.pgid) if carries_nonce(pid, record.nonce)]
     if ours:
         terminate_group(record.pgid, grace=grace)
