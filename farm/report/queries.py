@@ -220,13 +220,15 @@ def load_runs(
         )
         .all()
     )
-    for rid, kind, category, n, correct, errors, accuracy, ran in scores:
+    order = {c: category_order(c) for c in {r[2] for r in scores}}
+    for rid, kind, category, n, correct, errors, accuracy, ran in sorted(
+        scores, key=lambda r: order[r[2]]
+    ):
         if kind == "category":
             by_id[rid].categories[category] = category_cell(n, correct, errors, bool(ran))
         elif kind == "section":
             stored[rid][category] = (accuracy, bool(ran))
     for rid, row in by_id.items():
-        row.categories = dict(sorted(row.categories.items(), key=lambda kv: category_order(kv[0])))
         row.sections = section_cells(row.categories, stored.get(rid))
     if with_latency:
         for rid, latency in latency_stats(session, list(by_id), specs).items():

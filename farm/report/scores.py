@@ -56,14 +56,13 @@ def section_cells(
         values = {s.name: (s.accuracy, s.ran) for s in compute_sections(scores)}
     cells: dict[str, Score] = {}
     for name in SECTION_NAMES:
-        members = weights[name]
         accuracy, ran = values[name]
-        cells[name] = Score(
-            accuracy=accuracy,
-            ran=ran,
-            n=sum(categories[c].n for c, _ in members),
-            correct=0,
-            errors=sum(categories[c].errors for c, _ in members),
-            terms=tuple((w, categories[c].correct, categories[c].n) for c, w in members),
-        )
+        n = errors = 0
+        terms = []
+        for category, weight in weights[name]:
+            cell = categories[category]
+            n += cell.n
+            errors += cell.errors
+            terms.append((weight, cell.correct, cell.n))
+        cells[name] = Score(accuracy, ran, n, 0, errors, tuple(terms))
     return cells
