@@ -152,12 +152,17 @@ def test_extra_args_may_not_override_what_the_farm_sets():
 
 def test_sglang_gets_its_own_flag_names_and_parser_names():
     launch = LaunchSpec(
-        model="/m", served_name="m", tool_call_parser="llama3_json", max_model_len=8192
+        model="/m",
+        served_name="m",
+        tool_call_parser="llama3_json",
+        reasoning_parser="deepseek_r1",
+        max_model_len=8192,
     )
     cmd = get_backend("sglang").command(launch, nonce_name="farm-x", host="h", port=1)
     conf = standin.parse(cmd[3:])
     assert conf["backend"] == "sglang" and conf["tool_call_parser"] == "llama3"
     assert conf["max_model_len"] == 8192 and conf["names"] == ["m"]
+    assert conf["reasoning_parser"] == "deepseek-r1"
     with pytest.raises(ConfigError, match="unknown serving backend"):
         get_backend("tgi")
 

@@ -30,6 +30,17 @@ SGLANG_PARSER_FOR: dict[str, str] = {
 }
 
 
+#: vLLM reasoning parser name -> SGLang's.
+SGLANG_REASONING_FOR: dict[str, str] = {
+    "deepseek_r1": "deepseek-r1",
+    "deepseek_v3": "deepseek-v3",
+    "openai_gptoss": "gpt-oss",
+    "qwen3": "qwen3",
+    "glm45": "glm45",
+    "step3": "step3",
+}
+
+
 class SglangBackend(ServerBackend):
     """``python -m sglang.launch_server --model-path M``."""
 
@@ -56,7 +67,8 @@ class SglangBackend(ServerBackend):
         if spec.chat_template:
             cmd += ["--chat-template", spec.chat_template]
         if spec.reasoning_parser:
-            cmd += ["--reasoning-parser", spec.reasoning_parser]
+            reasoning = SGLANG_REASONING_FOR.get(spec.reasoning_parser, spec.reasoning_parser)
+            cmd += ["--reasoning-parser", reasoning]
         if spec.max_model_len:
             cmd += ["--context-length", str(spec.max_model_len)]
         cmd += ["--tp", str(spec.tensor_parallel_size)]
