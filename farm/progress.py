@@ -32,7 +32,7 @@ class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         elapsed = task.elapsed or 0.0
         rate = task.completed / elapsed if elapsed > 0 else 0.0
-        return Text(f"{rate:7.1f} cases/s", style="cyan")
+        return Text(f"{rate:.0f}/s", style="cyan")
 
 
 class _ErrorsColumn(ProgressColumn):
@@ -70,9 +70,9 @@ class RunProgress:
             BarColumn(),
             MofNCompleteColumn(),
             _RateColumn(),
+            TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            TimeElapsedColumn(),
             _ErrorsColumn(),
             console=console or Console(stderr=True),
             disable=not enabled,

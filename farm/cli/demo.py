@@ -12,10 +12,12 @@ import click
 from farm.cli.context import cli_settings, console
 
 NEXT_STEPS = """\
-What happened: the farm started its simulator (an OpenAI-compatible server that answers
-from BFCL's ground truth with some deliberate mistakes) at {url}, loaded BFCL {version}
-into {db}, ran the {n} single-turn cases through the embedded executor (no broker: the same
-shard code the distributed workers run) and scored them exactly as BFCL does.
+What happened:
+  * the simulator (an OpenAI-compatible server answering from BFCL's ground truth, with
+    deliberate mistakes) ran at {url};
+  * BFCL {version} was loaded into {db};
+  * its {n} single-turn cases ran on the embedded executor (no broker; the same shard code
+    the distributed workers run) and were scored exactly as BFCL scores them.
 
 Next:
   * a real endpoint:
@@ -24,10 +26,11 @@ Next:
         export FARM_DATABASE_URL=postgresql+psycopg://user@host/farm
         export FARM_BROKER_URL=redis://host:6379/0
         farm db upgrade
-        farm worker --model my-model --endpoint http://gpu-host:8000/v1      # one per endpoint
+        farm worker --model my-model --endpoint http://gpu-host:8000/v1   # one per endpoint
         farm submit --model my-model --categories all --wait
-  * host the model on GPUs instead of attaching: farm worker --model <preset> --gpus 0,1
-  * look at the results:  farm runs;  farm leaderboard;  farm status {run}
+  * host the model on GPUs instead of attaching:
+        farm worker --model <preset> --gpus 0,1
+  * the results:  farm runs;  farm status {run};  farm leaderboard
 """
 
 

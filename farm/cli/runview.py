@@ -7,9 +7,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from farm.db.engine import session_scope
+from farm.db.models import RunScore
 from farm.runs import RunStatus
 
 
@@ -81,5 +82,16 @@ def print_leaderboard_row(engine: Engine, run_id: uuid.UUID, console: Console) -
 
     with session_scope(engine) as session:
         rows = load_runs(session, [run_id])
+        sections = list(
+            session.scalars(
+                select(RunScore).where(RunScore.run_id == run_id, RunScore.kind == "section")
+            )
+        )
     if rows:
         console.print(rich_table(rows, title=f"Run {str(run_id)[:8]}"))
+    ran = [s for s in sections if s.ran and s.category != "overall"]
+    if ran:
+        text = ", ".join(f"{s.category} {100 * s.accuracy:.1f}%" for s in ran)
+        console.print(f"sections run: {text}")
+    if any(not s.ran for s in sections):
+        console.print("(BFCL counts the categories a run left out as 0 in Overall; N/A = not run)")
