@@ -138,11 +138,15 @@ def leaderboard(
             session, _scored_runs_query(suite_ids, latest_per_model), with_latency=with_latency
         )
         return _ranked(rows)
-    return _ranked(load_runs(session, ids, with_latency=with_latency))
+    # Ties keep the order the runs were named in, as `bfcl evaluate --model a,b` does.
+    return _ranked(load_runs(session, ids, with_latency=with_latency), keep_order=True)
 
 
-def _ranked(rows: list[RunRow]) -> list[RunRow]:
-    rows.sort(key=lambda r: (-r.sections["overall"].accuracy, -r.created_at.timestamp()))
+def _ranked(rows: list[RunRow], *, keep_order: bool = False) -> list[RunRow]:
+    if keep_order:
+        rows.sort(key=lambda r: -r.sections["overall"].accuracy)
+    else:
+        rows.sort(key=lambda r: (-r.sections["overall"].accuracy, -r.created_at.timestamp()))
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
     return rows

@@ -109,3 +109,18 @@ def test_files_have_no_trailing_newline_and_no_quoting(db_session: Session, tmp_
     for content in files.values():
         assert not content.endswith("\n")
         assert '"' not in content
+
+
+def test_ties_keep_the_order_the_runs_were_named_in_like_bfcl_model_lists(
+    db_session: Session, tmp_path: Path
+) -> None:
+    suite = b.suite(db_session)
+    for key in ("z-model", "a-model", "m-model"):
+        b.run(
+            db_session, b.model(db_session, key), suite, b.cases("simple_python", "10"), label=key
+        )
+    for order in (["m-model", "z-model", "a-model"], ["a-model", "m-model", "z-model"]):
+        rows = leaderboard(db_session, runs=order)
+        files = {p.name: p.read_text() for p in write_bfcl_csv(rows, tmp_path)}
+        names = [line.split(",")[1] for line in files["data_multi_turn.csv"].split("\n")[1:]]
+        assert names == order
