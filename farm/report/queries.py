@@ -123,9 +123,14 @@ def leaderboard(
     tune_for_reports(session)
     if runs:
         ids = [resolve_run(session, ref) for ref in runs]
-        if latest_per_model:
-            keep = set(session.scalars(_scored_runs_query(None, True)))
-            ids = [i for i in ids if i in keep]
+        if latest_per_model:  # the newest of the named runs of each model and suite
+            named = load_runs(session, ids, with_latency=False)
+            newest: dict[tuple[str, str], RunRow] = {}
+            for row in named:
+                key = (row.model_key, row.suite)
+                if key not in newest or row.created_at > newest[key].created_at:
+                    newest[key] = row
+            ids = [r.run_id for r in named if newest[(r.model_key, r.suite)] is r]
     else:
         suite_ids: list[int] | None
         if suite is not None:

@@ -269,3 +269,12 @@ def test_irrelevance_means_the_category_in_categories_and_history_and_the_sectio
     assert [p.score.accuracy for p in points] == [1.0, 0.5]
     rows = leaderboard(db_session)
     assert rows[0].score("irrelevance") is rows[0].sections["irrelevance"]
+
+
+def test_latest_per_model_among_named_runs_keeps_the_newest_named_one(
+    db_session: Session, board: dict[str, object]
+) -> None:
+    rows = leaderboard(db_session, runs=["alpha-v1", "alpha-v2"], latest_per_model=True)
+    assert [r.label for r in rows] == ["alpha-v2"]
+    rows = leaderboard(db_session, runs=["alpha-v1"], latest_per_model=True)
+    assert [r.label for r in rows] == ["alpha-v1"]
