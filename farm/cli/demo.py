@@ -35,7 +35,10 @@ Next:
 
 
 @click.command()
-@click.option("--concurrency", type=int, default=64, show_default=True, help="Requests in flight.")
+@click.option("--slots", type=int, default=64, show_default=True, help="Simulator batch slots.")
+@click.option(
+    "--concurrency", type=int, help="Requests in flight [default: 2 x slots, a full server queue]."
+)
 @click.option(
     "--latency", type=float, default=0.05, show_default=True, help="Simulated seconds per request."
 )
@@ -47,7 +50,9 @@ Next:
     help="Fraction of cases the simulator answers wrongly.",
 )
 @click.option("--wheel", type=click.Path(exists=True, dir_okay=False), help="A bfcl-eval wheel.")
-def demo(concurrency: int, latency: float, wrong_rate: float, wheel: str | None) -> None:
+def demo(
+    slots: int, concurrency: int | None, latency: float, wrong_rate: float, wheel: str | None
+) -> None:
     """Run BFCL's single-turn categories against the built-in simulator, end to end."""
     from pathlib import Path
 
@@ -68,12 +73,13 @@ def demo(concurrency: int, latency: float, wrong_rate: float, wheel: str | None)
     spec_name = f"bfcl@{suite.version}"
     with session_scope(engine) as session:
         cases = load_cases(session, suite.id, categories=["single_turn"])
+    concurrency = concurrency or 2 * slots
     config = SimulatorConfig(
-        capacity=concurrency, latency_s=latency, wrong_rate=wrong_rate, subprocess=True
+        capacity=slots, latency_s=latency, wrong_rate=wrong_rate, subprocess=True
     )
     with running_simulator(cases, config) as simulator:
         url = simulator.base_url
-        err.print(f"simulator answering at {url} ({concurrency} slots, {latency * 1000:.0f} ms)")
+        err.print(f"simulator answering at {url} ({slots} slots, {latency * 1000:.0f} ms)")
         run_id = plan_embedded(
             settings,
             engine,
