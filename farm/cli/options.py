@@ -44,9 +44,12 @@ def producer_model(settings: Settings, name: str, mode: str | None) -> Any:
 
     try:
         spec = lookup_model(settings, name)
-    except ConfigError:
+    except ConfigError as exc:
         if mode is None:
-            raise
+            raise ConfigError(
+                f"unknown model {name!r}: give --mode fc|prompt to submit an ad-hoc model (its "
+                f"workers give --endpoint), or add it to {settings.resolved_models_file}"
+            ) from exc
         return ModelSpec(key=name, display_name=name, mode=mode, served_name=name)
     return spec.model_copy(update={"mode": mode}) if mode else spec
 
