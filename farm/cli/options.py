@@ -45,6 +45,8 @@ def producer_model(settings: Settings, name: str, mode: str | None) -> Any:
     try:
         spec = lookup_model(settings, name)
     except ConfigError as exc:
+        if not exc.message.startswith("unknown model"):
+            raise
         if mode is None:
             raise ConfigError(
                 f"unknown model {name!r}: give --mode fc|prompt to submit an ad-hoc model (its "
