@@ -278,3 +278,18 @@ def test_latest_per_model_among_named_runs_keeps_the_newest_named_one(
     assert [r.label for r in rows] == ["alpha-v2"]
     rows = leaderboard(db_session, runs=["alpha-v1"], latest_per_model=True)
     assert [r.label for r in rows] == ["alpha-v1"]
+
+
+def test_runs_resolve_by_id_prefix_on_sqlite_too(tmp_path: Path) -> None:
+    from farm.db.engine import make_engine
+    from farm.db.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'ids.db'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        run = b.run(session, b.model(session, "s"), b.suite(session), b.cases("simple_python", "1"))
+        assert resolve_run(session, run.id.hex[:8]) == run.id
+        assert resolve_run(session, str(run.id)[:13]) == run.id  # with the dash
+        with pytest.raises(RunError):
+            resolve_run(session, "ffff0000ffff")
+    engine.dispose()
