@@ -36,6 +36,12 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def prompt_function_names(messages: Sequence[dict[str, Any]]) -> list[str] | None:
     """Function names listed in a BFCL prompt-mode system prompt, or ``None``."""
+    docs = prompt_function_docs(messages)
+    return None if docs is None else [str(d["name"]) for d in docs]
+
+
+def prompt_function_docs(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The function docs listed in a BFCL prompt-mode system prompt, or ``None``."""
     for message in messages:
         content = message.get("content")
         if message.get("role") != "system" or not isinstance(content, str):
@@ -48,7 +54,7 @@ def prompt_function_names(messages: Sequence[dict[str, Any]]) -> list[str] | Non
         except ValueError:
             return None
         if isinstance(docs, list):
-            return [d["name"] for d in docs if isinstance(d, dict) and "name" in d]
+            return [d for d in docs if isinstance(d, dict) and "name" in d]
     return None
 
 
@@ -97,23 +103,28 @@ class Simulator:
             return self._rng.choice(self.config.fault_kinds)
         return None
 
-    def reply_for(self, payload: dict[str, Any]) -> Reply:
-        """The answer to a chat or completion payload."""
+    def find_case(self, payload: dict[str, Any]) -> tuple[Case | None, list[dict[str, Any]]]:
+        """The case a chat or completion payload is about, and its messages."""
         messages = payload.get("messages")
         tools = payload.get("tools") or None
         if isinstance(messages, list):
-            if tools:
-                names = [t.get("function", {}).get("name", "") for t in tools]
-            else:
-                names = prompt_function_names(messages) or []
-            case = self.index.find(messages, names)
+            docs = [t.get("function", {}) for t in tools] if tools else None
+            docs = docs if docs is not None else prompt_function_docs(messages) or []
+            names = [str(d.get("name", "")) for d in docs]
+            descriptions = [str(d.get("description", "")) for d in docs]
+            case = self.index.find(messages, names, descriptions)
             if case is None or case.category.startswith("multi_turn"):
                 from farm.simulator.multiturn import match_case  # multi-turn hook
 
-                case = match_case(self.index.cases, messages, case)
-        else:
-            messages = [{"role": "user", "content": str(payload.get("prompt", ""))}]
-            case = self.index.find_in_prompt(str(payload.get("prompt", "")))
+                case = match_case(self.index.cases, messages, case, self.suite_extra)
+            return case, messages
+        prompt = str(payload.get("prompt", ""))
+        return self.index.find_in_prompt(prompt), [{"role": "user", "content": prompt}]
+
+    def reply_for(self, payload: dict[str, Any]) -> Reply:
+        """The answer to a chat or completion payload."""
+        tools = payload.get("tools") or None
+        case, messages = self.find_case(payload)
         if case is None:
             return Reply(content="I do not know this question (the simulator has no such case).")
         wrong = is_wrong(case.case_id, rate=self.config.wrong_rate, seed=self.config.seed)

@@ -12,6 +12,7 @@ case answers its first turn that needs calls with text instead
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -66,29 +67,111 @@ def follows(case: Case, messages: Sequence[dict[str, Any]]) -> bool:
 
 
 def match_case(
-    cases: Sequence[Case], messages: Sequence[dict[str, Any]], found: Case | None
+    cases: Sequence[Case],
+    messages: Sequence[dict[str, Any]],
+    found: Case | None,
+    suite_extra: Mapping[str, Any] | None = None,
 ) -> Case | None:
     """The multi-turn case the conversation follows, preferring ``found``.
 
     BFCL's multi-turn categories share questions (miss_param inserts turns into base
-    conversations, long_context repeats them), so a lookup by one message can land on a
-    sibling; the whole sequence of turns decides. Cases with identical turns (base and
-    long_context twins) stay indistinguishable: the first one wins.
+    conversations, long_context repeats them word for word), so a lookup by one message can
+    land on a sibling; the whole sequence of turns decides. Twins with identical turns are
+    told apart by the tool results in the history: with the suite's environment sources,
+    the conversation's calls are replayed on each twin's environment and the twin whose
+    results match is chosen (before any result, the first twin wins).
     """
     if found is not None and not found.category.startswith("multi_turn"):
         return found
-    if found is not None and follows(found, messages):
-        return found
     first_user = next((m for m in messages if m.get("role") == "user"), None)
+    candidates: list[Case] = []
+    if found is not None and follows(found, messages):
+        candidates.append(found)
     for case in cases:
-        if not case.category.startswith("multi_turn") or not case.turns:
+        if case is found or not case.category.startswith("multi_turn") or not case.turns:
             continue
         openings = _openings(case)
         if first_user is None or not openings or openings[0] != first_user.get("content"):
             continue
         if follows(case, messages):
-            return case
-    return found
+            candidates.append(case)
+    if not candidates:
+        return found
+    if len(candidates) > 1 and suite_extra and _has_results(messages):
+        plans = {json.dumps(_plan(case, messages), sort_keys=True) for case in candidates}
+        if len(plans) == 1:  # every twin would answer the same: no need to tell them apart
+            return candidates[0]
+        for case in candidates:
+            if _results_agree(case, messages, suite_extra):
+                return case
+    return candidates[0]
+
+
+_TOOL_RESULTS_PREFIX = "[{'role': 'tool'"
+
+
+def _plan(case: Case, messages: Sequence[dict[str, Any]]) -> list[Any] | None:
+    """The calls the simulated model would make next for ``case`` (None: a text reply)."""
+    turn, step = position(case, messages)
+    calls = turn_calls(case, turn)
+    if step > 0 or not calls:
+        return None
+    return [[c.name, c.arguments] for c in calls]
+
+
+def _has_results(messages: Sequence[dict[str, Any]]) -> bool:
+    return any(
+        m.get("role") == "tool" or str(m.get("content") or "").startswith(_TOOL_RESULTS_PREFIX)
+        for m in messages
+    )
+
+
+def _results_agree(
+    case: Case, messages: Sequence[dict[str, Any]], suite_extra: Mapping[str, Any]
+) -> bool:
+    """Whether replaying the conversation's calls on ``case``'s environment gives its results."""
+    from farm.multiturn.checker import open_case_environment
+    from farm.multiturn.decode import DecodeError, decode_execute
+    from farm.multiturn.dispatch import execute_calls
+    from farm.multiturn.envs import EnvironmentSources, ModuleSet
+
+    try:
+        env = open_case_environment(
+            case, ModuleSet(EnvironmentSources.from_suite_extra(suite_extra))
+        )
+    except SuiteError:
+        return False
+    expected: list[str] = []
+    for message in messages:
+        role = message.get("role")
+        content = message.get("content")
+        if role == "assistant":
+            if expected:
+                return False
+            tool_calls = message.get("tool_calls")
+            try:
+                if tool_calls:
+                    step: Any = [
+                        {c["function"]["name"]: c["function"]["arguments"]} for c in tool_calls
+                    ]
+                    calls = decode_execute(step, mode="fc")
+                else:
+                    calls = decode_execute(str(content or ""), mode="prompt")
+            except (DecodeError, KeyError, TypeError):
+                continue
+            expected = execute_calls(env, calls)
+        elif role == "tool":
+            if not expected or expected.pop(0) != content:
+                return False
+        elif role == "user" and str(content or "").startswith(_TOOL_RESULTS_PREFIX):
+            try:
+                fed = [str(item.get("content")) for item in ast.literal_eval(str(content))]
+            except (ValueError, SyntaxError, AttributeError):
+                return False
+            if fed != expected:
+                return False
+            expected = []
+    return True
 
 
 def position(case: Case, messages: Sequence[dict[str, Any]]) -> tuple[int, int]:
