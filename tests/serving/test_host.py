@@ -347,3 +347,16 @@ def test_an_unknown_parser_name_is_reported_with_a_hint(host_options):
     message = str(caught.value)
     assert "exited with status 2" in message and "(likely: an argument value" in message
     assert "invalid choice: 'glm4_moe'" in message
+
+
+def test_an_api_key_in_extra_args_never_reaches_the_log_pidfile_or_error(
+    host_options, run_dir, monkeypatch
+):
+    monkeypatch.setenv("STANDIN_CRASH", "1")
+    launch = LaunchSpec(model="m", served_name="m", extra_args=("--api-key", "sk-secret-123"))
+    with pytest.raises(ServingError) as caught:
+        ModelServer(launch, options=host_options()).start()
+    assert "sk-secret-123" not in str(caught.value) and "--api-key ***" in str(caught.value)
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert "sk-secret-123" not in path.read_text(errors="replace"), path

@@ -37,6 +37,7 @@ from workers.serving.process import (
     process_identity,
     read_pidfile,
     reap_stale,
+    redacted,
     write_pidfile,
 )
 from workers.serving.readiness import check_attached, wait_until_ready
@@ -174,7 +175,7 @@ class ModelServer:
                 port=port,
                 nonce=self.nonce,
                 model=launch.model,
-                command=command,
+                command=redacted(command),
                 log_path=str(log_path),
                 started_at=time.time(),
                 owner=process_identity(os.getpid()),

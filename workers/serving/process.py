@@ -204,6 +204,28 @@ def reap_stale(path: Path, *, grace: float = 30.0) -> LaunchRecord | None:
     return record if ours else None
 
 
+#: Flags whose value is a secret: never written to a log, a pidfile or an error.
+SECRET_FLAGS = ("--api-key", "--hf-token")
+
+
+def redacted(command: Sequence[str]) -> list[str]:
+    """``command`` with the values of :data:`SECRET_FLAGS` replaced by ``***``."""
+    out: list[str] = []
+    hide_next = False
+    for arg in command:
+        if hide_next:
+            out.append("***")
+            hide_next = False
+        elif arg in SECRET_FLAGS:
+            out.append(arg)
+            hide_next = True
+        elif arg.split("=", 1)[0] in SECRET_FLAGS and "=" in arg:
+            out.append(arg.split("=", 1)[0] + "=***")
+        else:
+            out.append(arg)
+    return out
+
+
 def tail(path: Path, lines: int = 40) -> str:
     """The last ``lines`` lines of a text file ('' when it cannot be read)."""
     try:
@@ -244,7 +266,7 @@ class ServerProcess:
         """Start ``command`` in a new session with stdout and stderr going to ``log_path``."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log = log_path.open("ab")
-        log.write(f"$ {subprocess.list2cmdline(list(command))}\n".encode())
+        log.write(f"$ {subprocess.list2cmdline(redacted(command))}\n".encode())
         log.flush()
         try:
             popen = subprocess.Popen(  # noqa: S603 - the command is built by the farm
@@ -259,14 +281,14 @@ class ServerProcess:
         except OSError as exc:
             log.close()
             raise ServingError(
-                f"cannot start server {subprocess.list2cmdline(list(command))}: {exc}"
+                f"cannot start server {subprocess.list2cmdline(redacted(command))}: {exc}"
             ) from exc
         return cls(popen, command, log_path, log)
 
     @property
     def command_line(self) -> str:
-        """The launch command as one shell-quoted line."""
-        return subprocess.list2cmdline(self.command)
+        """The launch command as one shell-quoted line, secrets masked."""
+        return subprocess.list2cmdline(redacted(self.command))
 
     def exit_code(self) -> int | None:
         """The leader's exit status, or None while it runs."""
