@@ -292,3 +292,95 @@ VARIANTS: dict[str, Variant] = {
 def variant_names() -> list[str]:
     """All variant names, in a stable order."""
     return list(VARIANTS)
+
+
+# -- quirks: encodings whose verdict depends on BFCL's odd rules -----------------------
+
+
+def _py_render_with(case: Case, calls: Calls, value: Callable[[str, str, Any], str]) -> str:
+    parts = []
+    for name, args in calls:
+        rendered = [f"{p}={value(name, p, v)}" for p, v in args.items()]
+        parts.append(f"{name}({', '.join(rendered)})")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _bare(name: str, param: str, v: Any) -> str:
+    return v if isinstance(v, str) and v.isidentifier() else repr(v)
+
+
+def _plus(name: str, param: str, v: Any) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"+{v!r}" if v >= 0 else repr(v)
+    return repr(v)
+
+
+def _arith(name: str, param: str, v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v - 1} + 1"
+    if isinstance(v, str) and len(v) > 1:
+        return f"{v[:1]!r} + {v[1:]!r}"
+    return repr(v)
+
+
+def _tuples(name: str, param: str, v: Any) -> str:
+    return repr(tuple(v)) if isinstance(v, list) else repr(v)
+
+
+def _floats(name: str, param: str, v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return repr(float(v))
+    if isinstance(v, float) and v == int(v):
+        return repr(int(v))
+    return repr(v)
+
+
+def _java_quirk(case: Case, calls: Calls) -> str:
+    parts = []
+    for name, args in calls:
+        rendered = []
+        for p, v in args.items():
+            t, items = _ptype(case, name, p)
+            if t in ("long", "float") and isinstance(v, (int, float)):
+                rendered.append(f"{p}={v}")  # no L / f suffix
+            elif isinstance(v, str) and v.isidentifier():
+                rendered.append(f"{p}={v}")  # an identifier, not a string literal
+            else:
+                rendered.append(f"{p}={_java(v, t, items, top=True)}")
+        parts.append(f"{name}({', '.join(rendered)})")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _prompt_only(fn: Callable[[Case, Calls], Any]) -> Variant:
+    def variant(case: Case, rng: random.Random, style: str, dots: bool) -> Any:
+        calls = answer_calls(case)
+        if style == "fc":
+            return [
+                {name.replace(".", "_") if dots else name: json.dumps(args, separators=(",", ":"))}
+                for name, args in calls
+            ]
+        if case.language == "java":
+            return _java_quirk(case, calls)
+        return fn(case, calls)
+
+    return variant
+
+
+QUIRKS: dict[str, Variant] = {
+    "bare_names": _prompt_only(lambda c, calls: _py_render_with(c, calls, _bare)),
+    "unary_plus": _prompt_only(lambda c, calls: _py_render_with(c, calls, _plus)),
+    "arithmetic": _prompt_only(lambda c, calls: _py_render_with(c, calls, _arith)),
+    "tuples": _prompt_only(lambda c, calls: _py_render_with(c, calls, _tuples)),
+    "int_float_all": _prompt_only(lambda c, calls: _py_render_with(c, calls, _floats)),
+    "positional": _prompt_only(
+        lambda c, calls: render(c, calls, "prompt", False).replace("(", "('pos', ", 1)
+    ),
+    "newlines": _prompt_only(
+        lambda c, calls: "\n".join(render(c, [call], "prompt", False)[1:-1] for call in calls)
+    ),
+    "quoted": _prompt_only(lambda c, calls: "'" + render(c, calls, "prompt", False) + "'"),
+    "duplicate_keyword": _prompt_only(
+        lambda c, calls: render(c, calls, "prompt", False).replace(")", ", x=1, x=2)", 1)
+    ),
+}
+VARIANTS.update(QUIRKS)
