@@ -124,7 +124,9 @@ def main() -> int:
 
     run_args: list[str] = []
     ours_to_bfcl: dict[str, str] = {}
-    for style, model, dots in plan:
+    # BFCL's model table (whose order breaks ties) follows the result folder listing.
+    listing = [p.name for p in (work / "result").iterdir()]
+    for style, model, dots in sorted(plan, key=lambda p: listing.index(p[1])):
         out = farm(home, "evaluate", "--bfcl-results", str(work / "result" / model), "--mode",
                    style, "--model", model, "--json",
                    "--underscore-to-dot" if dots else "--no-underscore-to-dot")  # fmt: skip
@@ -133,6 +135,7 @@ def main() -> int:
         ours_to_bfcl[model] = names[model][0]
     farm(home, "leaderboard", *run_args, "--format", "bfcl-csv", "--out", str(work / "farm-csv"))
 
+    same_order = 0
     compared = equal = lat_compared = lat_equal = cost_compared = cost_equal = 0
     for name in FILES:
         header_b, theirs = read_csv(work / "score" / name)
@@ -165,6 +168,9 @@ def main() -> int:
         ranks_f = [ours[m]["Rank"] for m in ours]
         if ranks_b != ranks_f:
             print(f"RANK ORDER differs in {name}: bfcl {ranks_b} farm {ranks_f}")
+        else:
+            same_order += 1
+    print(f"row order (Rank): identical in {same_order} of {len(FILES)} files")
     print(f"accuracy cells: {equal} of {compared} equal")
     print(f"latency cells: {lat_equal} of {lat_compared} equal")
     print(f"cost cells (models without prices): {cost_equal} of {cost_compared} equal")

@@ -15,6 +15,7 @@ from farm.report.bfcl_csv import write_bfcl_csv
 from farm.report.compare import history
 from farm.report.html import MAX_BAR_RUNS, render_html
 from farm.report.queries import leaderboard as leaderboard_rows
+from farm.report.queries import resolve_run
 from farm.report.render import render_csv, render_json, render_markdown, rich_table
 from farm.report.rows import HistoryPoint
 
@@ -76,6 +77,11 @@ def leaderboard(
         rows = leaderboard_rows(
             session, suite=suite, runs=list(runs), latest_per_model=latest_per_model
         )
+        if fmt == "bfcl-csv" and runs:
+            # BFCL sorts each file from its model table, ties keeping the table's order:
+            # give it the order the runs were named in.
+            named = {resolve_run(session, ref): i for i, ref in reversed(list(enumerate(runs)))}
+            rows = sorted(rows, key=lambda r: named[r.run_id])
         series: dict[str, list[HistoryPoint]] = {}
         if fmt == "html":
             for row in rows:
