@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import socket
@@ -11,9 +12,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 from sqlalchemy import Engine, func, select
 
-from farm.broker import queue_depth
+from farm.broker import queue_depth, queue_name
 from farm.config import Settings
 from farm.db.engine import session_scope
 from farm.db.models import Result, Run, RunScore, Shard
@@ -22,6 +24,7 @@ from farm.models.registry import lookup_model
 from farm.producer import RunRequest
 from farm.producer import submit as submit_run
 from farm.runs import cancel_run
+from farm.shards import SHARD_TASK, ShardSpec
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator
 from farm.suites.store import load_cases
@@ -128,6 +131,14 @@ def test_a_submit_with_no_worker_waits_and_finishes_when_one_starts(
     time.sleep(1.0)
     assert run_row(runs_engine, run_id).status == "pending"
     assert (queue_depth(runs_settings, "simulator") or 0) >= 1
+    client = redis.Redis.from_url(runs_settings.broker_url)
+    key = runs_settings.broker_key_prefix + queue_name("simulator")
+    message = json.loads(client.lindex(key, 0))
+    client.close()
+    assert message["content-type"] == "application/json"
+    assert message["headers"]["task"] == SHARD_TASK
+    body = json.loads(base64.b64decode(message["body"]))
+    assert ShardSpec.from_payload(body[0][0]).run_id == run_id
     with running_simulator(cases, SimulatorConfig(latency_s=0.05)) as sim:
         workers.start(sim.base_url)
         status = farm_cli(

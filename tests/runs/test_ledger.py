@@ -12,7 +12,7 @@ from farm import ledger
 from farm.config import Settings
 from farm.db.base import utcnow
 from farm.db.engine import session_scope
-from farm.db.models import Run, Shard
+from farm.db.models import Result, Run, Shard
 from farm.errors import RunError, SuiteError
 from farm.models.registry import lookup_model
 from farm.producer import PlannedRun, RunRequest, auto_shard_size, plan_run
@@ -197,3 +197,34 @@ def test_an_unknown_or_ambiguous_run_id_is_a_one_line_error(runs_engine, mini_su
             ledger.get_run(session, str(uuid.uuid4()))
         with pytest.raises(RunError, match="not a run id"):
             ledger.get_run(session, "zz")
+
+
+def test_a_poison_shard_is_recorded_as_errors_and_the_run_still_finishes(
+    runs_settings, runs_engine, mini_suite, suite_spec
+):
+    import asyncio
+
+    from farm.shards import ShardEnv, execute_shard
+
+    planned = plan(runs_settings, runs_engine, suite_spec, shard_size=100)
+    assert len(planned.shards) == 1
+    shard = planned.shards[0]
+    for i in range(ledger.MAX_DELIVERIES):
+        with session_scope(runs_engine) as session:
+            ledger.claim_shard(session, planned.run_id, 0, owner=f"crashed-{i}", lease_seconds=0)
+    env = ShardEnv(
+        engine=runs_engine,
+        spec=lookup_model(runs_settings, "simulator"),
+        pool=None,  # type: ignore[arg-type]  # never reached: the claim is refused
+        worker="w",
+    )
+    outcome = asyncio.run(execute_shard(env, shard))
+    assert outcome.status == "failed" and outcome.written == len(shard.case_ids)
+    assert outcome.finalised
+    with session_scope(runs_engine) as session:
+        kinds = set(
+            session.scalars(select(Result.inference_error).where(Result.run_id == planned.run_id))
+        )
+        run = session.get(Run, planned.run_id)
+        assert run is not None and run.status == "done"
+    assert kinds == {"ShardAbandoned"}
