@@ -259,8 +259,15 @@ def _load_cases(session: Session, suite_id: int, categories: list[str]) -> dict[
 
 
 def _check_ids(files: Sequence[ResultFile], cases: dict[str, Case]) -> None:
+    seen: dict[str, Path] = {}
     for result_file in files:
         for entry in result_file.entries:
+            earlier = seen.setdefault(str(entry["id"]), result_file.path)
+            if earlier != result_file.path:
+                raise ConfigError(
+                    f"id {entry['id']!r} is in both {earlier} and {result_file.path} "
+                    "(give the folder of one model: result/<model>/)"
+                )
             case = cases.get(str(entry["id"]))
             if case is None or case.category != result_file.category:
                 raise ConfigError(

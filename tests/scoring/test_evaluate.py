@@ -175,6 +175,7 @@ def test_evaluate_auto_detects_underscored_fc_names(
         ("bad-json", "not valid JSON"),
         ("unknown-id", "is not a simple_python case"),
         ("duplicate", "duplicate id"),
+        ("two-models", "give the folder of one model"),
     ],
 )
 def test_evaluate_rejects_bad_trees_with_one_line(
@@ -193,6 +194,11 @@ def test_evaluate_rejects_bad_trees_with_one_line(
         path.write_text(json.dumps({"id": "simple_python_99999", "result": "[]"}) + "\n")
     elif setup == "duplicate":
         path.write_text(line + "\n" + line + "\n")
+    elif setup == "two-models":
+        for model in ("a", "b"):
+            other = root / model / "non_live" / path.name
+            other.parent.mkdir(parents=True)
+            other.write_text(line + "\n")
     proc = _farm(pg_url, "evaluate", "--bfcl-results", str(root), "--mode", "prompt",
                  "--model", "m", "--suite", f"bfcl@{suite.version}")  # fmt: skip
     assert proc.returncode != 0
