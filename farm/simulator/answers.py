@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from farm.prompts.tools import language_hint
+from farm.simulator.sources import source_arguments
 from farm.suites.case import Case
 
 _OMIT = object()
@@ -46,16 +48,22 @@ def _key(text: str, names: Iterable[str]) -> tuple[str, frozenset[str]]:
 
 
 class CaseIndex:
-    """Cases by request content, for answering."""
+    """Cases by request content, for answering.
+
+    The key is the question (a user message) plus the set of offered function names. BFCL
+    has a few dozen cases that share both (a live_irrelevance twin of a live_simple case,
+    for one); those are told apart by the whole conversation, the function descriptions
+    as the model sees them, and the case's own system message.
+    """
 
     def __init__(self, cases: Sequence[Case]) -> None:
         self.cases = list(cases)
-        self._by_key: dict[tuple[str, frozenset[str]], Case] = {}
+        self._by_key: dict[tuple[str, frozenset[str]], list[Case]] = {}
         self._by_text: dict[str, list[Case]] = {}
         for case in self.cases:
             names = [f["name"] for f in case.functions]
             for text in self._texts(case):
-                self._by_key.setdefault(_key(text, names), case)
+                self._by_key.setdefault(_key(text, names), []).append(case)
                 self._by_text.setdefault(text.strip(), []).append(case)
 
     @staticmethod
@@ -67,19 +75,57 @@ class CaseIndex:
                 texts.append(users[-1])
         return texts
 
-    def find(self, messages: Sequence[dict[str, Any]], names: Iterable[str] | None) -> Case | None:
+    @staticmethod
+    def _pick(
+        candidates: list[Case],
+        messages: Sequence[dict[str, Any]],
+        descriptions: Sequence[str] | None,
+    ) -> Case:
+        if len(candidates) == 1:
+            return candidates[0]
+        said = [(m.get("role"), m.get("content")) for m in messages if m.get("role") != "system"]
+        system = next((str(m.get("content")) for m in messages if m.get("role") == "system"), "")
+
+        def same_conversation(case: Case) -> bool:
+            own = [(m.get("role"), m.get("content")) for m in case.turns[0]]
+            own = [pair for pair in own if pair[0] != "system"]
+            return said[: len(own)] == own
+
+        def same_descriptions(case: Case) -> bool:
+            hint = language_hint(case.category)
+            own = [str(f.get("description", "")) + hint for f in case.functions]
+            return descriptions is None or list(descriptions) == own
+
+        def same_system(case: Case) -> bool:
+            own = [str(m.get("content")) for m in case.turns[0] if m.get("role") == "system"]
+            return all(system.endswith(text) for text in own)
+
+        for test in (same_conversation, same_descriptions, same_system):
+            kept = [c for c in candidates if test(c)]
+            candidates = kept or candidates
+            if len(candidates) == 1:
+                break
+        return candidates[0]
+
+    def find(
+        self,
+        messages: Sequence[dict[str, Any]],
+        names: Iterable[str] | None,
+        descriptions: Sequence[str] | None = None,
+    ) -> Case | None:
         """The case a chat request is about, or ``None``.
 
         Tries the last user message, then earlier ones (multi-turn steps end with tool
         results), each with the offered function names, then by text alone if unique.
+        ``descriptions`` (of the offered functions, in order) settle ties.
         """
         users = [u.strip() for u in _user_texts(messages)]
         name_list = list(names) if names is not None else None
         for text in reversed(users):
             if name_list is not None:
                 found = self._by_key.get(_key(text, name_list))
-                if found is not None:
-                    return found
+                if found:
+                    return self._pick(found, messages, descriptions)
             candidates = self._by_text.get(text)
             if candidates and (len(candidates) == 1 or name_list is None):
                 return candidates[0]
@@ -155,33 +201,35 @@ def _spoil(calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str,
     return [(name, spoiled), *calls[1:]]
 
 
-def _param_types(case: Case, name: str) -> dict[str, str]:
+def _param_docs(case: Case, name: str) -> dict[str, Any] | None:
     for doc in case.functions:
         if doc.get("name") == name:
             props = doc.get("parameters", {}).get("properties", {})
-            return {k: str(v.get("type", "")) for k, v in props.items()}
-    return {}
+            return dict(props) if isinstance(props, dict) else {}
+    return None
 
 
-def _source_literal(value: Any, type_name: str, language: str) -> str:
-    """A Java or JavaScript literal's source text for a Python ground-truth value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float) and language == "java":
-        suffix = {"long": "L", "float": "f"}.get(type_name, "")
-        return f"{value}{suffix}"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+def _arguments(case: Case, name: str, args: dict[str, Any], *, fc: bool) -> dict[str, Any]:
+    """Ground-truth arguments as the model would write them.
 
-
-def _arguments(case: Case, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    Arguments the function does not declare are dropped (a few BFCL answers list one as
+    optional). Java and JavaScript values become source text; in prompt mode they are
+    marked as such with :class:`Source`.
+    """
+    docs = _param_docs(case, name)
+    if docs is not None:
+        args = {k: v for k, v in args.items() if k in docs}
     if case.language not in ("java", "javascript"):
         return args
-    types = _param_types(case, name)
-    return {k: _source_literal(v, types.get(k, ""), case.language) for k, v in args.items()}
+    text = source_arguments(args, docs or {}, case.language, quote_strings=not fc)
+    return text if fc else {k: Source(v) for k, v in text.items()}
+
+
+class Source(str):
+    """Argument text written into a call as it is, not as a Python literal."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def python_call_text(calls: Sequence[tuple[str, dict[str, Any]]]) -> str:
@@ -218,7 +266,7 @@ def answer_single_turn(case: Case, *, fc: bool, wrong: bool) -> Reply:
             calls = _spoil(calls)
     if not make_call or not calls:
         return Reply(content=NO_CALL_TEXT)
-    calls = [(name, _arguments(case, name, args)) for name, args in calls]
+    calls = [(name, _arguments(case, name, args, fc=fc)) for name, args in calls]
     if fc:
         return Reply(tool_calls=[(oai_name(n), json.dumps(a)) for n, a in calls])
     return Reply(content=python_call_text(calls))
