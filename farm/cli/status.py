@@ -40,6 +40,14 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
         return
     for line in status_lines(current):
         click.echo(line)
+    settings = cli_settings()
+    if settings.broker_url and current.source == "submit" and not current.finished:
+        from farm.broker import queue_depth, queue_name
+
+        depth = queue_depth(settings, current.model_key)
+        if depth is not None:
+            hint = "" if current.shards.get("running") else "; no shard running: is a worker up?"
+            click.echo(f"  {depth} message(s) waiting on {queue_name(current.model_key)}{hint}")
     if current.status == "done":
         print_leaderboard_row(engine, current.run_id, console())
 

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from farm.broker import queue_depth, queue_name
+from farm.cli.main import cli
 from farm.config import Settings
 from farm.db.engine import session_scope
 from farm.db.models import Result, Run, RunScore, Shard
@@ -28,7 +30,7 @@ from farm.shards import SHARD_TASK, ShardSpec
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator
 from farm.suites.store import load_cases
-from tests.runs.conftest import Workers, farm_cli, result_count, wait_until
+from tests.runs.conftest import Workers, farm_cli, result_count, settings_env, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +141,9 @@ def test_a_submit_with_no_worker_waits_and_finishes_when_one_starts(
     assert message["headers"]["task"] == SHARD_TASK
     body = json.loads(base64.b64decode(message["body"]))
     assert ShardSpec.from_payload(body[0][0]).run_id == run_id
+    shown = CliRunner().invoke(cli, ["status", str(run_id)], env=settings_env(runs_settings))
+    assert shown.exit_code == 0, shown.output
+    assert "waiting on farm.model.simulator; no shard running: is a worker up?" in shown.stdout
     with running_simulator(cases, SimulatorConfig(latency_s=0.05)) as sim:
         workers.start(sim.base_url)
         status = farm_cli(
