@@ -181,8 +181,12 @@ class HttpEndpoint(Endpoint):
         self._transport = transport
         self._wire: Wire | None = None
         self._limit: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _get_wire(self) -> tuple[Wire, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # connections and limits belong to one event loop
+            self._wire, self._limit, self._loop = None, None, loop
         if self._wire is None or self._limit is None:
             headers = {"Content-Type": "application/json"}
             key = resolve_api_key(self.config)

@@ -164,3 +164,14 @@ def test_prompt_text_goes_to_the_completions_path(farm_home):
     transport, seen = scripted((200, {"choices": [{"text": "[f()]", "finish_reason": "stop"}]}))
     completion, _ = run(spec_for("http://a/v1"), transport, request=CompletionRequest(prompt="Q"))
     assert completion.content == "[f()]" and seen[0].url.path == "/v1/completions"
+
+
+def test_a_pool_survives_being_used_from_a_second_event_loop(farm_home, single_turn):
+    from farm.simulator.server import SimulatorConfig, running_simulator
+
+    with running_simulator(single_turn[:1], SimulatorConfig()) as sim:
+        pool = EndpointPool(spec_for(sim.base_url), load_settings(), policy=FAST)
+        first = asyncio.run(pool.complete(REQUEST))
+        second = asyncio.run(pool.complete(REQUEST))
+        asyncio.run(pool.aclose())
+    assert first.content and second.content
