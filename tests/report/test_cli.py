@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
+from farm.cli.main import cli
 from farm.db.engine import make_engine
 from farm.db.migrate import upgrade
 from tests.conftest import create_database, drop_database, run_farm
 from tests.report import builders as b
+
+
+def farm_inproc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in this process (fast); the one-line error tests use real processes."""
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +55,7 @@ def db_env() -> Iterator[dict[str, str]]:
 def test_leaderboard_table_shows_ranks_coverage_errors_and_intervals(
     db_env: dict[str, str], farm_home: Path
 ) -> None:
-    out = run_farm("leaderboard", "--suite", "bfcl@2026.3.23", env=db_env)
+    out = farm_inproc("leaderboard", "--suite", "bfcl@2026.3.23", env=db_env)
     assert out.returncode == 0, out.stderr
     assert "Beta (FC)" in out.stdout and "Alpha (FC)" in out.stdout
     assert "2 cats / 5 cases" in out.stdout
@@ -56,7 +65,7 @@ def test_leaderboard_table_shows_ranks_coverage_errors_and_intervals(
 def test_leaderboard_json_has_every_run_with_intervals(
     db_env: dict[str, str], farm_home: Path
 ) -> None:
-    out = run_farm("leaderboard", "--suite", "bfcl@2026.3.23", "--format", "json", env=db_env)
+    out = farm_inproc("leaderboard", "--suite", "bfcl@2026.3.23", "--format", "json", env=db_env)
     assert out.returncode == 0, out.stderr
     board = json.loads(out.stdout)["leaderboard"]
     assert [r["label"] for r in board] == ["b1", "a2", "a1"]
@@ -70,14 +79,14 @@ def test_leaderboard_json_has_every_run_with_intervals(
 def test_latest_per_model_and_csv_and_markdown_formats(
     db_env: dict[str, str], farm_home: Path
 ) -> None:
-    out = run_farm(
+    out = farm_inproc(
         "leaderboard", "--suite", "bfcl@2026.3.23", "--latest-per-model", "--format", "csv",
         env=db_env,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().split("\n")
     assert len(lines) == 3 and lines[0].startswith("Rank,Model,Model Key,Run")
-    md = run_farm("leaderboard", "--suite", "bfcl", "--format", "md", env=db_env)
+    md = farm_inproc("leaderboard", "--suite", "bfcl", "--format", "md", env=db_env)
     assert md.returncode == 0, md.stderr
     # "bfcl" alone is the newest loaded version: only b2 ran on it.
     assert md.stdout.count("| Beta (FC) |") == 1 and "Alpha" not in md.stdout
@@ -108,12 +117,12 @@ def test_bfcl_csv_needs_an_output_directory_and_writes_bfcl_files(
 def test_compare_shows_scores_pvalues_and_regressions_first(
     db_env: dict[str, str], farm_home: Path
 ) -> None:
-    out = run_farm("compare", "a1", "a2", env=db_env)
+    out = farm_inproc("compare", "a1", "a2", env=db_env)
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert text.index("Regressions") < text.index("Improvements")
     assert "simple_python_0" in text.split("Improvements")[0]
-    data = json.loads(run_farm("compare", "a1", "a2", "--json", env=db_env).stdout)
+    data = json.loads(farm_inproc("compare", "a1", "a2", "--json", env=db_env).stdout)
     assert [c["case_id"] for c in data["regressions"]] == ["simple_python_0"]
     assert [c["case_id"] for c in data["improvements"]] == ["simple_python_2", "simple_python_3"]
     sp = next(c for c in data["categories"] if c["name"] == "simple_python")
@@ -140,9 +149,9 @@ def test_unknown_run_is_a_one_line_error(db_env: dict[str, str], farm_home: Path
 def test_history_shows_one_row_per_run_with_a_chart(
     db_env: dict[str, str], farm_home: Path
 ) -> None:
-    out = run_farm("history", "--model", "alpha", "--category", "simple_python", env=db_env)
+    out = farm_inproc("history", "--model", "alpha", "--category", "simple_python", env=db_env)
     assert out.returncode == 0, out.stderr
     assert "50.00%" in out.stdout and "75.00%" in out.stdout
     assert "█" in out.stdout
-    data = json.loads(run_farm("history", "--model", "alpha", "--json", env=db_env).stdout)
+    data = json.loads(farm_inproc("history", "--model", "alpha", "--json", env=db_env).stdout)
     assert [p["label"] for p in data["points"]] == ["a1", "a2"]
