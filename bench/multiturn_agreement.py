@@ -49,6 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--wheel", type=Path, default=DEFAULT_WHEEL)
     parser.add_argument("--keep", type=Path, default=None, help="keep result/score files here")
+    parser.add_argument(
+        "--offset", type=int, default=0, help="shift which variant each case gets (and the seeds)"
+    )
     args = parser.parse_args()
 
     bfcl = ensure_bfcl_venv()
@@ -67,8 +70,9 @@ def main() -> None:
         for category in sorted({c.category for c in cases}):
             lines = []
             for c in (c for c in cases if c.category == category):
-                variant = VARIANTS[(c.position + m_index * 5) % len(VARIANTS)]
-                raw = make_output(variant, truths[c.case_id], mode=mode, seed=c.case_id + model)
+                variant = VARIANTS[(c.position + m_index * 5 + args.offset) % len(VARIANTS)]
+                seed = f"{c.case_id}:{model}:{args.offset}"
+                raw = make_output(variant, truths[c.case_id], mode=mode, seed=seed)
                 outputs[(model, c.case_id)] = (variant, raw)
                 lines.append(json.dumps({"id": c.case_id, "result": raw}))
             path = result_dir / model / "multi_turn" / f"BFCL_v4_{category}_result.json"

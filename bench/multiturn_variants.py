@@ -189,6 +189,33 @@ def v_reversed(turns: Turns, mode: str, rng: random.Random) -> Any:
     return _replay([list(reversed(t)) for t in turns], mode)
 
 
+def v_fenced(turns: Turns, mode: str, rng: random.Random) -> Any:
+    out = _replay(turns, mode)
+    if mode == "prompt":
+        for i in _non_empty(turns):
+            out[i][0] = "```\n" + out[i][0] + "\n```"
+    return out
+
+
+def v_class_prefixed(turns: Turns, mode: str, rng: random.Random) -> Any:
+    out = _replay(turns, mode)
+    i = rng.choice(_non_empty(turns))
+    prefixed = [KeywordCall("Env." + c.name, c.arguments) for c in turns[i]]
+    out[i].insert(0, _step(prefixed, mode))
+    out[i].pop(1)
+    return out
+
+
+def v_stray_text(turns: Turns, mode: str, rng: random.Random) -> Any:
+    out = _replay(turns, mode)
+    i = rng.choice(_non_empty(turns))
+    if mode == "prompt":
+        out[i][0] = "Sure, here you go: " + out[i][0]
+    else:
+        out[i].insert(0, "Sure, here you go.")
+    return out
+
+
 GENERATORS: dict[str, Callable[[Turns, str, random.Random], Any]] = {
     "exact": v_exact,
     "split": v_split,
@@ -204,6 +231,9 @@ GENERATORS: dict[str, Callable[[Turns, str, random.Random], Any]] = {
     "odd_values": v_odd_values,
     "calls_in_empty": v_calls_in_empty_turns,
     "reversed": v_reversed,
+    "fenced": v_fenced,
+    "class_prefixed": v_class_prefixed,
+    "stray_text": v_stray_text,
 }
 VARIANTS = list(GENERATORS)
 

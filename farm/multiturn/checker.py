@@ -173,7 +173,7 @@ def _check(
                 missing_items=[_clip(m) for m in missing],
                 execution_result=log,
             )
-    return Verdict(valid=True, error_type=None, detail=None, decoded=decoded)
+    return Verdict(valid=True, error_type=None, detail=None, decoded=json_safe(decoded))
 
 
 def _state_differences(
@@ -223,4 +223,5 @@ def _missing_items(truth_results: list[str], model_results: list[str]) -> list[s
 def _fail(error_type: str, message: str, *, decoded: Any = None, **detail: Any) -> Verdict:
     body: dict[str, Any] = {"error_message": message}
     body.update({k: json_safe(v) for k, v in detail.items()})
-    return Verdict(valid=False, error_type=error_type, detail=body, decoded=decoded)
+    safe = None if decoded is None else json_safe(decoded)
+    return Verdict(valid=False, error_type=error_type, detail=body, decoded=safe)
