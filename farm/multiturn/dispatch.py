@@ -19,9 +19,12 @@ the environment becomes ``"Error during execution: <message>"``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
+import decimal
 import json
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from farm.multiturn.envs import Environment
@@ -47,10 +50,29 @@ def execute_call(env: Environment, call: str) -> str:
     except CallRefused as exc:
         return f"{ERROR_PREFIX}{exc}"
     try:
-        result = method(*args, **kwargs)
+        with _process_contexts_kept():
+            # Rendered inside: an mpmath number's repr follows the precision the call set.
+            return render_result(method(*args, **kwargs))
     except Exception as exc:  # an environment method failing is a result, as in BFCL
         return f"{ERROR_PREFIX}{exc}"
-    return render_result(result)
+
+
+@contextlib.contextmanager
+def _process_contexts_kept() -> Iterator[None]:
+    """Undo what environment code does to process-wide numeric contexts.
+
+    BFCL's MathAPI sets ``decimal.getcontext().prec`` and ``mpmath.mp.dps`` before each
+    computation; both outlive the call in BFCL's process. Every such method sets them first,
+    so restoring them afterwards changes no result and keeps the rest of the worker untouched.
+    """
+    mpmath = sys.modules.get("mpmath")
+    saved_prec = getattr(getattr(mpmath, "mp", None), "prec", None)
+    try:
+        with decimal.localcontext():
+            yield
+    finally:
+        if mpmath is not None and saved_prec is not None:
+            mpmath.mp.prec = saved_prec
 
 
 def render_result(result: Any) -> str:

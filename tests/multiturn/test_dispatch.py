@@ -101,3 +101,21 @@ def test_refused_calls_change_nothing_outside_the_environment(env, tmp_path: Pat
     assert dict(vars(builtins)) == builtins_before
     assert dispatch.BLOCKED_NAMES is blocked_before
     assert execute_call(env, "add(item='still works')") == '{"count": 1}'
+
+
+def test_math_precision_settings_do_not_leak_out_of_a_call(bfcl_wheel) -> None:
+    import decimal
+
+    math_env = build_environment(
+        ModuleSet(EnvironmentSources.from_wheel(bfcl_wheel)), ["MathAPI"], {}, long_context=False
+    )
+    import mpmath
+
+    prec_before, dps_before = decimal.getcontext().prec, mpmath.mp.dps
+    assert execute_call(math_env, "square_root(number=2, precision=60)") == (
+        "{'result': Decimal('1.41421356237309504880168872420969807856967187537694807317668')}"
+    )
+    assert execute_call(math_env, "logarithm(value=10, base=3, precision=40)") == (
+        "{'result': mpf('2.095903274289384604296567522021401250607531')}"
+    )
+    assert (decimal.getcontext().prec, mpmath.mp.dps) == (prec_before, dps_before)
