@@ -31,7 +31,8 @@ from farm.db.engine import session_scope
 class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         elapsed = task.elapsed or 0.0
-        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        new = task.completed - float(task.fields.get("initial", 0))
+        rate = new / elapsed if elapsed > 0 else 0.0
         return Text(f"{rate:.0f}/s", style="cyan")
 
 
@@ -78,7 +79,7 @@ class RunProgress:
             disable=not enabled,
             refresh_per_second=8,
         )
-        self._task = self._progress.add_task(description, total=total, errors=errors)
+        self._task = self._progress.add_task(description, total=total, errors=errors, initial=done)
         self._progress.update(self._task, completed=done)
 
     def __enter__(self) -> RunProgress:
