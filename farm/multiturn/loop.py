@@ -127,6 +127,10 @@ async def run_conversation(
     private to this call (fresh modules and instances from the case's ``initial_config``).
     """
     mode = spec.mode
+    if spec.tool_choice != "auto":
+        # A turn ends when the model answers without a call: forcing calls would run every
+        # turn into the step limit. BFCL sends no tool_choice at all.
+        spec = spec.model_copy(update={"tool_choice": "auto"})
     try:
         env = open_case_environment(
             case, ModuleSet(EnvironmentSources.from_suite_extra(suite_extra))

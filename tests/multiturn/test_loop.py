@@ -178,3 +178,11 @@ def test_the_fake_oracle_passes_real_cases_of_every_multi_turn_category(bfcl_whe
             suite_extra=suite.extra,
         )  # fmt: skip
         assert verdict.valid, (case.case_id, verdict.error_type, json.dumps(verdict.detail)[:300])
+
+
+def test_multi_turn_requests_never_force_tool_calls() -> None:
+    case = ledger_case([["total()"]])
+    pool = ScriptedPool(lambda request, i: text("nothing to do"))
+    spec = _spec("fc").model_copy(update={"tool_choice": "required"})
+    asyncio.run(run_conversation(case, spec, pool, SUITE_EXTRA))
+    assert pool.requests[0].tool_choice is None
