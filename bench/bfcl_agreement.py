@@ -35,11 +35,13 @@ WHEEL = Path(
 )
 # Registry names (no "_") whose handlers decode like the farm's FC / prompt modes.
 FC_DOTS = ["gpt-4o-2024-11-20-FC", "gpt-4.1-2025-04-14-FC", "gpt-4.1-mini-2025-04-14-FC",
-           "gpt-4o-mini-2024-07-18-FC", "o3-2025-04-16-FC", "o4-mini-2025-04-16-FC"]  # fmt: skip
+           "gpt-4o-mini-2024-07-18-FC", "o3-2025-04-16-FC", "o4-mini-2025-04-16-FC",
+           "qwen3-8b-FC", "qwen3-14b-FC", "qwen3-32b-FC", "qwen3-4b-FC"]  # fmt: skip
 FC_PLAIN = ["qwen3-235b-a22b-instruct-2507-FC", "firefunction-v2-FC"]
 PROMPT = ["gpt-4o-2024-11-20", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14",
           "gpt-4o-mini-2024-07-18", "o3-2025-04-16", "o4-mini-2025-04-16",
-          "gpt-4.1-nano-2025-04-14", "gpt-5-mini-2025-08-07"]  # fmt: skip
+          "gpt-4.1-nano-2025-04-14", "gpt-5-mini-2025-08-07", "qwen3-8b", "qwen3-14b",
+          "qwen3-32b", "qwen3-4b"]  # fmt: skip
 
 
 def farm(home: Path, *args: str) -> str:
@@ -150,6 +152,8 @@ def main() -> int:
         fc_pool = FC_DOTS + FC_PLAIN
         model = fc_pool[rnd % len(fc_pool)]
         plan.append(("fc", model, model in FC_DOTS))
+    if len({m for _, m, _ in plan}) != len(plan):
+        raise SystemExit(f"--rounds {args.rounds} needs more registry names than are listed")
     chosen: dict[str, dict[str, str]] = {}
     for rnd, (style, model, dots) in enumerate(plan):
         chosen[model] = build_round(cases, style, dots, rnd, work, model)
