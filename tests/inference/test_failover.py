@@ -105,3 +105,28 @@ def test_a_pool_of_three_with_one_killed_mid_run_loses_no_case(farm_home, single
     assert killed.errors >= 1 and killed.cooling_down
     assert sum(s.requests - s.errors for s in stats) == len(cases)
     assert all(s.in_flight == 0 for s in stats)
+
+
+def test_random_faults_are_seeded_and_retried_away(farm_home, single_turn):
+    config = SimulatorConfig(fault_rate=0.3, fault_kinds=("5xx", "drop"), seed=3)
+    policy = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.01, timeout=2)
+    with running_simulator(single_turn, config) as sim:
+        spec = spec_at(sim.base_url)
+
+        async def go():
+            async with EndpointPool(spec, load_settings(), policy=policy) as pool:
+                return await asyncio.gather(*(infer_case(c, spec, pool) for c in single_turn))
+
+        outcomes = asyncio.run(go())
+        assert sim.simulator is not None
+        served = sim.simulator.metrics.http
+    assert all(o.ok for o in outcomes)
+    retried = sum(o.attempts - 1 for o in outcomes)
+    assert retried == served[("/v1/chat/completions", 500)] > 0
+
+
+def test_latency_grows_with_generated_tokens(farm_home, single_turn):
+    case = next(c for c in single_turn if c.case_id == "parallel_1")
+    with running_simulator([case], SimulatorConfig(per_token_s=0.02)) as sim:
+        ((outcome,), _) = asyncio.run(infer_all([case], spec_at(sim.base_url)))
+    assert outcome.ok and outcome.latency_s >= 0.02 * outcome.output_tokens > 0.1
