@@ -94,12 +94,17 @@ def test_refused_calls_change_nothing_outside_the_environment(env, tmp_path: Pat
         "__builtins__.update(open=None)",
         "add.__func__.__globals__.clear()",
         f"add(item=open({str(target)!r}, 'w'))",
+        "CALLS_SEEN.append('hostile')",
+        "DEFAULT_STATE.clear()",
+        "add.__globals__.update(CALLS_SEEN=None)",
     ]:
         assert execute_call(env, call).startswith("Error during execution: ")
     assert not target.exists()
     assert set(sys.modules) == modules_before
     assert dict(vars(builtins)) == builtins_before
     assert dispatch.BLOCKED_NAMES is blocked_before
+    env_globals = type(env.instances["LedgerAPI"]).add.__globals__
+    assert env_globals["CALLS_SEEN"] == [] and env_globals["DEFAULT_STATE"]["owner"] == "nobody"
     assert execute_call(env, "add(item='still works')") == '{"count": 1}'
 
 
