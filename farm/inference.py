@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from farm.endpoints.embeddings import EmbeddingClient, select_tools
 from farm.endpoints.pool import EndpointPool, RequestRejected, RetriesExhausted
 from farm.endpoints.types import Completion, CompletionRequest
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
@@ -28,6 +29,18 @@ TRANSIENT = "endpoint_transient"
 PERMANENT = "endpoint_permanent"
 BAD_REQUEST = "request_build"
 UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class ToolRetrieval:
+    """Offer only the ``k`` most similar functions, ranked with ``client``'s embeddings."""
+
+    k: int
+    client: EmbeddingClient
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ConfigError(f"--tool-retrieval must be at least 1, not {self.k}")
 
 
 @dataclass(frozen=True)
@@ -145,8 +158,13 @@ async def infer_case(
     pool: EndpointPool,
     *,
     suite_extra: Mapping[str, Any] | None = None,
+    tool_retrieval: ToolRetrieval | None = None,
 ) -> InferenceOutcome:
-    """Run inference for one case. Never raises for endpoint or request failures."""
+    """Run inference for one case. Never raises for endpoint or request failures.
+
+    With ``tool_retrieval`` only the K functions most similar to the question are offered
+    (single-turn cases; see :mod:`farm.endpoints.embeddings`).
+    """
     if is_multi_turn(case.category):
         try:
             loop = importlib.import_module("farm.multiturn.loop")
@@ -157,6 +175,13 @@ async def infer_case(
         outcome = await loop.run_conversation(case, spec, pool, dict(suite_extra or {}))
         assert isinstance(outcome, InferenceOutcome)
         return outcome
+    if tool_retrieval is not None:
+        try:
+            case = await select_tools(case, tool_retrieval.k, tool_retrieval.client)
+        except (RetriesExhausted, EndpointTransient) as exc:
+            return failed(TRANSIENT, f"tool retrieval: {exc.message}")
+        except EndpointPermanent as exc:
+            return failed(PERMANENT, f"tool retrieval: {exc.message}")
     try:
         request = build_request(case, spec)
     except ConfigError as exc:

@@ -116,7 +116,8 @@ class CaseIndex:
         """The case a chat request is about, or ``None``.
 
         Tries the last user message, then earlier ones (multi-turn steps end with tool
-        results), each with the offered function names, then by text alone if unique.
+        results), each with the offered function names, then cases offering at least
+        those functions.
         ``descriptions`` (of the offered functions, in order) settle ties.
         """
         users = [u.strip() for u in _user_texts(messages)]
@@ -126,9 +127,14 @@ class CaseIndex:
                 found = self._by_key.get(_key(text, name_list))
                 if found:
                     return self._pick(found, messages, descriptions)
-            candidates = self._by_text.get(text)
-            if candidates and (len(candidates) == 1 or name_list is None):
-                return candidates[0]
+            candidates = self._by_text.get(text) or []
+            if name_list is not None:  # fewer functions offered (tool retrieval)
+                offered = {oai_name(n) for n in name_list}
+                candidates = [
+                    c for c in candidates if offered <= {oai_name(f["name"]) for f in c.functions}
+                ]
+            if candidates:
+                return self._pick(candidates, messages, None)
         return None
 
     def find_in_prompt(self, prompt: str) -> Case | None:

@@ -82,3 +82,30 @@ def test_docs_that_cannot_be_converted_fail_the_case_not_the_run(farm_home, sing
     outcome = asyncio.run(go())
     assert outcome.raw_output is None and outcome.error_type == BAD_REQUEST
     assert "cannot be converted" in outcome.error_message
+
+
+def test_infer_case_with_tool_retrieval_offers_fewer_functions_and_still_scores(
+    farm_home, single_turn
+):
+    from farm.inference import ToolRetrieval
+    from farm.models.registry import ModelSpec
+
+    case = next(c for c in single_turn if c.case_id == "live_multiple_0-0-0")
+    with running_simulator(single_turn, SimulatorConfig()) as sim:
+        spec = ModelSpec(key="sim", endpoints=[EndpointConfig(base_url=sim.base_url)])
+
+        async def go(k):
+            client = EmbeddingClient(EndpointConfig(base_url=sim.base_url), "embed")
+            retrieval = ToolRetrieval(k, client) if k else None
+            try:
+                async with EndpointPool(spec, load_settings()) as pool:
+                    return await infer_case(case, spec, pool, tool_retrieval=retrieval)
+            finally:
+                await client.aclose()
+
+        narrowed, full = asyncio.run(go(1)), asyncio.run(go(0))
+    assert narrowed.ok and full.ok
+    assert narrowed.input_tokens < full.input_tokens  # one tool sent instead of all
+    assert score_case(case, narrowed.raw_output, mode="fc", underscore_to_dot=True).valid
+    with pytest.raises(ConfigError, match="at least 1"):
+        ToolRetrieval(0, EmbeddingClient(EndpointConfig(base_url="http://x/v1"), "e"))
