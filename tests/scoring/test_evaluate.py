@@ -210,3 +210,30 @@ def test_export_of_an_unknown_run_is_one_line(pg_url: str, farm_home: Path) -> N
     proc = _farm(pg_url, "export", str(uuid.uuid4()), "--format", "jsonl")
     assert proc.returncode != 0 and proc.stderr.startswith("farm: error:")
     assert "Traceback" not in proc.stderr
+
+
+def test_multi_turn_results_are_scored_by_the_multi_turn_checker(
+    mini: tuple[Engine, Suite, list[Case]], pg_url: str, tmp_path: Path
+) -> None:
+    _, suite, cases = mini
+    base = [c for c in cases if c.category == "multi_turn_base"]
+    right = base[0]
+    lines = [  # each turn: one step making the ground-truth calls, then a text step
+        {
+            "id": right.case_id,
+            "result": [["[" + ", ".join(t) + "]", "Done."] for t in right.answer],
+        },
+        {"id": base[1].case_id, "result": [[]]},  # one turn of two: force-terminated
+    ]
+    tree = _write_tree(tmp_path / "mt", {"multi_turn_base": lines})
+    proc = _farm(pg_url, "evaluate", "--bfcl-results", str(tree), "--mode", "prompt",
+                 "--model", "mt-model", "--suite", f"bfcl@{suite.version}", "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    run_id = json.loads(proc.stdout.strip().splitlines()[-1])["run_id"]
+    exported = _farm(pg_url, "export", run_id)
+    verdicts = {
+        r["id"]: (r["valid"], r["error_type"])
+        for r in map(json.loads, exported.stdout.splitlines())
+    }
+    assert verdicts[base[1].case_id] == (False, "multi_turn:force_terminated")
+    assert verdicts[right.case_id] == (True, None)
