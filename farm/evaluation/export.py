@@ -81,7 +81,10 @@ def export_lines(engine: Engine, run_spec: str, fmt: str) -> Iterator[str]:
     with storage_errors(str(engine.url)), session_scope(engine) as session:
         run = resolve_run(session, run_spec)
         rows = session.scalars(
-            select(Result).where(Result.run_id == run.id).order_by(Result.category, Result.case_id)
+            select(Result)
+            .where(Result.run_id == run.id)
+            .order_by(Result.category, Result.case_id)
+            .execution_options(yield_per=1000)
         )
         if fmt == "csv":
             yield _csv_line(list(FIELDS))
