@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -180,3 +181,25 @@ class RunScore(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     accuracy: Mapped[float] = mapped_column(Float, default=0.0)
     ran: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RunStats(Base):
+    """Latency and token summary of a run, written with its scores (BFCL section 4.4).
+
+    Latency figures cover the non-zero per-case latencies only: ``latency_n`` of them, their
+    mean, sample standard deviation (None below two points), 95th percentile (linear
+    interpolation) and sum. Token counts are sums over every result of the run.
+    """
+
+    __tablename__ = "run_stats"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    latency_n: Mapped[int] = mapped_column(Integer, default=0)
+    latency_mean: Mapped[float | None] = mapped_column(Float)
+    latency_std: Mapped[float | None] = mapped_column(Float)
+    latency_p95: Mapped[float | None] = mapped_column(Float)
+    latency_total_s: Mapped[float] = mapped_column(Float, default=0.0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from farm.db.models import Model, Result, Run, RunScore
 from farm.errors import ConfigError, RunError
+from farm.report.latency import tune_for_reports
 from farm.report.queries import (
     as_score,
     category_order,
@@ -17,13 +18,12 @@ from farm.report.queries import (
     metric_kind,
     natural_key,
     resolve_run,
-    resolve_suite_ids,
-    tune_for_reports,
 )
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
 from farm.report.scores import section_weights
 from farm.report.stats import mcnemar_exact
 from farm.scoring.sections import SECTION_NAMES
+from farm.suites.store import resolve_suite
 
 
 def compare(
@@ -142,7 +142,7 @@ def history(
     has_scores = select(RunScore.run_id).where(RunScore.run_id == Run.id).exists()
     query = select(Run.id).where(Run.model_key.in_(keys), has_scores)
     if suite is not None:
-        query = query.where(Run.suite_id.in_(resolve_suite_ids(session, suite)))
+        query = query.where(Run.suite_id == resolve_suite(session, suite).id)
     query = query.order_by(Run.created_at.desc(), Run.id.desc())
     if limit:
         query = query.limit(limit)

@@ -8,53 +8,24 @@ a run's numbers are the same whichever way it was scored.
 
 from __future__ import annotations
 
-import math
 import re
-import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from sqlalchemy import Select, String, cast, func, select, text
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
-from farm.db.models import Model, Result, Run, RunScore, Suite
-from farm.errors import ConfigError, RunError, SuiteError
-from farm.report.rows import Latency, RunRow, Score
+from farm.db.models import Model, Run, RunScore, Suite
+from farm.errors import ConfigError, RunError
+from farm.report.latency import latency_stats, tune_for_reports
+from farm.report.rows import RunRow, Score
 from farm.report.scores import category_cell, section_cells
 from farm.scoring.sections import SECTION_NAMES
 from farm.suites.categories import ALL
+from farm.suites.store import resolve_suite
 
-#: BFCL's estimate of self-hosted cost: 8xH100 dollars per hour over 100 parallel requests.
-GPU_DOLLARS_PER_HOUR = 23.92
-GPU_PARALLEL_REQUESTS = 100
 CATEGORY_INDEX = {c: i for i, c in enumerate(ALL)}
-
-
-def tune_for_reports(session: Session) -> None:
-    """On PostgreSQL, settings for the rest of this transaction that suit report queries.
-
-    They are short analytical queries: JIT compilation costs more than it saves, and the
-    per-run sorts (percentiles, joins of two runs) should stay in memory.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
-
-
-def resolve_suite_ids(session: Session, spec: str) -> list[int]:
-    """Suite ids for ``name`` (its newest loaded version) or ``name@version`` (exact)."""
-    name, _, version = spec.partition("@")
-    query = select(Suite.id, Suite.version).where(Suite.name == name)
-    if version:
-        query = query.where(Suite.version == version)
-    rows = session.execute(query.order_by(Suite.loaded_at.desc(), Suite.id.desc())).all()
-    if not rows:
-        known = session.execute(select(Suite.name, Suite.version)).all()
-        choices = ", ".join(f"{n}@{v}" for n, v in known) or "none loaded"
-        raise SuiteError(f"unknown suite {spec!r}; known: {choices}")
-    return [rows[0][0]]
 
 
 def resolve_run(session: Session, ref: str) -> uuid.UUID:
@@ -134,9 +105,9 @@ def leaderboard(
     else:
         suite_ids: list[int] | None
         if suite is not None:
-            suite_ids = resolve_suite_ids(session, suite)
+            suite_ids = [resolve_suite(session, suite).id]
         elif session.scalar(select(func.count()).where(Suite.name == "bfcl")):
-            suite_ids = resolve_suite_ids(session, "bfcl")
+            suite_ids = [resolve_suite(session, "bfcl").id]
         else:
             suite_ids = None
         rows = load_runs(
@@ -253,89 +224,6 @@ def category_order(category: str) -> tuple[int, str]:
 def natural_key(case_id: str) -> list[int | str]:
     """Sort key that puts ``simple_2`` before ``simple_10``."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", case_id)]
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile with linear interpolation (numpy's default method)."""
-    pos = (len(sorted_values) - 1) * q / 100
-    low = math.floor(pos)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)
-
-
-def _cost(
-    spec: dict[str, object], total_s: float, tokens_in: int, tokens_out: int, count: int
-) -> float | None:
-    price_in, price_out = spec.get("input_price"), spec.get("output_price")
-    if isinstance(price_in, int | float) and isinstance(price_out, int | float):
-        if tokens_in and tokens_out:
-            return round(tokens_in * price_in / 1e6 + tokens_out * price_out / 1e6, 2)
-        return None
-    if count:
-        return round(total_s / 3600 * GPU_DOLLARS_PER_HOUR / GPU_PARALLEL_REQUESTS, 2)
-    return None
-
-
-def latency_stats(
-    session: Session, run_ids: Sequence[uuid.UUID], specs: dict[uuid.UUID, dict[str, object]]
-) -> dict[uuid.UUID, Latency]:
-    """Latency mean, sample std and p95 over non-zero latencies, token sums and cost."""
-    if not run_ids:
-        return {}
-    positive = Result.latency_s > 0
-    stats: dict[uuid.UUID, tuple[Any, ...]] = {}
-    tokens: dict[uuid.UUID, tuple[int, int]] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        tune_for_reports(session)
-        query = (
-            select(
-                Result.run_id,
-                func.count(Result.latency_s).filter(positive),
-                func.avg(Result.latency_s).filter(positive),
-                func.stddev_samp(Result.latency_s).filter(positive),
-                func.percentile_cont(0.95).within_group(Result.latency_s).filter(positive),
-                func.sum(Result.latency_s).filter(positive),
-                func.sum(Result.input_tokens),
-                func.sum(Result.output_tokens),
-            )
-            .where(Result.run_id.in_(run_ids))
-            .group_by(Result.run_id)
-        )
-        for rid, *agg, tin, tout in session.execute(query):
-            stats[rid] = tuple(agg)
-            tokens[rid] = (int(tin or 0), int(tout or 0))
-    else:
-        values: dict[uuid.UUID, list[float]] = defaultdict(list)
-        rows = select(
-            Result.run_id, Result.latency_s, Result.input_tokens, Result.output_tokens
-        ).where(Result.run_id.in_(run_ids))
-        sums: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
-        for rid, latency, tin, tout in session.execute(rows):
-            if latency is not None and latency > 0:
-                values[rid].append(float(latency))
-            sums[rid][0] += tin or 0
-            sums[rid][1] += tout or 0
-        tokens = {rid: (a, b) for rid, (a, b) in sums.items()}
-        for rid, vals in values.items():
-            vals.sort()
-            std = statistics.stdev(vals) if len(vals) > 1 else None
-            stats[rid] = (len(vals), statistics.mean(vals), std, percentile(vals, 95), sum(vals))
-    out: dict[uuid.UUID, Latency] = {}
-    for rid in run_ids:
-        count, mean, std, p95, total = stats.get(rid, (0, None, None, None, 0.0))
-        tin, tout = tokens.get(rid, (0, 0))
-        total_s = float(total or 0.0)
-        out[rid] = Latency(
-            count=int(count),
-            mean=None if mean is None else round(float(mean), 2),
-            std=None if std is None else round(float(std), 2),
-            p95=None if p95 is None else round(float(p95), 2),
-            total_s=total_s,
-            input_tokens=tin,
-            output_tokens=tout,
-            cost=_cost(specs.get(rid, {}), total_s, tin, tout, int(count)),
-        )
-    return out
 
 
 def metric_kind(name: str, rows: Sequence[RunRow]) -> str:

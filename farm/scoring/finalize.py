@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from farm.db.models import Result, Run, RunScore
 from farm.errors import RunError
+from farm.report.latency import write_run_stats
 from farm.scoring.sections import CategoryScore, compute_sections
 
 
@@ -72,4 +73,5 @@ def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
                 ran=section.ran,
             )
         )
+    write_run_stats(session, run_id)
     session.flush()
