@@ -11,19 +11,22 @@ from sqlalchemy.orm import Session
 
 from farm.db.engine import make_engine
 from farm.db.migrate import upgrade
+from tests.conftest import create_database, drop_database
 from tests.report import builders as b
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    if request.param == "postgresql":
-        yield request.getfixturevalue("db_session")
-        return
-    engine = make_engine(f"sqlite:///{tmp_path / 'views.db'}")
+    # A database of its own: the views read every row, and other tests commit runs into the
+    # session's shared database.
+    url = create_database("farm_views") if request.param == "postgresql" else None
+    engine = make_engine(url or f"sqlite:///{tmp_path / 'views.db'}")
     upgrade(engine)
     with Session(engine) as s:
         yield s
     engine.dispose()
+    if url:
+        drop_database(url)
 
 
 def _fill(session: Session) -> None:
