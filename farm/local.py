@@ -88,7 +88,10 @@ async def execute_locally(
             async with gate:
                 outcomes.append(await execute_shard(env, shard))
 
-        await asyncio.gather(*(one(s) for s in shards))
+        try:
+            await asyncio.gather(*(one(s) for s in shards))
+        finally:
+            await env.aclose()
     return outcomes
 
 

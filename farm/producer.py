@@ -139,6 +139,8 @@ def shard_spec(run: Run, shard_no: int, case_ids: Sequence[str]) -> ShardSpec:
         mode=run.mode,
         generation=dict(run.generation),
         case_ids=tuple(case_ids),
+        tool_retrieval=(run.options or {}).get("tool_retrieval"),
+        embedding_model=(run.options or {}).get("embedding_model"),
     )
 
 

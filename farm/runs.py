@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.orm import Session
@@ -58,6 +59,7 @@ class RunStatus:
     started_at: datetime | None
     finished_at: datetime | None
     label: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
     shards: dict[str, int] = field(default_factory=dict)
     scores: list[ScoreRow] = field(default_factory=list)
 
@@ -132,6 +134,7 @@ def _make_status(
         started_at=run.started_at,
         finished_at=run.finished_at,
         label=run.label,
+        options=dict(run.options or {}),
         shards=shards,
         scores=scores,
     )

@@ -30,13 +30,18 @@ from farm.errors import FarmError, RunError, ScoringError
 from farm.suites.case import Case
 
 if TYPE_CHECKING:
+    from farm.endpoints.embeddings import EmbeddingClient
     from farm.endpoints.pool import EndpointPool
+    from farm.inference import ToolRetrieval
     from farm.models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
 
 #: Name of the Celery task that executes a shard (the producer sends tasks by name).
 SHARD_TASK = "farm.execute_shard"
+
+#: Embedding model asked for when a run uses tool retrieval without naming one.
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 
 
 class ShardSpec(BaseModel):
@@ -57,6 +62,8 @@ class ShardSpec(BaseModel):
     mode: str
     generation: dict[str, Any] = Field(default_factory=dict)
     case_ids: tuple[str, ...]
+    tool_retrieval: int | None = Field(default=None, ge=1)
+    embedding_model: str | None = None
 
     @classmethod
     def from_payload(cls, payload: Any) -> ShardSpec:
@@ -99,6 +106,31 @@ class ShardEnv:
     poll_seconds: float = 1.0
     on_case: Callable[[bool], None] | None = None
     _suite_extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _embedders: dict[str, EmbeddingClient] = field(default_factory=dict)
+
+    def retrieval(self, shard: ShardSpec) -> ToolRetrieval | None:
+        """The shard's tool retrieval (``None`` when off), one embedding client per model.
+
+        Raises:
+            ConfigError: when no embedding endpoint is configured (``EMBEDDING_BASE_URL``
+                or ``OPENAI_BASE_URL``).
+        """
+        from farm.endpoints.embeddings import EmbeddingClient
+        from farm.inference import ToolRetrieval
+
+        if shard.tool_retrieval is None:
+            return None
+        name = shard.embedding_model or DEFAULT_EMBEDDING_MODEL
+        client = self._embedders.get(name)
+        if client is None:
+            client = self._embedders[name] = EmbeddingClient.from_env(name)
+        return ToolRetrieval(shard.tool_retrieval, client)
+
+    async def aclose(self) -> None:
+        """Close the embedding clients (the endpoint pool belongs to the caller)."""
+        for client in self._embedders.values():
+            await client.aclose()
+        self._embedders.clear()
 
 
 @dataclass(frozen=True)
@@ -126,7 +158,9 @@ async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
     todo, suite_extra = await asyncio.to_thread(_pending_cases, env, shard)
     model = env.spec.model_copy(update={"mode": shard.mode, "generation": dict(shard.generation)})
     rows: list[dict[str, Any]] = []
-    tasks = [asyncio.create_task(_run_case(env, model, case, suite_extra, rows)) for case in todo]
+    tasks = [
+        asyncio.create_task(_run_case(env, model, case, suite_extra, rows, shard)) for case in todo
+    ]
     watcher = asyncio.create_task(_watch(env, shard, tasks))
     try:
         if tasks:
@@ -151,12 +185,15 @@ async def _run_case(
     case: Case,
     suite_extra: dict[str, Any] | None,
     rows: list[dict[str, Any]],
+    shard: ShardSpec,
 ) -> None:
     from farm.inference import infer_case
     from farm.scoring import score_case, score_inference_error
 
     try:
-        outcome = await infer_case(case, model, env.pool, suite_extra=suite_extra)
+        outcome = await infer_case(
+            case, model, env.pool, suite_extra=suite_extra, tool_retrieval=env.retrieval(shard)
+        )
         error_type, error_message = outcome.error_type, outcome.error_message
         raw_output = outcome.raw_output
     except FarmError as exc:

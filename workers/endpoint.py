@@ -31,6 +31,7 @@ class EndpointOptions:
         replicas_per_gpu: ``--replicas-per-gpu``: replicas packed onto each GPU.
         attach: ``--attach`` / ``--skip-vllm``: never host; attach to VLLM_ENDPOINT or
             VLLM_PORT (or --endpoint) after checking that it answers.
+        api_key_env: ``--api-key-env``: the variable holding the endpoint's API key.
     """
 
     endpoint: str | None = None
@@ -40,6 +41,7 @@ class EndpointOptions:
     tensor_parallel: int | None = None
     replicas_per_gpu: int = 1
     attach: bool = False
+    api_key_env: str | None = None
 
 
 def attach_endpoint(options: EndpointOptions) -> str | None:
@@ -65,7 +67,13 @@ def worker_model(settings: Settings, name: str, options: EndpointOptions) -> Mod
     """
     if options.endpoint and options.gpus:
         raise ConfigError("give either --endpoint or --gpus, not both")
-    return resolve_model(settings, name, endpoint=attach_endpoint(options), mode=options.mode)
+    return resolve_model(
+        settings,
+        name,
+        endpoint=attach_endpoint(options),
+        mode=options.mode,
+        api_key_env=options.api_key_env,
+    )
 
 
 @contextmanager

@@ -92,6 +92,8 @@ class WorkerRuntime:
         self._stop.set()
         if self._pool is not None and self._loop.is_running():
             try:
+                if self.env is not None:
+                    self._submit(self.env.aclose()).result(timeout=10)
                 self._submit(self._pool.aclose()).result(timeout=10)
             except Exception:  # noqa: BLE001  closing is best effort at shutdown
                 log.warning("closing the endpoint pool failed", exc_info=True)

@@ -34,6 +34,32 @@ def run_options(func: F) -> F:
     return func
 
 
+def retrieval_options(func: F) -> F:
+    """--tool-retrieval K and --embedding-model NAME."""
+    func = click.option(
+        "--embedding-model",
+        envvar="EMBEDDING_MODEL",
+        help="Served name of the embedding model for --tool-retrieval "
+        "[env EMBEDDING_MODEL; default text-embedding-3-small].",
+    )(func)
+    return click.option(
+        "--tool-retrieval",
+        type=click.IntRange(min=1),
+        metavar="K",
+        help="Offer only the K functions most similar to the question (embeddings from "
+        "EMBEDDING_BASE_URL, else OPENAI_BASE_URL). Off by default; recorded with the run.",
+    )(func)
+
+
+def retrieval_run_options(k: int | None, embedding_model: str | None) -> dict[str, Any]:
+    """The run options recording tool retrieval (empty when it is off)."""
+    from farm.shards import DEFAULT_EMBEDDING_MODEL
+
+    if k is None:
+        return {}
+    return {"tool_retrieval": k, "embedding_model": embedding_model or DEFAULT_EMBEDDING_MODEL}
+
+
 def producer_model(settings: Settings, name: str, mode: str | None) -> Any:
     """The model a run is planned for; its endpoints do not matter to the producer.
 

@@ -8,13 +8,20 @@ from typing import Any
 import click
 
 from farm.cli.context import cli_settings, console, emit_json
-from farm.cli.options import run_options, split_categories
+from farm.cli.options import (
+    retrieval_options,
+    retrieval_run_options,
+    run_options,
+    split_categories,
+)
 from farm.config import Settings
 
 
 @click.command()
 @run_options
+@retrieval_options
 @click.option("--endpoint", help="Base URL(s) of the model, comma-separated.")
+@click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="End with a JSON line holding run_id.")
 def run(
@@ -24,7 +31,10 @@ def run(
     categories: str,
     shard_size: int | None,
     label: str | None,
+    tool_retrieval: int | None,
+    embedding_model: str | None,
     endpoint: str | None,
+    api_key_env: str | None,
     concurrency: int | None,
     as_json: bool,
 ) -> None:
@@ -36,6 +46,23 @@ def run(
     from farm.db.migrate import open_database
 
     settings = cli_settings()
+    spec = embedded_model(
+        settings,
+        model,
+        mode=mode,
+        endpoint=endpoint,
+        concurrency=concurrency,
+        api_key_env=api_key_env,
+    )
+    if tool_retrieval is not None:
+        from farm.endpoints.env import embedding_endpoint
+        from farm.errors import ConfigError
+
+        if embedding_endpoint() is None:  # fail now, not case by case
+            raise ConfigError(
+                "--tool-retrieval needs an embedding endpoint: set EMBEDDING_BASE_URL "
+                "(or OPENAI_BASE_URL)"
+            )
     engine = open_database(settings)
     run_id = plan_embedded(
         settings,
@@ -48,8 +75,9 @@ def run(
         categories=split_categories(categories),
         shard_size=shard_size,
         label=label,
+        api_key_env=api_key_env,
+        options=retrieval_run_options(tool_retrieval, embedding_model),
     )
-    spec = embedded_model(settings, model, mode=mode, endpoint=endpoint, concurrency=concurrency)
     final = execute_with_progress(settings, engine, spec, run_id)
     if as_json:
         emit_json({"run_id": str(run_id), "status": final})
@@ -62,12 +90,13 @@ def embedded_model(
     mode: str | None,
     endpoint: str | None,
     concurrency: int | None,
+    api_key_env: str | None = None,
 ) -> Any:
     """The model with its endpoints, and the concurrency override applied."""
     from farm.errors import ConfigError
     from farm.models.registry import resolve_model
 
-    spec = resolve_model(settings, model, endpoint=endpoint, mode=mode)
+    spec = resolve_model(settings, model, endpoint=endpoint, mode=mode, api_key_env=api_key_env)
     if concurrency is not None:
         if concurrency < 1:
             raise ConfigError("--concurrency must be at least 1")
@@ -87,12 +116,21 @@ def plan_embedded(
     categories: list[str],
     shard_size: int | None,
     label: str | None,
+    api_key_env: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> uuid.UUID:
     """Plan an embedded run; returns its id."""
     from farm.db.engine import session_scope
     from farm.producer import RunRequest, plan_run
 
-    spec = embedded_model(settings, model, mode=mode, endpoint=endpoint, concurrency=concurrency)
+    spec = embedded_model(
+        settings,
+        model,
+        mode=mode,
+        endpoint=endpoint,
+        concurrency=concurrency,
+        api_key_env=api_key_env,
+    )
     request = RunRequest(
         model=spec,
         suite=suite,
@@ -100,13 +138,15 @@ def plan_embedded(
         shard_size=shard_size or settings.shard_size,
         source="run",
         label=label,
-        options={"concurrency": spec.max_concurrency},
+        options={"concurrency": spec.max_concurrency, **(options or {})},
     )
     with session_scope(engine) as session:
         planned = plan_run(session, request)
+    retrieval = (options or {}).get("tool_retrieval")
     console(stderr=True).print(
         f"run {planned.run_id}: {planned.n_cases} cases of {spec.key} ({spec.mode}), "
         f"{len(planned.shards)} shards, {spec.max_concurrency} requests in flight"
+        + (f", tool retrieval top {retrieval}" if retrieval else "")
     )
     return planned.run_id
 

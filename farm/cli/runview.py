@@ -31,6 +31,7 @@ def status_dict(status: RunStatus) -> dict[str, Any]:
         "started_at": status.started_at.isoformat() if status.started_at else None,
         "finished_at": status.finished_at.isoformat() if status.finished_at else None,
         "label": status.label,
+        "options": status.options,
         "shards": status.shards,
         "scores": {
             s.category: {"kind": s.kind, "n": s.n, "correct": s.correct, "accuracy": s.accuracy}
@@ -49,6 +50,11 @@ def status_lines(status: RunStatus) -> list[str]:
         f"  {status.done}/{status.n_cases} cases done ({pct:.1f}%), {status.errors} errors, "
         f"{status.correct} correct",
     ]
+    if status.options.get("tool_retrieval"):
+        lines.append(
+            f"  tool retrieval: top {status.options['tool_retrieval']} functions "
+            f"(embeddings: {status.options.get('embedding_model')})"
+        )
     if status.shards:
         lines.append("  shards: " + ", ".join(f"{n} {s}" for s, n in sorted(status.shards.items())))
     if status.finished_at and status.started_at:

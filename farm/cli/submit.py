@@ -5,11 +5,18 @@ from __future__ import annotations
 import click
 
 from farm.cli.context import cli_settings, console, emit_json
-from farm.cli.options import producer_model, run_options, split_categories
+from farm.cli.options import (
+    producer_model,
+    retrieval_options,
+    retrieval_run_options,
+    run_options,
+    split_categories,
+)
 
 
 @click.command()
 @run_options
+@retrieval_options
 @click.option("--wait", is_flag=True, help="Show live progress and end with the run's scores.")
 @click.option("--timeout", type=float, help="With --wait: give up after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="End with a JSON line holding run_id.")
@@ -20,6 +27,8 @@ def submit(
     categories: str,
     shard_size: int | None,
     label: str | None,
+    tool_retrieval: int | None,
+    embedding_model: str | None,
     wait: bool,
     timeout: float | None,
     as_json: bool,
@@ -43,6 +52,7 @@ def submit(
         shard_size=shard_size or settings.shard_size,
         source="submit",
         label=label,
+        options=retrieval_run_options(tool_retrieval, embedding_model),
     )
     planned = submit_run(settings, engine, request)
     err = console(stderr=True)

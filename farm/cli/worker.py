@@ -12,6 +12,7 @@ from farm.cli.serving import hosting_options
 @click.option("--model", "-m", required=True, help="Model whose queue to consume.")
 @click.option("--endpoint", help="Base URL(s) to attach to, comma-separated [env VLLM_ENDPOINT].")
 @click.option("--mode", type=click.Choice(["fc", "prompt"]), help="Mode for an ad-hoc model.")
+@click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
 @hosting_options
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
 @click.option("--shards", type=int, default=2, show_default=True, help="Shards run at once.")
@@ -21,6 +22,7 @@ def worker(
     model: str,
     endpoint: str | None,
     mode: str | None,
+    api_key_env: str | None,
     gpus: str | None,
     backend: str | None,
     tensor_parallel: int | None,
@@ -53,6 +55,7 @@ def worker(
                 tensor_parallel=tensor_parallel,
                 replicas_per_gpu=replicas_per_gpu,
                 attach=attach,
+                api_key_env=api_key_env,
             ),
             concurrency=concurrency,
             shards=shards,

@@ -101,6 +101,7 @@ class Workers:
         *,
         model: str = "simulator",
         settings: Settings | None = None,
+        env: dict[str, str] | None = None,
         **opts: str,
     ) -> subprocess.Popen[bytes]:
         log = self.tmp_path / f"worker-{len(self.procs)}.log"
@@ -109,7 +110,7 @@ class Workers:
             args += [f"--{key.replace('_', '-')}", value]
         proc = subprocess.Popen(
             args,
-            env=settings_env(settings or self.settings),
+            env={**settings_env(settings or self.settings), **(env or {})},
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             cwd=REPO,
