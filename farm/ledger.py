@@ -26,8 +26,14 @@ from farm.errors import RunError
 #: ``done``: every case has a result and the scores are written; ``cancelled``: stopped
 #: by the user (``farm resume`` continues it).
 RUN_PENDING, RUN_RUNNING, RUN_DONE, RUN_CANCELLED = "pending", "running", "done", "cancelled"
+#: ``stalled``: a started run that no worker has worked on for :data:`STALL_LEASES` lease
+#: periods (its workers vanished); the first shard a worker claims makes it ``running``
+#: again, and ``farm resume`` re-enqueues it.
+RUN_STALLED = "stalled"
 #: Runs whose shards may still be worked on.
-ACTIVE_RUN = (RUN_PENDING, RUN_RUNNING)
+ACTIVE_RUN = (RUN_PENDING, RUN_RUNNING, RUN_STALLED)
+#: Lease periods without a live lease or a new result after which a running run is stalled.
+STALL_LEASES = 3
 
 #: Shard statuses.
 SHARD_QUEUED, SHARD_RUNNING, SHARD_DONE = "queued", "running", "done"
@@ -152,9 +158,9 @@ def claim_shard(
     shard.status = SHARD_RUNNING
     shard.lease_owner = owner
     shard.lease_expires_at = now + timedelta(seconds=lease_seconds)
-    if run.status == RUN_PENDING:
+    if run.status in (RUN_PENDING, RUN_STALLED):
         run.status = RUN_RUNNING
-        run.started_at = now
+        run.started_at = run.started_at or now
     return Claim(True, "", shard.attempts)
 
 
@@ -275,6 +281,46 @@ def stale_shards(session: Session, *, lease_seconds: int) -> list[Shard]:
         .with_for_update(skip_locked=True, of=Shard)
     )
     return list(session.scalars(stmt))
+
+
+def mark_stalled(
+    session: Session, *, stall_seconds: float, now: datetime | None = None
+) -> list[uuid.UUID]:
+    """Mark ``running`` runs whose workers vanished as ``stalled``; return their ids.
+
+    A run is stalled when it started at least ``stall_seconds`` ago, none of its shards
+    holds a live lease, and it got no result in the last ``stall_seconds``. Runs never
+    started (``pending``) are left alone: they wait for a first worker by design.
+    """
+    moment = now or utcnow()
+    cutoff = moment - timedelta(seconds=stall_seconds)
+    live_lease = (
+        select(Shard.shard_no)
+        .where(
+            Shard.run_id == Run.id,
+            Shard.status == SHARD_RUNNING,
+            Shard.lease_expires_at > moment,
+        )
+        .exists()
+    )
+    recent_result = (
+        select(Result.case_id).where(Result.run_id == Run.id, Result.created_at >= cutoff).exists()
+    )
+    ids = list(
+        session.scalars(
+            select(Run.id).where(
+                Run.status == RUN_RUNNING,
+                Run.started_at < cutoff,
+                ~live_lease,
+                ~recent_result,
+            )
+        )
+    )
+    if ids:
+        session.execute(
+            update(Run).where(Run.id.in_(ids), Run.status == RUN_RUNNING).values(status=RUN_STALLED)
+        )
+    return ids
 
 
 def _aware(moment: datetime) -> datetime:

@@ -246,6 +246,7 @@ class SweepReport:
 
     requeued: int = 0
     finalised: int = 0
+    stalled: int = 0
 
 
 def sweep(
@@ -253,10 +254,15 @@ def sweep(
     engine: Engine,
     *,
     send: Callable[[Settings, Sequence[ShardSpec]], int] | None = None,
+    stall_seconds: float | None = None,
 ) -> SweepReport:
-    """Re-enqueue shards whose lease expired or whose message may be lost; finalise runs.
+    """Re-enqueue lost or expired shards, finalise complete runs, mark stalled runs.
 
-    ``send`` enqueues shard specs (default: :func:`farm.producer.enqueue`). Several
+    Shards whose lease expired or whose message may be lost get a new message; runs whose
+    workers vanished are marked stalled (:func:`farm.ledger.mark_stalled`).
+
+    ``send`` enqueues shard specs (default: :func:`farm.producer.enqueue`);
+    ``stall_seconds`` defaults to :data:`farm.ledger.STALL_LEASES` lease periods. Several
     workers may sweep at once: the shards are locked with SKIP LOCKED and touched, so each
     is re-enqueued once per lease period.
     """
@@ -291,6 +297,9 @@ def sweep(
         ).all():
             run = ledger.get_run(session, rid, lock=True)
             finalised += int(ledger.maybe_finalise(session, run))
+    with session_scope(engine) as session:
+        quiet = stall_seconds or ledger.STALL_LEASES * settings.lease_seconds
+        stalled = ledger.mark_stalled(session, stall_seconds=quiet)
     if specs:
         (send or enqueue)(settings, specs)
-    return SweepReport(len(specs), finalised)
+    return SweepReport(len(specs), finalised, len(stalled))

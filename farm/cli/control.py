@@ -64,15 +64,27 @@ def resume(run: str, endpoint: str | None, concurrency: int | None) -> None:
 
 
 @click.command()
+@click.option(
+    "--stall-after",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Mark a started run stalled after this long with no live lease and no new result "
+    "[default: 3 x FARM_LEASE_SECONDS].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
-def sweep(as_json: bool) -> None:
-    """Re-enqueue shards whose lease expired (dead worker) and finalise complete runs."""
+def sweep(stall_after: float | None, as_json: bool) -> None:
+    """Re-enqueue expired shards, finalise complete runs, mark vanished workers' runs stalled."""
     from farm.db.migrate import open_database
     from farm.runs import sweep as sweep_runs
 
     settings = cli_settings()
-    report = sweep_runs(settings, open_database(settings))
+    report = sweep_runs(settings, open_database(settings), stall_seconds=stall_after)
     if as_json:
-        emit_json({"requeued": report.requeued, "finalised": report.finalised})
+        emit_json(
+            {"requeued": report.requeued, "finalised": report.finalised, "stalled": report.stalled}
+        )
     else:
-        click.echo(f"{report.requeued} shard(s) re-enqueued, {report.finalised} run(s) finalised")
+        click.echo(
+            f"{report.requeued} shard(s) re-enqueued, {report.finalised} run(s) finalised, "
+            f"{report.stalled} run(s) marked stalled"
+        )

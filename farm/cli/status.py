@@ -17,10 +17,14 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
     from farm.cli.runview import print_leaderboard_row, status_dict, status_lines
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
+    from farm.ledger import STALL_LEASES, mark_stalled
     from farm.progress import RunProgress, wait_for_run
     from farm.runs import latest_run_id, run_status
 
-    engine = open_database(cli_settings())
+    settings = cli_settings()
+    engine = open_database(settings)
+    with session_scope(engine) as session:  # no sweeper runs once every worker is gone
+        mark_stalled(session, stall_seconds=STALL_LEASES * settings.lease_seconds)
     with session_scope(engine) as session:
         current = run_status(session, run or latest_run_id(session))
     if wait and not current.finished:
@@ -40,7 +44,6 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
         return
     for line in status_lines(current):
         click.echo(line)
-    settings = cli_settings()
     if settings.broker_url and current.source == "submit" and not current.finished:
         from farm.broker import queue_depth, queue_name
 
@@ -48,6 +51,12 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
         if depth is not None:
             hint = "" if current.shards.get("running") else "; no shard running: is a worker up?"
             click.echo(f"  {depth} message(s) waiting on {queue_name(current.model_key)}{hint}")
+    if current.status == "stalled":
+        click.echo(
+            "  stalled: no worker has held a lease or written a result for "
+            f"{STALL_LEASES * settings.lease_seconds}s; start a worker (its shards are "
+            f"re-delivered) or 'farm resume {str(current.run_id)[:8]}'"
+        )
     if current.status == "done":
         print_leaderboard_row(engine, current.run_id, console())
 
@@ -57,7 +66,7 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
 @click.option(
     "--status",
     "status_filter",
-    type=click.Choice(["pending", "running", "done", "cancelled"]),
+    type=click.Choice(["pending", "running", "stalled", "done", "cancelled"]),
     help="Only runs in this status.",
 )
 @click.option("--limit", type=int, default=20, show_default=True, help="How many runs.")

@@ -1,0 +1,88 @@
+"""Robustness: runs whose workers vanished are marked stalled, attached endpoints are
+re-verified before each shard, and a worker whose hosted server died exits."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import timedelta
+
+from farm import ledger
+from farm.db.engine import session_scope
+from farm.db.models import Run
+from farm.models.registry import lookup_model
+from farm.producer import RunRequest
+from farm.producer import submit as submit_run
+from farm.runs import cancel_run
+from farm.simulator.config import SimulatorConfig
+from farm.simulator.server import running_simulator
+from farm.suites.store import load_cases
+from tests.runs.conftest import Workers, farm_cli, result_count, wait_until
+
+CATEGORIES = ["simple_python", "multiple"]
+
+
+def run_status_of(engine, run_id: uuid.UUID) -> str:
+    with session_scope(engine) as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        return run.status
+
+
+def test_a_run_whose_workers_vanished_is_marked_stalled_and_resumes_to_done(
+    runs_settings, runs_engine, mini_suite, suite_spec, workers: Workers
+) -> None:
+    request = RunRequest(
+        model=lookup_model(runs_settings, "simulator"),
+        suite=suite_spec,
+        categories=CATEGORIES,
+        shard_size=2,
+    )
+    planned = submit_run(runs_settings, runs_engine, request)
+    with session_scope(runs_engine) as session:  # a worker takes shard 0, then vanishes
+        claim = ledger.claim_shard(
+            session, planned.run_id, 0, owner="farm-gone-1@nowhere", lease_seconds=1
+        )
+        assert claim.granted
+    short = runs_settings
+    swept = farm_cli(short, "sweep", "--stall-after", "2", "--json")
+    assert swept.returncode == 0, swept.stderr
+    assert run_status_of(runs_engine, planned.run_id) == "running"  # not quiet for 2 s yet
+    time.sleep(2.2)
+    swept = farm_cli(short, "sweep", "--stall-after", "2", "--json")
+    assert swept.returncode == 0, swept.stderr
+    assert json.loads(swept.stdout.strip().splitlines()[-1])["stalled"] >= 1
+    assert run_status_of(runs_engine, planned.run_id) == "stalled"
+    shown = farm_cli(short, "status", str(planned.run_id))
+    assert f"run {planned.run_id}  stalled" in shown.stdout
+    assert "farm resume" in shown.stdout
+    listed = farm_cli(short, "runs", "--status", "stalled", "--json")
+    assert str(planned.run_id) in listed.stdout
+    resumed = farm_cli(runs_settings, "resume", str(planned.run_id))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "re-enqueued" in resumed.stdout
+    with session_scope(runs_engine) as session:
+        cases = load_cases(session, mini_suite.id, categories=CATEGORIES)
+    with running_simulator(cases, SimulatorConfig(latency_s=0.01)) as sim:
+        workers.start(sim.base_url)
+        wait_until(
+            lambda: run_status_of(runs_engine, planned.run_id) == "done", 60, "the run to finish"
+        )
+    assert result_count(runs_engine, planned.run_id) == planned.n_cases == len(cases)
+
+
+def test_a_pending_run_with_no_worker_yet_is_never_marked_stalled(
+    runs_settings, runs_engine, suite_spec
+) -> None:
+    request = RunRequest(
+        model=lookup_model(runs_settings, "simulator"), suite=suite_spec, categories=["multiple"]
+    )
+    planned = submit_run(runs_settings, runs_engine, request)
+    with session_scope(runs_engine) as session:
+        later = ledger.utcnow() + timedelta(hours=5)
+        stalled = ledger.mark_stalled(session, stall_seconds=1, now=later)
+    assert planned.run_id not in stalled
+    assert run_status_of(runs_engine, planned.run_id) == "pending"
+    with session_scope(runs_engine) as session:
+        cancel_run(session, planned.run_id)
