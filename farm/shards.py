@@ -165,11 +165,12 @@ async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
     try:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-    except asyncio.CancelledError:
+    except asyncio.CancelledError:  # the worker is going away (its endpoint may be dead)
         watcher.cancel()
         for task in tasks:
             task.cancel()
-        await asyncio.shield(asyncio.to_thread(_write, env, shard, list(rows), ledger.SHARD_QUEUED))
+        kept = [r for r in rows if r.get("inference_error") is None]  # errors: try again
+        await asyncio.shield(asyncio.to_thread(_write, env, shard, kept, ledger.SHARD_QUEUED))
         raise
     finally:
         watcher.cancel()

@@ -9,13 +9,87 @@ a worker never stops a server it did not start.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from farm.config import Settings
-from farm.errors import ConfigError
+from farm.errors import ConfigError, ServingError
 from farm.models.registry import EndpointConfig, ModelSpec, normalise_base_url, resolve_model
+
+if TYPE_CHECKING:
+    from workers.serving.host import ModelServer
+
+
+class Endpoints(list[str]):
+    """The base URLs a worker uses, with the checks that keep it honest while it runs.
+
+    Attributes:
+        verify: called before each shard; raises :class:`ServingError` when an attached
+            endpoint now serves another model (``None``: nothing to verify).
+        alive: polled while the worker runs; raises :class:`ServingError` when a hosted
+            server has died (``None``: the worker hosts nothing).
+    """
+
+    def __init__(
+        self,
+        urls: Iterable[str],
+        *,
+        verify: Callable[[], None] | None = None,
+        alive: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(urls)
+        self.verify = verify
+        self.alive = alive
+
+
+def hosted_alive(servers: list[ModelServer]) -> None:
+    """Raise a one-line :class:`ServingError` naming the log file if a hosted server died."""
+    for server in servers:
+        process = server.process
+        code = process.exit_code() if process is not None else None
+        if process is not None and code is not None:
+            raise ServingError(
+                f"the {server.served_name or 'model'} server on {server.slot_name} exited with "
+                f"status {code} mid-run; see its log {process.log_path}"
+            )
+
+
+def served_models(base_url: str, api_key: str | None, *, timeout: float = 5.0) -> list[str] | None:
+    """The model ids ``base_url``/models lists, or ``None`` when it does not answer with a list."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        response = httpx.get(
+            f"{base_url.rstrip('/')}/models", headers=headers, timeout=timeout, trust_env=False
+        )
+        if response.status_code != 200:
+            return None
+        return [str(item["id"]) for item in response.json()["data"]]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+
+
+def served_name_check(urls: list[str], served_name: str, api_key: str | None) -> Callable[[], None]:
+    """A check that each of ``urls`` still lists ``served_name`` (those that listed it now).
+
+    Endpoints that do not list it at start (no ``/models``, a gateway) are not verified; an
+    endpoint that does not answer a later check is left to the request retries.
+    """
+    watched = [u for u in urls if served_name in (served_models(u, api_key) or [served_name])]
+
+    def verify() -> None:
+        for url in watched:
+            listed = served_models(url, api_key)
+            if listed is not None and served_name not in listed:
+                raise ServingError(
+                    f"endpoint {url} now serves {', '.join(listed) or 'no model'}, not "
+                    f"{served_name!r}: another server took its place"
+                )
+
+    return verify
 
 
 @dataclass(frozen=True)
@@ -79,8 +153,12 @@ def worker_model(settings: Settings, name: str, options: EndpointOptions) -> Mod
 @contextmanager
 def open_endpoint(
     settings: Settings, spec: ModelSpec, options: EndpointOptions
-) -> Iterator[list[str]]:
+) -> Iterator[Endpoints]:
     """Bring up the worker's endpoint and yield its base URL(s) while it is in use.
+
+    The URLs come as :class:`Endpoints`, a list that also carries the checks the worker
+    runtime makes: attached endpoints are re-verified before each shard (``/v1/models``
+    still lists the served name), hosted servers are watched for an exit.
 
     Attaching yields the URLs as they are (checked first with ``--attach``); hosting
     (``--gpus``) starts the servers and stops them on exit (:mod:`workers.serving.hosting`).
@@ -91,17 +169,18 @@ def open_endpoint(
     if options.gpus and options.attach:
         raise ConfigError("give either --gpus (host the model) or --attach, not both")
     if options.gpus:
-        from workers.serving.hosting import host_model
+        from workers.serving.hosting import hosted_model
 
-        with host_model(
+        with hosted_model(
             settings,
             spec,
             gpus=options.gpus,
             backend=options.backend,
             tensor_parallel=options.tensor_parallel,
             replicas_per_gpu=options.replicas_per_gpu,
-        ) as hosted:
-            yield hosted
+        ) as servers:
+            urls = [server.base_url for server in servers if server.base_url]
+            yield Endpoints(urls, alive=lambda: hosted_alive(servers))
         return
     attach = attach_endpoint(options)
     if options.attach:
@@ -128,7 +207,13 @@ def open_endpoint(
             f"model {spec.key!r} has no endpoint: pass --endpoint URL, set VLLM_ENDPOINT or "
             "VLLM_PORT, or host it with --gpus"
         )
-    yield urls
+    if attach and urls:
+        from farm.endpoints.env import resolve_api_key
+
+        key = resolve_api_key(spec.endpoints[0]) if spec.endpoints else None
+        yield Endpoints(urls, verify=served_name_check(urls, spec.request_model, key))
+        return
+    yield Endpoints(urls)
 
 
 def with_endpoints(spec: ModelSpec, urls: list[str]) -> ModelSpec:

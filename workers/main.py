@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from farm.broker import queue_name
 from farm.config import Settings
 from farm.errors import ConfigError
-from workers.endpoint import EndpointOptions, open_endpoint, with_endpoints, worker_model
+from workers.endpoint import (
+    EndpointOptions,
+    Endpoints,
+    open_endpoint,
+    with_endpoints,
+    worker_model,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +62,9 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
     name = options.name or default_worker_name(spec.key)
     with open_endpoint(settings, spec, options.endpoint) as urls:
         spec = with_endpoints(spec, urls) if urls else spec
-        runtime = WorkerRuntime(settings, spec, name)
+        runtime = WorkerRuntime(
+            settings, spec, name, endpoints=urls if isinstance(urls, Endpoints) else None
+        )
         runtime.start()
         app.farm_runtime = runtime
         where = ", ".join(urls) or spec.backend
@@ -81,6 +89,8 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
                 optimization="fair",
             )
             worker.start()
+            if runtime.fatal is not None:  # one line, naming the log file of a dead server
+                raise runtime.fatal
             return int(worker.exitcode or 0)
         finally:
             runtime.close()

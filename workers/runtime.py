@@ -9,8 +9,10 @@ thread re-enqueues shards whose lease expired.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
+import signal
 import socket
 import threading
 from concurrent.futures import Future
@@ -18,11 +20,19 @@ from typing import Any
 
 from farm.config import Settings
 from farm.db.engine import make_engine
-from farm.errors import FarmError
+from farm.errors import FarmError, ServingError
 from farm.models.registry import ModelSpec
 from farm.shards import ShardEnv, ShardOutcome, ShardSpec, execute_shard
+from workers.endpoint import Endpoints
 
 log = logging.getLogger(__name__)
+
+#: Seconds between checks that the worker's hosted servers are alive.
+ALIVE_POLL_SECONDS = 0.5
+
+
+class EndpointLost(ServingError):
+    """The worker's endpoint is gone or serves another model: it takes no more shards."""
 
 
 def default_worker_name(model_key: str) -> str:
@@ -34,14 +44,32 @@ def default_worker_name(model_key: str) -> str:
 class WorkerRuntime:
     """The event loop thread, endpoint pool, database engine and sweeper of one worker.
 
+    When the endpoint fails its checks (a hosted server died, an attached one now serves
+    another model) the runtime becomes *fatal*: running shards are stopped (their finished
+    results kept, the rest left for redelivery), every later shard is refused, and the
+    process is asked to stop (SIGTERM, Celery's warm shutdown); :attr:`fatal` says why.
+
     Args:
         settings: the worker's settings.
         spec: the model with the endpoints the worker talks to.
         name: the worker's name (lease owner).
         sweep: whether to run the periodic sweep of expired leases.
+        endpoints: the worker's endpoints with their checks (see :class:`Endpoints`).
     """
 
-    def __init__(self, settings: Settings, spec: ModelSpec, name: str, *, sweep: bool = True):
+    def __init__(
+        self,
+        settings: Settings,
+        spec: ModelSpec,
+        name: str,
+        *,
+        sweep: bool = True,
+        endpoints: Endpoints | None = None,
+    ):
+        self.endpoints = endpoints
+        self.fatal: ServingError | None = None
+        self._running: set[asyncio.Task[Any]] = set()
+        self._watcher: threading.Thread | None = None
         self.settings = settings
         self.spec = spec
         self.name = name
@@ -79,13 +107,69 @@ class WorkerRuntime:
                 target=self._sweep_loop, name="farm-sweep", daemon=True
             )
             self._sweeper.start()
+        if self.endpoints is not None and self.endpoints.alive is not None:
+            self._watcher = threading.Thread(
+                target=self._alive_loop, name="farm-alive", daemon=True
+            )
+            self._watcher.start()
 
     def run_shard(self, shard: ShardSpec) -> ShardOutcome:
-        """Execute a shard on the process's loop and wait for it (called from task threads)."""
+        """Execute a shard on the process's loop and wait for it (called from task threads).
+
+        Raises:
+            EndpointLost: when the endpoint failed its checks (before or during the shard);
+                the shard's unfinished cases are left for another worker.
+        """
         if self.env is None:
             raise RuntimeError("worker runtime used before start()")
-        outcome: ShardOutcome = self._submit(execute_shard(self.env, shard)).result()
+        if self.fatal is None and self.endpoints is not None and self.endpoints.verify:
+            try:
+                self.endpoints.verify()
+            except ServingError as exc:
+                self.fail(exc)
+        if self.fatal is not None:
+            raise EndpointLost(self.fatal.message)
+        try:
+            outcome: ShardOutcome = self._submit(self._guarded(shard)).result()
+        except concurrent.futures.CancelledError:
+            if self.fatal is not None:
+                raise EndpointLost(self.fatal.message) from None
+            raise
         return outcome
+
+    def fail(self, error: ServingError) -> None:
+        """Become fatal: stop running shards, refuse new ones, ask the process to stop."""
+        if self.fatal is not None:
+            return
+        self.fatal = error
+        log.error("%s: this worker stops; its shards go back to the queue", error.message)
+
+        def cancel_all() -> None:
+            for task in list(self._running):
+                task.cancel()
+
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(cancel_all)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    async def _guarded(self, shard: ShardSpec) -> ShardOutcome:
+        assert self.env is not None
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            return await execute_shard(self.env, shard)
+        finally:
+            self._running.discard(task)
+
+    def _alive_loop(self) -> None:
+        assert self.endpoints is not None and self.endpoints.alive is not None
+        while not self._stop.wait(ALIVE_POLL_SECONDS):
+            try:
+                self.endpoints.alive()
+            except ServingError as exc:
+                self.fail(exc)
+                return
 
     def close(self) -> None:
         """Stop the sweeper, close the pool, stop the loop, dispose of the engine."""

@@ -10,13 +10,29 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from celery.exceptions import Reject
+
 from farm.errors import RunError, StorageError
 from farm.shards import SHARD_TASK, ShardSpec
+from workers.runtime import EndpointLost
 
 if TYPE_CHECKING:
     from workers.app import FarmCelery
 
 log = logging.getLogger(__name__)
+
+
+class _QuietReject(logging.Filter):
+    """Celery logs a rejected task with its traceback; a rejection here is no bug: one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], Reject):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger("celery.app.trace").addFilter(_QuietReject())
 
 
 def register_tasks(app: FarmCelery) -> None:
@@ -48,7 +64,10 @@ def register_tasks(app: FarmCelery) -> None:
                 "shard of model %s arrived at a worker of %s", shard.model_key, runtime.spec.key
             )
             return {"status": "rejected", "reason": "wrong model"}
-        outcome = runtime.run_shard(shard)
+        try:
+            outcome = runtime.run_shard(shard)
+        except EndpointLost as exc:  # back to the queue for a worker whose endpoint is fine
+            raise Reject(exc.message, requeue=True) from None
         log.info(
             "shard %s/%s: %s (%d written%s)",
             shard.run_id,

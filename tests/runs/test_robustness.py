@@ -86,3 +86,30 @@ def test_a_pending_run_with_no_worker_yet_is_never_marked_stalled(
     assert run_status_of(runs_engine, planned.run_id) == "pending"
     with session_scope(runs_engine) as session:
         cancel_run(session, planned.run_id)
+
+
+def test_a_worker_whose_attached_endpoint_now_serves_another_model_stops_and_loses_nothing(
+    runs_settings, runs_engine, mini_suite, suite_spec, workers: Workers
+) -> None:
+    with session_scope(runs_engine) as session:
+        cases = load_cases(session, mini_suite.id, categories=CATEGORIES)
+    model = lookup_model(runs_settings, "simulator")
+    with running_simulator(cases, SimulatorConfig()) as first:
+        port = int(first.base_url.rsplit(":", 1)[1].split("/")[0])
+        proc = workers.start(first.base_url, concurrency="2")
+        one = submit_run(runs_settings, runs_engine, RunRequest(model, suite_spec, CATEGORIES))
+        wait_until(lambda: run_status_of(runs_engine, one.run_id) == "done", 60, "run one")
+    # another server, serving another model, takes the port
+    with running_simulator(cases, SimulatorConfig(port=port, model_name="other-model")):
+        two = submit_run(
+            runs_settings, runs_engine, RunRequest(model, suite_spec, CATEGORIES, shard_size=2)
+        )
+        assert proc.wait(timeout=60) != 0
+    log = workers.log(0)
+    assert f"farm: error: endpoint http://127.0.0.1:{port}/v1 now serves other-model" in log
+    assert "not 'farm-simulator'" in log and "Traceback" not in log
+    assert result_count(runs_engine, two.run_id) == 0  # nothing from the wrong model
+    with running_simulator(cases, SimulatorConfig()) as right:
+        workers.start(right.base_url)
+        wait_until(lambda: run_status_of(runs_engine, two.run_id) == "done", 60, "run two")
+    assert result_count(runs_engine, two.run_id) == two.n_cases == len(cases)
