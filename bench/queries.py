@@ -2,8 +2,9 @@
 
 Creates a PostgreSQL database of its own (dropped at the end), migrates it, and fills it
 with bulk COPY: 20 models x 50 runs = 1,000 runs of 5,000 cases each (5,000,000
-``results`` rows, with latencies and token counts) plus their ``run_scores``. Then it times,
-through the same library calls the CLI makes (warm, median of several repetitions):
+``results`` rows, with latencies and token counts) plus their ``run_scores`` and
+``run_stats``. Then it times, through the same library calls the CLI makes (warm, median
+of several repetitions):
 
 * ``leaderboard --latest-per-model`` (20 rows, with latency mean/std/p95 and cost);
 * ``leaderboard`` of the whole suite (1,000 rows; scores only, and with latency);
@@ -34,7 +35,9 @@ from sqlalchemy.orm import Session
 
 from farm.db.engine import make_engine
 from farm.db.migrate import upgrade
-from farm.report import compare, history, leaderboard
+from farm.report.compare import compare, history
+from farm.report.latency import write_run_stats
+from farm.report.queries import leaderboard
 from farm.scoring.sections import BFCL_SIZES, CategoryScore, compute_sections
 from farm.suites.categories import ALL
 
@@ -133,6 +136,12 @@ def fill(url: str, *, runs: int, cases: int, models: int, seed: int = 7) -> dict
             for row in score_rows:
                 copy.write_row(row)
         conn.commit()
+    engine = make_engine(url)
+    with Session(engine) as session:  # what write_run_scores stores when a run is scored
+        for run_id, _ in made_runs:
+            write_run_stats(session, run_id)
+        session.commit()
+    engine.dispose()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return {

@@ -1,17 +1,8 @@
-"""Leaderboards, comparisons and history: queries over typed rows, statistics, renderers."""
+"""Leaderboards, comparisons and history: queries over typed rows, statistics, renderers.
 
-from farm.report.compare import compare, history
-from farm.report.queries import leaderboard, load_runs, resolve_run
-from farm.report.rows import Comparison, HistoryPoint, RunRow, Score
-
-__all__ = [
-    "Comparison",
-    "HistoryPoint",
-    "RunRow",
-    "Score",
-    "compare",
-    "history",
-    "leaderboard",
-    "load_runs",
-    "resolve_run",
-]
+The package imports nothing itself, so the CLI and scoring load only what they use:
+:mod:`farm.report.queries` (``leaderboard``, ``load_runs``, ``resolve_run``),
+:mod:`farm.report.compare` (``compare``, ``history``), :mod:`farm.report.latency`
+(``run_stats`` summaries), :mod:`farm.report.rows` (typed rows), :mod:`farm.report.render`,
+:mod:`farm.report.html` and :mod:`farm.report.bfcl_csv` (output formats).
+"""

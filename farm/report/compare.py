@@ -20,7 +20,7 @@ from farm.report.queries import (
     resolve_run,
 )
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
-from farm.report.scores import section_weights
+from farm.report.scores import weights_of
 from farm.report.stats import mcnemar_exact
 from farm.scoring.sections import SECTION_NAMES
 from farm.suites.store import resolve_suite
@@ -105,8 +105,7 @@ def compare(
 
 def members_of(row: RunRow, section: str) -> set[str]:
     """The categories of ``row`` that ran and feed ``section``."""
-    signature = tuple(sorted((c, s.n) for c, s in row.categories.items() if s.ran))
-    return {c for c, _ in section_weights(signature)[section]}
+    return {c for c, _ in weights_of(row.categories)[section]}
 
 
 def flip_summary(cases: Sequence[FlippedCase]) -> dict[str, int]:

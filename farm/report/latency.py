@@ -1,9 +1,11 @@
 """Per-run latency, token and cost summaries (BFCL section 4.4), stored in ``run_stats``.
 
 :func:`write_run_stats` summarises a run's ``results`` once, when the run is scored
-(:func:`farm.scoring.finalize.write_run_scores` calls it); :func:`latency_stats` reads the
-stored summaries for the leaderboard and computes the missing ones (runs scored before the
-table existed on SQLite; migration 0004 backfills PostgreSQL) on the fly.
+(:func:`farm.scoring.finalize.write_run_scores` calls it). The leaderboard
+(:func:`farm.report.queries.load_runs`) reads the stored summaries and turns them into
+:class:`~farm.report.rows.Latency` cells with :func:`latency_cell`; a run without one
+(scored before the table existed on SQLite; migration 0004 backfills PostgreSQL) is
+summarised from ``results`` on the fly with :func:`summarize_results`.
 """
 
 from __future__ import annotations
@@ -141,46 +143,29 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def latency_stats(
-    session: Session, run_ids: Sequence[uuid.UUID], specs: dict[uuid.UUID, dict[str, object]]
-) -> dict[uuid.UUID, Latency]:
-    """Latency mean, sample std and p95 over non-zero latencies, token sums and cost.
+def latency_cell(summary: Sequence[Any], spec: dict[str, object]) -> Latency:
+    """A :class:`Latency` from a stored or computed :data:`Summary`, rounded as BFCL shows it."""
+    count, mean, std, p95, total, tin, tout = summary
+    total_s = float(total or 0.0)
+    return Latency(
+        count=int(count),
+        mean=_rounded(mean),
+        std=_rounded(std),
+        p95=_rounded(p95),
+        total_s=total_s,
+        input_tokens=int(tin),
+        output_tokens=int(tout),
+        cost=_cost(spec, total_s, int(tin), int(tout), int(count)),
+    )
 
-    Read from ``run_stats``; runs without a stored summary are summarised from ``results``.
-    """
-    if not run_ids:
-        return {}
-    stored: dict[uuid.UUID, Any] = {
-        row[0]: tuple(row[1:])
-        for row in session.execute(
-            select(
-                RunStats.run_id,
-                RunStats.latency_n,
-                RunStats.latency_mean,
-                RunStats.latency_std,
-                RunStats.latency_p95,
-                RunStats.latency_total_s,
-                RunStats.input_tokens,
-                RunStats.output_tokens,
-            ).where(RunStats.run_id.in_(run_ids))
-        )
-    }
-    missing = [rid for rid in run_ids if rid not in stored]
-    if missing:
-        tune_for_reports(session)
-        stored.update(summarize_results(session, missing))
-    out: dict[uuid.UUID, Latency] = {}
-    for rid in run_ids:
-        count, mean, std, p95, total, tin, tout = stored.get(rid, EMPTY)
-        total_s = float(total or 0.0)
-        out[rid] = Latency(
-            count=int(count),
-            mean=_rounded(mean),
-            std=_rounded(std),
-            p95=_rounded(p95),
-            total_s=total_s,
-            input_tokens=int(tin),
-            output_tokens=int(tout),
-            cost=_cost(specs.get(rid, {}), total_s, int(tin), int(tout), int(count)),
-        )
-    return out
+
+#: The ``run_stats`` columns in :data:`Summary` order.
+STATS_COLUMNS = (
+    RunStats.latency_n,
+    RunStats.latency_mean,
+    RunStats.latency_std,
+    RunStats.latency_p95,
+    RunStats.latency_total_s,
+    RunStats.input_tokens,
+    RunStats.output_tokens,
+)

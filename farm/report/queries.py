@@ -12,13 +12,20 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
-from farm.db.models import Model, Run, RunScore, Suite
+from farm.db.models import Model, Run, RunScore, RunStats, Suite
 from farm.errors import ConfigError, RunError
-from farm.report.latency import latency_stats, tune_for_reports
+from farm.report.latency import (
+    EMPTY,
+    STATS_COLUMNS,
+    latency_cell,
+    summarize_results,
+    tune_for_reports,
+)
 from farm.report.rows import RunRow, Score
 from farm.report.scores import category_cell, section_cells
 from farm.scoring.sections import SECTION_NAMES
@@ -134,85 +141,100 @@ def load_runs(
     *,
     with_latency: bool = False,
 ) -> list[RunRow]:
-    """Runs with their category and section scores, in the order of ``run_ids``.
+    """Runs with their category and section scores (and latency), in the order of ``run_ids``.
 
-    ``run_ids`` may also be a query selecting run ids (in the order it returns them).
+    ``run_ids`` may also be a query selecting run ids; the runs are then read with it as a
+    subquery (no list of ids travels to the database) in no particular order.
     """
+    ids: list[uuid.UUID] | None = None
+    wanted: Any  # what the run ids are IN: the query itself, or the list
     if isinstance(run_ids, Select):
-        run_ids = session.scalars(run_ids)
-    ids = list(dict.fromkeys(run_ids))
-    if not ids:
-        return []
-    meta = session.execute(
-        select(
-            Run.id,
-            Run.model_key,
-            Suite.name,
-            Suite.version,
-            Run.mode,
-            Run.status,
-            Run.label,
-            Run.created_at,
-        )
+        wanted = select(run_ids.subquery().c[0])
+    else:
+        ids = wanted = list(dict.fromkeys(run_ids))
+        if not ids:
+            return []
+    conn = session.connection()
+    columns: list[Any] = [
+        cast(Run.id, String),  # run ids as text key the scores: cheaper than 25,000 UUIDs
+        Run.id,
+        Run.model_key,
+        Model.display_name,
+        Model.spec,
+        Suite.name,
+        Suite.version,
+        Run.mode,
+        Run.status,
+        Run.label,
+        Run.created_at,
+    ]
+    query = (
+        select(*columns)
         .join(Suite, Suite.id == Run.suite_id)
-        .where(Run.id.in_(ids))
-    ).all()
-
-    models = {
-        key: (display, dict(spec or {}))
-        for key, display, spec in session.execute(
-            select(Model.key, Model.display_name, Model.spec).where(
-                Model.key.in_({m[1] for m in meta})
-            )
+        .join(Model, Model.key == Run.model_key)
+        .where(Run.id.in_(wanted))
+    )
+    if with_latency:
+        query = query.add_columns(RunStats.run_id, *STATS_COLUMNS).outerjoin(
+            RunStats, RunStats.run_id == Run.id
         )
-    }
     by_id: dict[uuid.UUID, RunRow] = {}
+    by_text: dict[str, RunRow] = {}
     specs: dict[uuid.UUID, dict[str, object]] = {}
-    for rid, key, sname, sversion, mode, status, label, created in meta:
-        display, spec = models[key]
-        specs[rid] = spec
-        by_id[rid] = RunRow(
+    summaries: dict[uuid.UUID, Sequence[Any]] = {}
+    for record in conn.execute(query):
+        tid, rid, key, display, spec, sname, sver, mode, status, label, created, *stats = record
+        spec = specs[rid] = dict(spec or {})
+        by_id[rid] = by_text[tid] = RunRow(
             run_id=rid,
             model_key=key,
             display_name=display,
             suite_name=sname,
-            suite_version=sversion,
+            suite_version=sver,
             mode=mode,
             status=status,
             label=label,
             created_at=created,
             model_info={k: str(spec[k]) for k in ("url", "org", "license") if spec.get(k)},
         )
-    stored: dict[uuid.UUID, dict[str, tuple[float, bool]]] = defaultdict(dict)
-    scores = (
-        session.connection()
-        .execute(
-            select(
-                RunScore.run_id,
-                RunScore.kind,
-                RunScore.category,
-                RunScore.n,
-                RunScore.correct,
-                RunScore.errors,
-                RunScore.accuracy,
-                RunScore.ran,
-            ).where(RunScore.run_id.in_(ids))
-        )
-        .all()
-    )
-    order = {c: category_order(c) for c in {r[2] for r in scores}}
-    for rid, kind, category, n, correct, errors, accuracy, ran in sorted(
-        scores, key=lambda r: order[r[2]]
-    ):
+        if stats and stats[0] is not None:
+            summaries[rid] = stats[1:]
+    cells: dict[str, dict[str, Score]] = defaultdict(dict)
+    stored: dict[str, dict[str, tuple[float, bool]]] = defaultdict(dict)
+    scores = select(
+        cast(RunScore.run_id, String),
+        RunScore.kind,
+        RunScore.category,
+        RunScore.n,
+        RunScore.correct,
+        RunScore.errors,
+        RunScore.accuracy,
+        RunScore.ran,
+    ).where(RunScore.run_id.in_(wanted))
+    result = conn.execute(scores)
+    try:  # plain text, number and boolean columns need no conversion: read the DBAPI rows,
+        rows = result.cursor.fetchall()  # as SQLAlchemy Rows they cost as much as the query
+    finally:
+        result.close()
+    for rid, kind, category, n, correct, errors, accuracy, ran in rows:
         if kind == "category":
-            by_id[rid].categories[category] = category_cell(n, correct, errors, bool(ran))
-        elif kind == "section":
+            cells[rid][category] = category_cell(n, correct, errors, bool(ran))
+        else:
             stored[rid][category] = (accuracy, bool(ran))
-    for rid, row in by_id.items():
-        row.sections = section_cells(row.categories, stored.get(rid))
+    names = sorted({c for run_cells in cells.values() for c in run_cells}, key=category_order)
+    for text_id, row in by_text.items():
+        run_cells = cells.get(text_id, {})
+        row.categories = {c: run_cells[c] for c in names if c in run_cells}
+        row.sections = section_cells(row.categories, stored.get(text_id))
     if with_latency:
-        for rid, latency in latency_stats(session, list(by_id), specs).items():
-            by_id[rid].latency = latency
+        missing = [rid for rid in by_id if rid not in summaries]
+        if missing:  # scored before run_stats existed (SQLite) or by hand
+            tune_for_reports(session)
+            summaries.update(summarize_results(session, missing))
+        for rid, row in by_id.items():
+            row.latency = latency_cell(summaries.get(rid, EMPTY), specs[rid])
+    if ids is None:
+        return list(by_id.values())
     return [by_id[i] for i in ids if i in by_id]
 
 

@@ -10,9 +10,12 @@ from functools import cached_property
 from farm.report.stats import linear_interval, wilson_interval
 
 
-@dataclass(frozen=True)
+@dataclass
 class Score:
     """One accuracy cell: a leaf category or an aggregate section of one run.
+
+    Read-only by convention (not ``frozen``: a leaderboard builds tens of thousands of
+    cells, and a frozen dataclass costs three times as much to construct).
 
     The 95% confidence interval is computed on first use: Wilson for a leaf category, a
     normal approximation of the weighted sum of category proportions for a section.

@@ -39,6 +39,11 @@ def section_weights(
     return {name: tuple(pairs) for name, pairs in weights.items()}
 
 
+def weights_of(categories: Mapping[str, Score]) -> dict[str, tuple[tuple[str, float], ...]]:
+    """:func:`section_weights` of a run's categories that ran (in the run's order)."""
+    return section_weights(tuple([(c, s.n) for c, s in categories.items() if s.ran]))
+
+
 def section_cells(
     categories: Mapping[str, Score], stored: Mapping[str, tuple[float, bool]] | None = None
 ) -> dict[str, Score]:
@@ -48,21 +53,21 @@ def section_cells(
     :func:`farm.scoring.finalize.write_run_scores` with the same formulas; missing ones are
     computed here.
     """
-    signature = tuple(sorted((c, s.n) for c, s in categories.items() if s.ran))
-    weights = section_weights(signature)
-    values = dict(stored or {})
-    if any(name not in values for name in SECTION_NAMES):
+    weights = weights_of(categories)
+    values = stored or {}
+    if len(values) < len(SECTION_NAMES) or any(name not in values for name in SECTION_NAMES):
         scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
         values = {s.name: (s.accuracy, s.ran) for s in compute_sections(scores)}
     cells: dict[str, Score] = {}
     for name in SECTION_NAMES:
         accuracy, ran = values[name]
-        n = errors = 0
-        terms = []
-        for category, weight in weights[name]:
-            cell = categories[category]
-            n += cell.n
-            errors += cell.errors
-            terms.append((weight, cell.correct, cell.n))
-        cells[name] = Score(accuracy, ran, n, 0, errors, tuple(terms))
+        members = [(weight, categories[category]) for category, weight in weights[name]]
+        cells[name] = Score(
+            accuracy,
+            ran,
+            sum(cell.n for _, cell in members),
+            0,
+            sum(cell.errors for _, cell in members),
+            tuple([(weight, cell.correct, cell.n) for weight, cell in members]),
+        )
     return cells

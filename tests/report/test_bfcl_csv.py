@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from farm.report import leaderboard
 from farm.report.bfcl_csv import COLUMNS_OVERALL, write_bfcl_csv
+from farm.report.queries import leaderboard
 from tests.report import builders as b
 
 FULL = {

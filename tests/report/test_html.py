@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from farm.report import history, leaderboard
+from farm.report.compare import history
 from farm.report.html import render_html
+from farm.report.queries import leaderboard
 from tests.report import builders as b
 from tests.report.png import decode
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from farm.errors import ConfigError, RunError, SuiteError
-from farm.report import compare, history, leaderboard, resolve_run
+from farm.report.compare import compare, history
+from farm.report.queries import leaderboard, resolve_run
 from farm.report.stats import mcnemar_exact, wilson_interval
 from tests.report import builders as b
 
