@@ -8,10 +8,6 @@ import click
 from rich.table import Table
 
 from farm.cli.context import cli_settings, emit_json
-from farm.cli.leaderboard import wide_console
-from farm.db.engine import session_scope
-from farm.db.migrate import open_database
-from farm.report.compare import compare as compare_runs
 from farm.report.render import pct, score_json
 from farm.report.rows import ComparedScore, Comparison, FlippedCase
 
@@ -128,6 +124,11 @@ def compare(
     and the cases that flipped, regressions first. Runs are named by id, unique id prefix
     or label.
     """
+    from farm.cli.leaderboard import wide_console
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.report.compare import compare as compare_runs
+
     engine = open_database(cli_settings())
     with session_scope(engine) as session:
         cmp = compare_runs(session, run_a, run_b, allow_different_suites=allow_different_suites)

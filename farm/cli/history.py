@@ -6,10 +6,6 @@ import click
 from rich.table import Table
 
 from farm.cli.context import cli_settings, emit_json
-from farm.cli.leaderboard import wide_console
-from farm.db.engine import session_scope
-from farm.db.migrate import open_database
-from farm.report.compare import history as history_points
 from farm.report.render import pct, score_json
 from farm.report.rows import HistoryPoint
 
@@ -52,6 +48,11 @@ def history(
     model: str, category: str | None, suite: str | None, limit: int | None, as_json: bool
 ) -> None:
     """Scores of MODEL over time: one row per scored run, oldest first."""
+    from farm.cli.leaderboard import wide_console
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.report.compare import history as history_points
+
     engine = open_database(cli_settings())
     with session_scope(engine) as session:
         points = history_points(session, model=model, category=category, suite=suite, limit=limit)

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from farm.cli.context import cli_settings, console
-from farm.db.engine import session_scope
-from farm.db.migrate import open_database
 from farm.errors import ConfigError
-from farm.report.bfcl_csv import write_bfcl_csv
-from farm.report.compare import history
-from farm.report.html import MAX_BAR_RUNS, render_html
-from farm.report.queries import leaderboard as leaderboard_rows
-from farm.report.queries import resolve_run
-from farm.report.render import render_csv, render_json, render_markdown, rich_table
-from farm.report.rows import HistoryPoint
+
+if TYPE_CHECKING:
+    from farm.report.rows import HistoryPoint
 
 FORMATS = ("table", "csv", "md", "html", "json", "bfcl-csv")
 FILE_NAMES = {
@@ -70,6 +65,17 @@ def leaderboard(
     data_non_live.csv, data_live.csv, data_multi_turn.csv (and data_agentic.csv) exactly
     as `bfcl evaluate` does.
     """
+    # Imported here, not at module level: `farm --help` and the sibling commands that use
+    # wide_console() must not pay for the database, Alembic and every renderer.
+    from farm.db.engine import session_scope
+    from farm.db.migrate import open_database
+    from farm.report.bfcl_csv import write_bfcl_csv
+    from farm.report.compare import history
+    from farm.report.html import MAX_BAR_RUNS, render_html
+    from farm.report.queries import leaderboard as leaderboard_rows
+    from farm.report.queries import resolve_run
+    from farm.report.render import render_csv, render_json, render_markdown, rich_table
+
     if fmt == "bfcl-csv" and out is None:
         raise ConfigError("--format bfcl-csv writes files: give --out DIR")
     engine = open_database(cli_settings())

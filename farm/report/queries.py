@@ -8,10 +8,12 @@ a run's numbers are the same whichever way it was scored.
 
 from __future__ import annotations
 
+import gc
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Select, String, cast, func, select
@@ -135,6 +137,23 @@ def _ranked(rows: list[RunRow], *, keep_order: bool = False) -> list[RunRow]:
     return rows
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while building many acyclic objects.
+
+    A 1,000-run board allocates some 50,000 rows, cells and dicts; the collections their
+    allocation triggers cost about a third of the build. Nothing built here forms cycles,
+    so reference counting frees it all the same.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_runs(
     session: Session,
     run_ids: Iterable[uuid.UUID] | Select[tuple[uuid.UUID]],
@@ -146,6 +165,15 @@ def load_runs(
     ``run_ids`` may also be a query selecting run ids; the runs are then read with it as a
     subquery (no list of ids travels to the database) in no particular order.
     """
+    with paused_gc():
+        return _load_runs(session, run_ids, with_latency)
+
+
+def _load_runs(
+    session: Session,
+    run_ids: Iterable[uuid.UUID] | Select[tuple[uuid.UUID]],
+    with_latency: bool,
+) -> list[RunRow]:
     ids: list[uuid.UUID] | None = None
     wanted: Any  # what the run ids are IN: the query itself, or the list
     if isinstance(run_ids, Select):
