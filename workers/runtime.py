@@ -28,7 +28,7 @@ from workers.endpoint import Endpoints
 log = logging.getLogger(__name__)
 
 #: Seconds between checks that the worker's hosted servers are alive.
-ALIVE_POLL_SECONDS = 0.5
+ALIVE_POLL_SECONDS = 0.25
 
 
 class EndpointLost(ServingError):

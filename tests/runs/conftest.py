@@ -97,7 +97,7 @@ class Workers:
 
     def start(
         self,
-        endpoint: str,
+        endpoint: str | None,
         *,
         model: str = "simulator",
         settings: Settings | None = None,
@@ -105,7 +105,8 @@ class Workers:
         **opts: str,
     ) -> subprocess.Popen[bytes]:
         log = self.tmp_path / f"worker-{len(self.procs)}.log"
-        args = [sys.executable, "-m", "farm", "worker", "--model", model, "--endpoint", endpoint]
+        args = [sys.executable, "-m", "farm", "worker", "--model", model]
+        args += ["--endpoint", endpoint] if endpoint else []
         for key, value in opts.items():
             args += [f"--{key.replace('_', '-')}", value]
         proc = subprocess.Popen(

@@ -4,21 +4,30 @@ re-verified before each shard, and a worker whose hosted server died exits."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import sys
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
 
 from farm import ledger
 from farm.db.engine import session_scope
-from farm.db.models import Run
+from farm.db.models import Result, Run, Shard
 from farm.models.registry import lookup_model
 from farm.producer import RunRequest
 from farm.producer import submit as submit_run
 from farm.runs import cancel_run
 from farm.simulator.config import SimulatorConfig
-from farm.simulator.server import running_simulator
+from farm.simulator.server import cases_to_json, running_simulator
 from farm.suites.store import load_cases
 from tests.runs.conftest import Workers, farm_cli, result_count, wait_until
+from tests.serving.conftest import STANDIN
 
 CATEGORIES = ["simple_python", "multiple"]
 
@@ -113,3 +122,75 @@ def test_a_worker_whose_attached_endpoint_now_serves_another_model_stops_and_los
         workers.start(right.base_url)
         wait_until(lambda: run_status_of(runs_engine, two.run_id) == "done", 60, "run two")
     assert result_count(runs_engine, two.run_id) == two.n_cases == len(cases)
+
+
+TINY = """
+[models.tiny]
+backend = "vllm"
+served_name = "tiny"
+model_path = "org/tiny"
+tool_call_parser = "hermes"
+max_model_len = 4096
+"""
+
+
+def test_a_worker_whose_hosted_server_dies_mid_run_exits_and_its_shards_are_redelivered(
+    runs_settings, runs_engine, mini_suite, suite_spec, workers: Workers, tmp_path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "models.toml").write_text(TINY)
+    settings = runs_settings.model_copy(update={"home": home})
+    with session_scope(runs_engine) as session:
+        cases = load_cases(session, mini_suite.id, categories=["single_turn"])
+    cases_file = tmp_path / "cases.json"
+    cases_file.write_text(cases_to_json(cases))
+    hosting = {
+        "FARM_SERVER_COMMAND": f"{sys.executable} {STANDIN}",
+        "FARM_SERVER_READY_TIMEOUT": "30",
+        "FARM_SERVER_STOP_GRACE": "3",
+        "STANDIN_SIMULATOR_CASES": str(cases_file),
+        "STANDIN_LATENCY": "0.3",
+    }
+    proc = workers.start(None, model="tiny", settings=settings, env=hosting, gpus="0")
+    wait_until(lambda: " at http://" in workers.log(0), 60, "the hosted server to be ready")
+    url = re.search(r" at (http://\S+/v1),", workers.log(0))
+    assert url is not None
+    info = httpx.get(url.group(1).removesuffix("/v1") + "/standin/info", timeout=5).json()
+    request = RunRequest(lookup_model(settings, "tiny"), suite_spec, ["single_turn"], shard_size=4)
+    planned = submit_run(settings, runs_engine, request)
+
+    def shard_running() -> bool:
+        with session_scope(runs_engine) as session:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Shard)
+                    .where(Shard.run_id == planned.run_id, Shard.status == "running")
+                )
+                or 0
+            ) > 0
+
+    wait_until(shard_running, 30, "a shard to start")
+    os.kill(info["pid"], signal.SIGKILL)  # the server dies mid-shard
+    assert proc.wait(timeout=30) != 0
+    log = workers.log(0)
+    error = [line for line in log.splitlines() if line.startswith("farm: error:")]
+    assert len(error) == 1 and "exited with status" in error[0] and "mid-run" in error[0]
+    log_file = error[0].rsplit("see its log ", 1)[1]
+    assert Path(log_file).exists()
+    assert "Traceback" not in log
+    assert run_status_of(runs_engine, planned.run_id) != "done"
+    with running_simulator(cases, SimulatorConfig(model_name="tiny")) as sim:
+        workers.start(sim.base_url, model="tiny", settings=settings)
+        wait_until(
+            lambda: run_status_of(runs_engine, planned.run_id) == "done", 60, "the run to finish"
+        )
+    assert result_count(runs_engine, planned.run_id) == planned.n_cases == len(cases)
+    with session_scope(runs_engine) as session:
+        errors = session.scalars(
+            select(Result.case_id).where(
+                Result.run_id == planned.run_id, Result.inference_error.is_not(None)
+            )
+        ).all()
+    assert errors == []  # nothing recorded from the dead server
