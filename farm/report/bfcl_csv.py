@@ -21,6 +21,7 @@ from pathlib import Path
 
 from farm.errors import ConfigError
 from farm.report.rows import RunRow
+from farm.suites.categories import LIVE, LIVE_AST, MULTI_TURN, NON_LIVE
 
 Cell = float | str
 NA = "N/A"
@@ -145,48 +146,26 @@ def _rows(runs: Sequence[RunRow], build: Callable[[_Cells], list[Cell]]) -> list
     return [build(_Cells(r)) for r in runs]
 
 
-def _non_live(c: _Cells) -> list[Cell]:
-    return [
-        NA,
-        _text(c.row.display_name),
-        c.section("non_live", na=False),
-        c.section("non_live", na=True),
-        c.section("non_live_simple", na=True),
-        c.cat("simple_python"),
-        c.cat("simple_java"),
-        c.cat("simple_javascript"),
-        c.cat("multiple"),
-        c.cat("parallel"),
-        c.cat("parallel_multiple"),
-        c.cat("irrelevance"),
-    ]
+def _columns(
+    sections: Sequence[tuple[str, bool]], categories: Sequence[str]
+) -> Callable[[_Cells], list[Cell]]:
+    """A row builder: Rank, Model, the ``(section, N/A if not run)`` cells, the categories."""
+
+    def build(c: _Cells) -> list[Cell]:
+        return [
+            NA,
+            _text(c.row.display_name),
+            *(c.section(name, na=na) for name, na in sections),
+            *(c.cat(name) for name in categories),
+        ]
+
+    return build
 
 
-def _live(c: _Cells) -> list[Cell]:
-    return [
-        NA,
-        _text(c.row.display_name),
-        c.section("live", na=False),
-        c.section("live", na=True),
-        c.cat("live_simple"),
-        c.cat("live_multiple"),
-        c.cat("live_parallel"),
-        c.cat("live_parallel_multiple"),
-        c.cat("live_irrelevance"),
-        c.cat("live_relevance"),
-    ]
-
-
-def _multi_turn(c: _Cells) -> list[Cell]:
-    return [
-        NA,
-        _text(c.row.display_name),
-        c.section("multi_turn", na=False),
-        c.cat("multi_turn_base"),
-        c.cat("multi_turn_miss_func"),
-        c.cat("multi_turn_miss_param"),
-        c.cat("multi_turn_long_context"),
-    ]
+# BFCL's column order is the category order of farm.suites.categories.
+_non_live = _columns([("non_live", False), ("non_live", True), ("non_live_simple", True)], NON_LIVE)
+_live = _columns([("live", False), ("live", True)], LIVE)
+_multi_turn = _columns([("multi_turn", False)], MULTI_TURN)
 
 
 WEB_SEARCH = ("web_search_base", "web_search_no_snippet")
@@ -219,19 +198,11 @@ def _overall(c: _Cells) -> list[Cell]:
         c.raw(lat.p95 if lat else None),
         c.section("non_live", na=True),
         c.section("non_live_simple", na=True),
-        c.cat("multiple"),
-        c.cat("parallel"),
-        c.cat("parallel_multiple"),
+        *(c.cat(n) for n in ("multiple", "parallel", "parallel_multiple")),
         c.section("live", na=False),
-        c.cat("live_simple"),
-        c.cat("live_multiple"),
-        c.cat("live_parallel"),
-        c.cat("live_parallel_multiple"),
+        *(c.cat(n) for n in LIVE_AST),
         c.section("multi_turn", na=False),
-        c.cat("multi_turn_base"),
-        c.cat("multi_turn_miss_func"),
-        c.cat("multi_turn_miss_param"),
-        c.cat("multi_turn_long_context"),
+        *(c.cat(n) for n in MULTI_TURN),
         c.mean(WEB_SEARCH),
         *(c.cat(n) for n in WEB_SEARCH),
         c.mean(MEMORY),
