@@ -18,6 +18,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.authorizations: set[str] = set()
         self.base_url = ""
 
     @property
@@ -36,6 +37,7 @@ def recording_proxy(target: str) -> Iterator[Recorder]:
 
     async def forward(request: web.Request) -> web.Response:
         body = await request.read()
+        recorder.authorizations.add(request.headers.get("Authorization", ""))
         if body:
             recorder.bodies.append(json.loads(body))
         path = request.path.removeprefix("/v1")

@@ -108,3 +108,31 @@ def test_a_submitted_run_carries_tool_retrieval_to_the_worker(
         assert run.options["tool_retrieval"] == 1 and run.options["embedding_model"] == "embed-sim"
         errors = session.scalars(select(Result.inference_error).where(Result.run_id == run_id))
         assert not any(errors.all())
+
+
+def test_farm_run_sends_the_key_named_by_api_key_env_and_stores_only_its_name(
+    farm_home: Path,
+) -> None:
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=["multiple"])
+    secret = "sk-runs-test-" + uuid.uuid4().hex
+    with (
+        running_simulator(cases, SimulatorConfig()) as sim,
+        recording_proxy(sim.base_url) as proxy,
+    ):
+        done = run_farm(
+            "run", "--model", "simulator", "--endpoint", proxy.base_url, "--api-key-env",
+            "RUNS_TEST_KEY", "--suite", f"bfcl@{suite.version}", "-c", "multiple", "--json",
+            env={"RUNS_TEST_KEY": secret},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert proxy.authorizations == {f"Bearer {secret}"}
+    assert secret not in done.stdout + done.stderr
+    with engine.connect() as conn:
+        for table in ("runs", "models", "results", "shards"):
+            rows = conn.exec_driver_sql(f"SELECT * FROM {table}").all()
+            assert secret not in repr(rows)
+    engine.dispose()
