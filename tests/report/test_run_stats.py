@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,3 +103,16 @@ def test_migration_0004_backfills_scored_runs_on_postgres() -> None:
     finally:
         engine.dispose()
         drop_database(url)
+
+
+def test_building_rows_leaves_the_garbage_collector_as_it_was(session: Session) -> None:
+    _run(session)
+    assert gc.isenabled()
+    leaderboard(session)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        leaderboard(session)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
