@@ -72,6 +72,9 @@ def test_the_leaderboard_reads_the_stored_summary(session: Session) -> None:
     session.execute(update(RunStats).where(RunStats.run_id == run.id).values(latency_mean=9.876))
     (row,) = leaderboard(session)
     assert row.latency is not None and row.latency.mean == 9.88
+    cell = row.categories["simple_python"]  # the scores are keyed right on either database
+    assert (cell.n, cell.correct, cell.ran) == (6, 3, True)
+    assert row.sections["non_live"].n == 6
 
 
 def test_a_run_without_a_stored_summary_is_summarised_on_read(session: Session) -> None:
