@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from farm.db.base import utcnow
+from farm.db.lookup import resolve_run_id
 from farm.db.models import Result, Run, Shard
 from farm.errors import RunError
 
@@ -88,7 +89,7 @@ def insert_for(session: Session) -> Any:
 
 
 def get_run(session: Session, run_id: uuid.UUID | str, *, lock: bool = False) -> Run:
-    """The run with ``run_id`` (a full uuid or a unique prefix of at least 4 characters)."""
+    """The run with ``run_id`` (a uuid, a unique id prefix of 4+ characters, or a label)."""
     rid = resolve_run_id(session, run_id)
     stmt = select(Run).where(Run.id == rid)
     if lock:
@@ -97,29 +98,6 @@ def get_run(session: Session, run_id: uuid.UUID | str, *, lock: bool = False) ->
     if run is None:
         raise RunError(f"no run {run_id}")
     return run
-
-
-def resolve_run_id(session: Session, run_id: uuid.UUID | str) -> uuid.UUID:
-    """A full run id from a uuid or a unique prefix (as ``farm runs`` prints them)."""
-    if isinstance(run_id, uuid.UUID):
-        return run_id
-    text = run_id.strip().lower()
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        pass
-    if len(text) < 4 or any(c not in "0123456789abcdef-" for c in text):
-        raise RunError(f"not a run id: {run_id!r} (give the id or a prefix of 4+ characters)")
-    ids = [
-        rid
-        for rid in session.scalars(select(Run.id).order_by(Run.created_at.desc()))
-        if str(rid).startswith(text)
-    ]
-    if not ids:
-        raise RunError(f"no run {run_id}")
-    if len(ids) > 1:
-        raise RunError(f"run id prefix {run_id!r} is ambiguous ({len(ids)} runs match)")
-    return ids[0]
 
 
 def claim_shard(

@@ -68,12 +68,12 @@ def leaderboard(
     # Imported here, not at module level: `farm --help` and the sibling commands that use
     # wide_console() must not pay for the database, Alembic and every renderer.
     from farm.db.engine import session_scope
+    from farm.db.lookup import resolve_run_id as resolve_run
     from farm.db.migrate import open_database
     from farm.report.bfcl_csv import write_bfcl_csv
     from farm.report.compare import history
     from farm.report.html import MAX_BAR_RUNS, render_html
     from farm.report.queries import leaderboard as leaderboard_rows
-    from farm.report.queries import resolve_run
     from farm.report.render import render_csv, render_json, render_markdown, rich_table
 
     if fmt == "bfcl-csv" and out is None:

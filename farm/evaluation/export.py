@@ -5,16 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from farm.db.engine import session_scope, storage_errors
-from farm.db.models import Result, Run
-from farm.errors import ConfigError, RunError
+from farm.db.lookup import resolve_run_id
+from farm.db.models import Result
+from farm.errors import ConfigError
 
 FORMATS = ("jsonl", "csv")
 FIELDS = (
@@ -30,28 +29,6 @@ FIELDS = (
     "input_tokens",
     "output_tokens",
 )
-
-
-def resolve_run(session: Session, spec: str) -> Run:
-    """A run by full id or unique id prefix.
-
-    Raises:
-        RunError: no run, or more than one, matches.
-    """
-    try:
-        run = session.get(Run, uuid.UUID(spec))
-    except ValueError:
-        run = None
-    if run is not None:
-        return run
-    prefix = spec.strip().lower()
-    if len(prefix) < 4:
-        raise RunError(f"unknown run {spec!r} (give at least 4 characters of its id)")
-    matches = [r for r in session.scalars(select(Run)) if str(r.id).startswith(prefix)]
-    if len(matches) != 1:
-        what = "no run" if not matches else f"{len(matches)} runs"
-        raise RunError(f"{what} with an id starting {spec!r}")
-    return matches[0]
 
 
 def _record(row: Result) -> dict[str, Any]:
@@ -79,10 +56,10 @@ def export_lines(engine: Engine, run_spec: str, fmt: str) -> Iterator[str]:
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     with storage_errors(str(engine.url)), session_scope(engine) as session:
-        run = resolve_run(session, run_spec)
+        run_id = resolve_run_id(session, run_spec)
         rows = session.scalars(
             select(Result)
-            .where(Result.run_id == run.id)
+            .where(Result.run_id == run_id)
             .order_by(Result.category, Result.case_id)
             .execution_options(yield_per=1000)
         )

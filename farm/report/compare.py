@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from farm.db.lookup import resolve_run_id
 from farm.db.models import Model, Result, Run, RunScore
 from farm.errors import ConfigError, RunError
 from farm.report.latency import tune_for_reports
@@ -17,7 +18,6 @@ from farm.report.queries import (
     load_runs,
     metric_kind,
     natural_key,
-    resolve_run,
 )
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
 from farm.report.scores import weights_of
@@ -41,7 +41,7 @@ def compare(
             ``allow_different_suites`` is false.
     """
     tune_for_reports(session)
-    id_a, id_b = resolve_run(session, run_a), resolve_run(session, run_b)
+    id_a, id_b = resolve_run_id(session, run_a), resolve_run_id(session, run_b)
     if id_a == id_b:
         raise RunError(f"{run_a!r} and {run_b!r} are the same run")
     a, b = load_runs(session, [id_a, id_b])

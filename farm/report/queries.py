@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
+from farm.db.lookup import resolve_run_id
 from farm.db.models import Model, Run, RunScore, RunStats, Suite
-from farm.errors import ConfigError, RunError
+from farm.errors import ConfigError
 from farm.report.latency import (
     EMPTY,
     STATS_COLUMNS,
@@ -35,31 +36,6 @@ from farm.suites.categories import ALL
 from farm.suites.store import resolve_suite
 
 CATEGORY_INDEX = {c: i for i, c in enumerate(ALL)}
-
-
-def resolve_run(session: Session, ref: str) -> uuid.UUID:
-    """A run id from a full id, a unique prefix of at least 4 hex digits, or a label."""
-    ref = ref.strip()
-    try:
-        run_id = uuid.UUID(ref)
-    except ValueError:
-        run_id = None
-    if run_id is not None:
-        if session.get(Run, run_id) is None:
-            raise RunError(f"no run {ref}")
-        return run_id
-    matches: list[uuid.UUID] = []
-    prefix = ref.replace("-", "").lower()
-    if len(prefix) >= 4 and all(ch in "0123456789abcdef" for ch in prefix):
-        text_id = func.replace(cast(Run.id, String), "-", "")
-        matches = list(session.scalars(select(Run.id).where(text_id.like(f"{prefix}%")).limit(2)))
-    if not matches:
-        matches = list(session.scalars(select(Run.id).where(Run.label == ref).limit(2)))
-    if not matches:
-        raise RunError(f"no run matches {ref!r} (give a run id, a unique id prefix or a label)")
-    if len(matches) > 1:
-        raise RunError(f"{ref!r} matches several runs; give more of the run id")
-    return matches[0]
 
 
 def _scored_runs_query(
@@ -102,7 +78,7 @@ def leaderboard(
     """
     tune_for_reports(session)
     if runs:
-        ids = [resolve_run(session, ref) for ref in runs]
+        ids = [resolve_run_id(session, ref) for ref in runs]
         if latest_per_model:  # the newest of the named runs of each model and suite
             named = load_runs(session, ids, with_latency=False)
             newest: dict[tuple[str, str], RunRow] = {}

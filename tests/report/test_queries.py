@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from farm.db.lookup import resolve_run_id as resolve_run
 from farm.errors import ConfigError, RunError, SuiteError
 from farm.report.compare import compare, history
-from farm.report.queries import leaderboard, resolve_run
+from farm.report.queries import leaderboard
 from farm.report.stats import mcnemar_exact, wilson_interval
 from tests.report import builders as b
 

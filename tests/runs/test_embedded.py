@@ -131,7 +131,7 @@ def test_run_commands_fail_with_one_line_errors(farm_home):
     unknown = invoke("status", str(uuid.uuid4()))
     assert unknown.exit_code != 0 and unknown.stderr.startswith("farm: error: no run ")
     short = invoke("cancel", "abc")
-    assert short.exit_code != 0 and "not a run id" in short.stderr
+    assert short.exit_code != 0 and "no run matches 'abc'" in short.stderr
     for result in (no_broker, unknown, short):
         assert (
             result.stderr.count("\n") == 1

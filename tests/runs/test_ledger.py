@@ -195,7 +195,7 @@ def test_an_unknown_or_ambiguous_run_id_is_a_one_line_error(runs_engine, mini_su
     with session_scope(runs_engine) as session:
         with pytest.raises(RunError, match="no run"):
             ledger.get_run(session, str(uuid.uuid4()))
-        with pytest.raises(RunError, match="not a run id"):
+        with pytest.raises(RunError, match="no run matches .zz."):
             ledger.get_run(session, "zz")
 
 
