@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from farm.cli.context import cli_settings, emit_json
+from farm.cli.context import cli_settings, console, emit_json
 from farm.report.render import pct, score_json
 from farm.report.rows import ComparedScore, Comparison, FlippedCase
 
@@ -124,7 +124,6 @@ def compare(
     and the cases that flipped, regressions first. Runs are named by id, unique id prefix
     or label.
     """
-    from farm.cli.leaderboard import wide_console
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.report.compare import compare as compare_runs
@@ -135,7 +134,7 @@ def compare(
     if as_json:
         emit_json(comparison_json(cmp))
         return
-    con = wide_console()
+    con = console()
     for tag, r in (("A", cmp.a), ("B", cmp.b)):
         con.print(
             f"{tag}: {r.run_id}  {r.display_name}  {r.suite}  "

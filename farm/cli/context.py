@@ -36,8 +36,12 @@ def cli_settings() -> Settings:
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A rich console (on stderr for progress and diagnostics)."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    """A rich console (on stderr for progress and diagnostics; 240 columns when piped)."""
+    con = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not stderr and not con.is_terminal:
+        # Piped output: never squeeze tables to 80 columns.
+        con = Console(highlight=False, soft_wrap=True, width=240)
+    return con
 
 
 def emit_json(obj: Any) -> None:

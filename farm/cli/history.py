@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from farm.cli.context import cli_settings, emit_json
+from farm.cli.context import cli_settings, console, emit_json
 from farm.report.render import pct, score_json
 from farm.report.rows import HistoryPoint
 
@@ -48,7 +48,6 @@ def history(
     model: str, category: str | None, suite: str | None, limit: int | None, as_json: bool
 ) -> None:
     """Scores of MODEL over time: one row per scored run, oldest first."""
-    from farm.cli.leaderboard import wide_console
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.report.compare import history as history_points
@@ -75,7 +74,7 @@ def history(
             }
         )
         return
-    con = wide_console()
+    con = console()
     if not points:
         con.print(f"no scored runs of {model}")
         return

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from farm.cli.context import cli_settings, console
 from farm.errors import ConfigError
@@ -22,14 +21,6 @@ FILE_NAMES = {
     "json": "leaderboard.json",
     "table": "leaderboard.txt",
 }
-
-
-def wide_console() -> Console:
-    """A console for tables: the terminal's width, or 240 columns when output is piped."""
-    con = console()
-    if not con.is_terminal:
-        con = Console(highlight=False, soft_wrap=False, width=240)
-    return con
 
 
 def _write(out: Path, name: str, text: str) -> Path:
@@ -66,7 +57,7 @@ def leaderboard(
     as `bfcl evaluate` does.
     """
     # Imported here, not at module level: `farm --help` and the sibling commands that use
-    # wide_console() must not pay for the database, Alembic and every renderer.
+    # its helpers must not pay for the database, Alembic and every renderer.
     from farm.db.engine import session_scope
     from farm.db.lookup import resolve_run_id as resolve_run
     from farm.db.migrate import open_database
@@ -106,7 +97,7 @@ def leaderboard(
             click.echo("no scored runs" + (f" for suite {suite}" if suite else ""))
             return
         table = rich_table(rows)
-        con = wide_console()
+        con = console()
         if out is None:
             con.print(table)
             return

@@ -5,18 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from farm.cli.context import cli_settings, console, emit_json
 from farm.errors import ModelStoreError
 from farm.models.store import ModelStore, manifest_rows
-
-
-def _wide_console() -> Console:
-    """A console that does not squeeze tables to 80 columns when output is piped."""
-    base = console()
-    return base if base.is_terminal else Console(highlight=False, soft_wrap=True, width=200)
 
 
 def _store() -> ModelStore:
@@ -57,7 +50,7 @@ def list_cmd(as_json: bool) -> None:
     table = Table("name", "files", "size", "source")
     for row in rows:
         table.add_row(row["name"], str(row["files"]), _size(row["bytes"]), row["source"])
-    _wide_console().print(table)
+    console().print(table)
 
 
 @models.command("import")
@@ -152,7 +145,7 @@ def presets_cmd(as_json: bool) -> None:
             row["chat_template"] or "-",
             str(row["tensor_parallel_size"]),
         )
-    _wide_console().print(table)
+    console().print(table)
     click.echo(f"tool-call parsers checked against vLLM {PARSERS_CHECKED_AGAINST}")
 
 

@@ -102,9 +102,9 @@ def test_leaderboard_of_named_runs_only(db_session: Session, board: dict[str, ob
 def test_unknown_suite_is_a_suite_error_naming_the_known_ones(
     db_session: Session, board: dict[str, object]
 ) -> None:
-    with pytest.raises(SuiteError, match="no version '1999.1.1'; loaded: 2026.3.23"):
+    with pytest.raises(SuiteError, match=r"no version '1999\.1\.1'; loaded: (.*, )?2026\.3\.23"):
         leaderboard(db_session, suite="bfcl@1999.1.1")
-    with pytest.raises(SuiteError, match="unknown suite 'nope'; loaded: bfcl"):
+    with pytest.raises(SuiteError, match=r"unknown suite 'nope'; loaded: (.*, )?bfcl"):
         leaderboard(db_session, suite="nope")
 
 
