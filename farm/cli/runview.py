@@ -83,11 +83,11 @@ def runs_table(runs: list[RunStatus]) -> Table:
 
 def print_leaderboard_row(engine: Engine, run_id: uuid.UUID, console: Console) -> None:
     """The run's row of the leaderboard (as ``farm leaderboard`` shows it)."""
-    from farm.report.queries import load_runs
+    from farm.report.queries import leaderboard
     from farm.report.render import rich_table
 
     with session_scope(engine) as session:
-        rows = load_runs(session, [run_id])
+        rows = leaderboard(session, runs=[str(run_id)])
         sections = list(
             session.scalars(
                 select(RunScore).where(RunScore.run_id == run_id, RunScore.kind == "section")
