@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from farm.config import Settings
+from farm.endpoints.env import attach_requested, attach_url
 from farm.errors import ConfigError, ServingError
 from farm.models.registry import EndpointConfig, ModelSpec, normalise_base_url, resolve_model
 
@@ -119,17 +120,14 @@ class EndpointOptions:
 
 
 def attach_endpoint(options: EndpointOptions) -> str | None:
-    """The URL(s) to attach to: ``--endpoint``, else ``VLLM_ENDPOINT``, else ``VLLM_PORT``."""
+    """The URL(s) to attach to: ``--endpoint``, else ``VLLM_ENDPOINT``/``VLLM_PORT``.
+
+    With ``--attach`` and neither variable set, that is the default 127.0.0.1:8000.
+    """
     if options.endpoint:
         return options.endpoint
-    url = os.environ.get("VLLM_ENDPOINT", "").strip()
-    if url:
-        return url
-    port = os.environ.get("VLLM_PORT", "").strip()
-    if port:
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(f"VLLM_PORT={port!r} is not a port number")
-        return f"http://127.0.0.1:{port}/v1"
+    if options.attach or attach_requested():
+        return attach_url()
     return None
 
 
@@ -186,8 +184,7 @@ def open_endpoint(
     if options.attach:
         from workers.serving.readiness import check_attached
 
-        if not attach:
-            raise ConfigError("--attach needs VLLM_ENDPOINT or VLLM_PORT (or --endpoint URL)")
+        assert attach is not None  # attach_endpoint always answers when --attach is given
         for url in attach.split(","):
             if url.strip():
                 key = spec.endpoints[0].api_key_env if spec.endpoints else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Literal
+from urllib.parse import urlsplit
 
 from farm.errors import ConfigError
 from farm.models.registry import EndpointConfig, normalise_base_url
@@ -79,20 +80,38 @@ def embedding_endpoint(environ: Mapping[str, str] | None = None) -> EndpointConf
     return env_endpoint("embedding", environ)
 
 
+def attach_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``VLLM_ENDPOINT`` or ``VLLM_PORT`` names a running server to attach to."""
+    env = os.environ if environ is None else environ
+    return bool(_get(env, "VLLM_ENDPOINT") or _get(env, "VLLM_PORT"))
+
+
 def attach_url(environ: Mapping[str, str] | None = None) -> str:
-    """The base URL of an already running vLLM server: ``VLLM_ENDPOINT``:``VLLM_PORT``.
+    """The base URL of an already running vLLM server, from ``VLLM_ENDPOINT`` and ``VLLM_PORT``.
+
+    ``VLLM_ENDPOINT`` is a host (``gpu7``), a host and port (``gpu7:9000``) or a URL
+    (``https://gpu7:9000/v1``); default ``127.0.0.1`` (localhost). ``VLLM_PORT`` is the port
+    when the endpoint names none; default 8000. The one place these variables are read.
 
     Raises:
-        ConfigError: if ``VLLM_PORT`` is not a port number.
+        ConfigError: if ``VLLM_PORT`` is not a port number, or ``VLLM_ENDPOINT`` not a host.
     """
     env = os.environ if environ is None else environ
-    host = _get(env, "VLLM_ENDPOINT") or "localhost"
-    port = _get(env, "VLLM_PORT") or "8000"
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"VLLM_PORT={port!r} is not a port number")
-    if "://" in host:
-        return normalise_base_url(f"{host.rstrip('/').removesuffix('/v1')}:{port}")
-    return normalise_base_url(f"http://{host}:{port}")
+    raw = _get(env, "VLLM_ENDPOINT") or "127.0.0.1"
+    port_text = _get(env, "VLLM_PORT") or "8000"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"VLLM_PORT={port_text!r} is not a port number")
+    parts = urlsplit(raw if "://" in raw else f"http://{raw}")
+    try:
+        port = parts.port or int(port_text)
+    except ValueError as exc:
+        raise ConfigError(f"VLLM_ENDPOINT={raw!r} has a bad port") from exc
+    host = parts.hostname
+    if not host:
+        raise ConfigError(f"VLLM_ENDPOINT={raw!r} is not a host, host:port or URL")
+    if ":" in host:
+        host = f"[{host}]"
+    return normalise_base_url(f"{parts.scheme}://{host}:{port}{parts.path}")
 
 
 def resolve_api_key(

@@ -63,10 +63,13 @@ def test_endpoint_variables_fall_back_to_the_openai_ones(env, completion, embedd
 @pytest.mark.parametrize(
     ("env", "url"),
     [
-        ({}, "http://localhost:8000/v1"),
+        ({}, "http://127.0.0.1:8000/v1"),
         ({"VLLM_ENDPOINT": "gpu7"}, "http://gpu7:8000/v1"),
-        ({"VLLM_PORT": "9001"}, "http://localhost:9001/v1"),
+        ({"VLLM_PORT": "9001"}, "http://127.0.0.1:9001/v1"),
         ({"VLLM_ENDPOINT": "https://gpu7", "VLLM_PORT": "443"}, "https://gpu7:443/v1"),
+        ({"VLLM_ENDPOINT": "gpu7:9000", "VLLM_PORT": "8001"}, "http://gpu7:9000/v1"),
+        ({"VLLM_ENDPOINT": "http://gpu7:9000/v1"}, "http://gpu7:9000/v1"),
+        ({"VLLM_ENDPOINT": "[::1]:9000"}, "http://[::1]:9000/v1"),
     ],
 )
 def test_the_attach_endpoint_defaults_to_localhost_8000(env, url):

@@ -144,6 +144,8 @@ def test_a_worker_attaches_to_the_endpoint_from_options_or_the_environment(monke
     settings = load_settings()
     spec = resolve_model(settings, "simulator")
     assert attach_endpoint(EndpointOptions(endpoint="http://h:1/v1")) == "http://h:1/v1"
+    assert attach_endpoint(EndpointOptions()) is None
+    assert attach_endpoint(EndpointOptions(attach=True)) == "http://127.0.0.1:8000/v1"
     monkeypatch.setenv("VLLM_PORT", "8123")
     assert attach_endpoint(EndpointOptions()) == "http://127.0.0.1:8123/v1"
     with open_endpoint(settings, spec, EndpointOptions()) as urls:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -90,10 +91,15 @@ def test_attach_checks_the_external_server_and_leaves_it_running(hosting_env, mo
                 pass
 
 
-def test_attach_without_an_endpoint_or_with_gpus_is_refused(hosting_env):
+def test_attach_to_nothing_running_or_with_gpus_is_refused(hosting_env, monkeypatch):
     settings = load_settings()
     spec = lookup_model(settings, "tiny")
-    with pytest.raises(ConfigError, match="--attach needs VLLM_ENDPOINT or VLLM_PORT"):
+    # Attaching to a port where nothing answers is refused, naming the URL it tried.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free = sock.getsockname()[1]
+    monkeypatch.setenv("VLLM_PORT", str(free))
+    with pytest.raises(ServingError, match=f"127.0.0.1:{free}"):
         with open_endpoint(settings, spec, EndpointOptions(attach=True)):
             pass
     with pytest.raises(ConfigError, match="either --gpus"):
