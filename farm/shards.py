@@ -310,6 +310,7 @@ def load_shard_cases(session: Session, suite_id: int, case_ids: Sequence[str]) -
     from sqlalchemy import select
 
     from farm.db.models import TestCase
+    from farm.suites.store import case_from_row
 
     if not case_ids:
         return []
@@ -324,19 +325,7 @@ def load_shard_cases(session: Session, suite_id: int, case_ids: Sequence[str]) -
         raise RunError(
             f"{len(missing)} case(s) of the shard are not in suite {suite_id}: {missing[0]}"
         )
-    return [
-        Case(
-            case_id=row.case_id,
-            category=row.category,
-            language=row.language,
-            turns=row.turns,
-            functions=row.functions,
-            answer=row.answer,
-            extra=row.extra or {},
-            position=row.position,
-        )
-        for row in (rows[c] for c in case_ids)
-    ]
+    return [case_from_row(rows[c]) for c in case_ids]
 
 
 def _write(env: ShardEnv, shard: ShardSpec, rows: list[dict[str, Any]], status: str) -> bool:

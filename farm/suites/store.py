@@ -104,7 +104,8 @@ def category_counts(session: Session, suite_id: int) -> dict[str, int]:
     return {category: int(count) for category, count in ordered}
 
 
-def _to_case(row: TestCase) -> Case:
+def case_from_row(row: TestCase) -> Case:
+    """The in-memory :class:`Case` of a stored ``test_cases`` row."""
     return Case(
         case_id=row.case_id,
         category=row.category,
@@ -155,7 +156,7 @@ def load_cases(
         rows = list(session.scalars(query))
     rank = {c: i for i, c in enumerate(known)}
     rows.sort(key=lambda r: (rank.get(r.category, len(rank)), r.category, r.position))
-    return [_to_case(r) for r in rows]
+    return [case_from_row(r) for r in rows]
 
 
 def case_rows(suite_id: int, cases: Sequence[Case]) -> list[dict[str, Any]]:
