@@ -153,22 +153,15 @@ def plan_embedded(
 
 def execute_with_progress(settings: Settings, engine: Any, spec: Any, run_id: uuid.UUID) -> str:
     """Execute the run's pending shards here with a live bar; print the leaderboard row."""
-    from farm.cli.runview import print_leaderboard_row
+    from farm.cli.runview import print_leaderboard_row, run_progress
     from farm.db.engine import session_scope
     from farm.local import run_locally
-    from farm.progress import RunProgress
     from farm.runs import run_status
 
     with session_scope(engine) as session:
         before = run_status(session, run_id)
     err = console(stderr=True)
-    with RunProgress(
-        before.n_cases,
-        done=before.done,
-        errors=before.errors,
-        description=f"run {str(run_id)[:8]}",
-        console=err,
-    ) as progress:
+    with run_progress(before, err) as progress:
         run_locally(settings, engine, spec, run_id, on_case=progress.advance)
     with session_scope(engine) as session:
         after = run_status(session, run_id)

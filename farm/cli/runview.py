@@ -11,7 +11,19 @@ from sqlalchemy import Engine, select
 
 from farm.db.engine import session_scope
 from farm.db.models import RunScore
+from farm.progress import RunProgress
 from farm.runs import RunStatus
+
+
+def run_progress(status: RunStatus, console: Console) -> RunProgress:
+    """A live bar for a run, starting from where ``status`` says it stands."""
+    return RunProgress(
+        status.n_cases,
+        done=status.done,
+        errors=status.errors,
+        description=f"run {str(status.run_id)[:8]}",
+        console=console,
+    )
 
 
 def status_dict(status: RunStatus) -> dict[str, Any]:

@@ -14,11 +14,11 @@ from farm.cli.context import cli_settings, console, emit_json
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON line.")
 def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) -> None:
     """Show where RUN stands (default: the newest run)."""
-    from farm.cli.runview import print_leaderboard_row, status_dict, status_lines
+    from farm.cli.runview import print_leaderboard_row, run_progress, status_dict, status_lines
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.ledger import STALL_LEASES, mark_stalled
-    from farm.progress import RunProgress, wait_for_run
+    from farm.progress import wait_for_run
     from farm.runs import latest_run_id, run_status
 
     settings = cli_settings()
@@ -29,13 +29,7 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
         current = run_status(session, run or latest_run_id(session))
     if wait and not current.finished:
         err = console(stderr=True)
-        with RunProgress(
-            current.n_cases,
-            done=current.done,
-            errors=current.errors,
-            description=f"run {str(current.run_id)[:8]}",
-            console=err,
-        ) as progress:
+        with run_progress(current, err) as progress:
             wait_for_run(engine, current.run_id, progress=progress, timeout=timeout)
         with session_scope(engine) as session:
             current = run_status(session, current.run_id)

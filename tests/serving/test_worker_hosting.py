@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from farm.errors import ConfigError, ServingError
 from farm.models.registry import lookup_model
 from tests.serving.conftest import STANDIN, pid_alive
 from workers.endpoint import EndpointOptions, open_endpoint
-from workers.serving.hosting import host_model
+from workers.serving.hosting import hosted_model
 
 MODELS_TOML = """
 [models.tiny]
@@ -29,6 +30,13 @@ model_path = "org/tiny"
 tool_call_parser = "hermes"
 max_model_len = 4096
 """
+
+
+@contextmanager
+def host_model(settings, spec, *, gpus):
+    """The hosted replicas' base URLs, as the worker uses them."""
+    with hosted_model(settings, spec, gpus=gpus) as servers:
+        yield [server.base_url for server in servers if server.base_url]
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Hosting for ``farm worker --gpus``: from a registry model to running, ready replicas.
 
-:func:`host_model` is what :func:`workers.endpoint.open_endpoint` calls when a worker hosts
-its model: it lays replicas over the GPUs (one per GPU, per tensor-parallel group, or
-several per GPU), starts them in parallel, yields their base URLs while the worker consumes,
+:func:`hosted_model` is what :func:`workers.endpoint.open_endpoint` calls when a worker
+hosts its model: it lays replicas over the GPUs (one per GPU, per tensor-parallel group, or
+several per GPU), starts them in parallel, yields the ready replicas while the worker consumes,
 and stops every process group on exit. Settings that are not worker options come from the
 environment (``FARM_SERVER_*``, see :class:`ServingSettings`).
 """
@@ -154,31 +154,6 @@ def hosted_model(
         finally:
             if env.publish is not None:
                 env.publish.unlink(missing_ok=True)
-
-
-@contextmanager
-def host_model(
-    settings: Settings,
-    spec: ModelSpec,
-    *,
-    gpus: str,
-    backend: str | None = None,
-    tensor_parallel: int | None = None,
-    replicas_per_gpu: int = 1,
-) -> Iterator[list[str]]:
-    """Host ``spec`` on ``gpus`` for a worker; yield the replicas' base URLs.
-
-    See :func:`hosted_model` for the errors it raises.
-    """
-    with hosted_model(
-        settings,
-        spec,
-        gpus=gpus,
-        backend=backend,
-        tensor_parallel=tensor_parallel,
-        replicas_per_gpu=replicas_per_gpu,
-    ) as servers:
-        yield [server.base_url for server in servers if server.base_url]
 
 
 def watch(servers: list[ModelServer], *, poll_s: float = 1.0) -> None:
