@@ -1,9 +1,10 @@
-"""Inference of one case: build the request for the model's mode, send it, keep the raw answer.
+"""Inference of one case: build the request for the model's call format, send it, keep the reply.
 
-The raw output has exactly the shape BFCL stores in a result file's ``result`` field: prompt
-mode the text; FC mode a list of ``{tool_name: arguments_json}`` or, with no tool call, the
-text. A failed inference is an outcome with ``raw_output=None`` and ``error_type`` /
-``error_message`` set, never an error string in the output. Multi-turn cases are delegated
+The raw output is what the call format (:mod:`farm.formats`) records, exactly the shape BFCL
+stores in a result file's ``result`` field: prompt mode the text; FC mode a list of
+``{tool_name: arguments_json}`` or, with no tool call, the text. A failed inference is an
+outcome with ``raw_output=None`` and ``error_type`` / ``error_message`` set, never an error
+string in the output. Multi-turn cases are delegated
 to :func:`farm.multiturn.loop.run_conversation`.
 """
 
@@ -18,9 +19,9 @@ from farm.endpoints.embeddings import EmbeddingClient, select_tools
 from farm.endpoints.pool import EndpointPool, RequestRejected, RetriesExhausted
 from farm.endpoints.types import Completion, CompletionRequest
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
+from farm.formats import get_format
 from farm.models.registry import ModelSpec
-from farm.prompts.system import with_system_prompt
-from farm.prompts.tools import json_copy, to_openai_tools, with_language_hints
+from farm.prompts.tools import json_copy, with_language_hints
 from farm.suites.case import Case
 from farm.suites.categories import is_multi_turn
 
@@ -126,12 +127,11 @@ def build_request(
     generation = dict(spec.generation)
     if spec.max_tokens is not None:
         generation.setdefault("max_tokens", spec.max_tokens)
+    call_format = get_format(spec.mode)
     try:
-        if spec.mode == "prompt":
-            if messages is None:
-                history = with_system_prompt(history, docs, case.case_id)
-            return CompletionRequest(messages=history, generation=generation, case=case)
-        tools = to_openai_tools(docs, copy=not own_docs) if docs else None
+        if messages is None:
+            history = call_format.opening(history, docs, case.case_id)
+        tools = call_format.tools(docs, copy=not own_docs)
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(
             f"case {case.case_id}: function docs cannot be converted: {exc!r}"
@@ -146,10 +146,8 @@ def build_request(
 
 
 def raw_output(completion: Completion, mode: str) -> Any:
-    """A response in BFCL's ``result`` shape for ``mode``."""
-    if mode == "fc" and completion.tool_calls:
-        return [{call.name: call.arguments} for call in completion.tool_calls]
-    return completion.content or ""
+    """A response in BFCL's ``result`` shape for the call format ``mode``."""
+    return get_format(mode).record(completion)
 
 
 async def infer_case(

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from farm.cli.context import cli_settings, emit_json
+from farm.cli.options import CallFormatChoice
 from farm.db.migrate import open_database
 
 
@@ -18,7 +19,7 @@ from farm.db.migrate import open_database
     type=click.Path(path_type=Path),
     help="BFCL's result/<model>/ folder (with non_live/, live/, multi_turn/).",
 )
-@click.option("--mode", required=True, type=click.Choice(["fc", "prompt"]), help="Output style.")
+@click.option("--mode", required=True, type=CallFormatChoice(), help="Output style.")
 @click.option("--model", required=True, help="Model name to store the run under.")
 @click.option("--suite", "suite_spec", default="bfcl", show_default=True, help="Suite spec.")
 @click.option(

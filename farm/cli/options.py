@@ -13,11 +13,29 @@ from farm.errors import ConfigError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class CallFormatChoice(click.Choice):  # type: ignore[type-arg]
+    """``--mode``: a registered call format (``fc``, ``prompt``, ...), listed when first used."""
+
+    def __init__(self) -> None:
+        super().__init__((), case_sensitive=True)
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        """The registered format names (:func:`farm.formats.format_names`)."""
+        from farm.formats import format_names
+
+        return format_names()
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        del value  # click's constructor assigns the (empty) list; the registry is the source
+
+
 def run_options(func: F) -> F:
     """--model, --mode, --suite, --categories, --shard-size, --label."""
     decorators = [
         click.option("--model", "-m", required=True, help="Model name (preset or models.toml)."),
-        click.option("--mode", type=click.Choice(["fc", "prompt"]), help="FC or prompt mode."),
+        click.option("--mode", type=CallFormatChoice(), help="Call format: fc or prompt."),
         click.option("--suite", default="bfcl", show_default=True, help="Suite, e.g. bfcl@V."),
         click.option(
             "--categories",

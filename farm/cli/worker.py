@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from farm.cli.context import cli_settings
+from farm.cli.options import CallFormatChoice
 from farm.cli.serving import hosting_options
 
 
 @click.command()
 @click.option("--model", "-m", required=True, help="Model whose queue to consume.")
 @click.option("--endpoint", help="Base URL(s) to attach to, comma-separated [env VLLM_ENDPOINT].")
-@click.option("--mode", type=click.Choice(["fc", "prompt"]), help="Mode for an ad-hoc model.")
+@click.option("--mode", type=CallFormatChoice(), help="Mode for an ad-hoc model.")
 @click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
 @hosting_options
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")

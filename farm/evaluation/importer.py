@@ -23,8 +23,9 @@ from farm.evaluation.resultfiles import (
     read_result_file,
     total_number,
 )
+from farm.formats import get_format
 from farm.scoring.finalize import write_run_scores
-from farm.scoring.score import MODES, is_relevance_category, score_case, score_inference_error
+from farm.scoring.score import is_relevance_category, score_case, score_inference_error
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
 from farm.suites.store import category_counts, resolve_suite
@@ -179,8 +180,7 @@ def evaluate_results(
         ConfigError: bad mode, unreadable tree, or ids the suite does not have.
         SuiteError: unknown suite.
     """
-    if mode not in MODES:
-        raise ConfigError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    call_format = get_format(mode)
     located = find_result_files(results_dir)
     skipped: list[str] = []
     with storage_errors(str(engine.url)), session_scope(engine) as session:
@@ -200,7 +200,7 @@ def evaluate_results(
         dots = (
             underscore_to_dot
             if underscore_to_dot is not None
-            else mode == "fc" and detect_underscore_to_dot(files, cases)
+            else call_format.replaces_dots and detect_underscore_to_dot(files, cases)
         )
         run_id = _store(session, suite, files, cases, model, mode, dots, label, results_dir)
         write_run_scores(session, run_id)

@@ -26,17 +26,16 @@ import tomllib
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from farm.config import Settings
 from farm.errors import ConfigError
+from farm.formats import get_format
 
 Backend = Literal["openai-compatible", "vllm", "sglang", "simulator", "fake"]
-Mode = Literal["fc", "prompt"]
 ToolChoice = Literal["auto", "named", "required"]
 
 BACKENDS: tuple[str, ...] = ("openai-compatible", "vllm", "sglang", "simulator", "fake")
-MODES: tuple[str, ...] = ("fc", "prompt")
 
 #: BFCL's sampling defaults (bfcl.md 2.10): temperature 0.001, nothing else set.
 DEFAULT_GENERATION: dict[str, Any] = {"temperature": 0.001}
@@ -73,7 +72,7 @@ class ModelSpec(BaseModel):
     key: str
     display_name: str = ""
     backend: Backend = "openai-compatible"
-    mode: Mode = "fc"
+    mode: str = "fc"
     served_name: str = ""
     generation: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_GENERATION))
     tool_choice: ToolChoice = "auto"
@@ -100,7 +99,17 @@ class ModelSpec(BaseModel):
         """Whether tool names had ``.`` replaced by ``_`` (BFCL's ``underscore_to_dot``)."""
         if self.underscore_to_dot is not None:
             return self.underscore_to_dot
-        return self.mode == "fc"
+        return get_format(self.mode).replaces_dots
+
+    @field_validator("mode")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        """``mode`` names a registered call format (:mod:`farm.formats`)."""
+        try:
+            get_format(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return value
 
     @property
     def request_model(self) -> str:
@@ -233,8 +242,8 @@ def resolve_model(
     """
     from farm.endpoints.env import completion_endpoint
 
-    if mode is not None and mode not in MODES:
-        raise ConfigError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+    if mode is not None:
+        get_format(mode)  # ConfigError for an unknown one
     try:
         spec = lookup_model(settings, name)
     except ConfigError:

@@ -4,7 +4,7 @@ For one entry (``eval_runner._evaluate_single_multi_turn_entry`` + ``multi_turn_
 
 1. a result that is not a list is ``multi_turn:inference_error``; a turn count different
    from the ground truth's is ``multi_turn:force_terminated``;
-2. every step is decoded (:func:`farm.multiturn.decode.decode_execute`); steps that fail to
+2. every step is decoded (:func:`farm.formats.execute.decode_execute`); steps that fail to
    decode or decode to no call are dropped;
 3. turn by turn: the model's steps run on the model's instances, the ground truth's calls on
    separate ground-truth instances (both fresh from the case's ``initial_config``); a turn
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from farm.multiturn.decode import DecodeError, decode_execute, is_empty_response
+from farm.formats.execute import DecodeError, decode_execute, is_empty_response
 from farm.multiturn.dispatch import execute_calls
 from farm.multiturn.envs import (
     Environment,

@@ -2,7 +2,7 @@
 
 For each turn: the turn's user messages are appended (a miss_func holdout turn is replaced by
 one user message revealing the held-out functions), then steps repeat: query the model, keep
-its raw response, decode it (:func:`farm.multiturn.decode.decode_execute`); a response that
+its raw response, decode it (:func:`farm.formats.execute.decode_execute`); a response that
 fails to decode or holds no call ends the turn; otherwise the calls run against the case's
 private environment (:mod:`farm.multiturn.dispatch`) and the results are fed back:
 
@@ -28,6 +28,8 @@ from typing import Any
 from farm.endpoints.pool import EndpointPool, RequestRejected, RetriesExhausted
 from farm.endpoints.types import Completion
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient, SuiteError
+from farm.formats import get_format
+from farm.formats.execute import DecodeError, decode_execute, is_empty_response
 from farm.inference import (
     BAD_REQUEST,
     PERMANENT,
@@ -36,57 +38,17 @@ from farm.inference import (
     build_request,
     failed,
     model_docs,
-    raw_output,
 )
 from farm.models.registry import ModelSpec
 from farm.multiturn.checker import is_long_context, open_case_environment
-from farm.multiturn.decode import DecodeError, decode_execute, is_empty_response
 from farm.multiturn.dispatch import execute_calls
-from farm.multiturn.envs import Environment, EnvironmentSources, ModuleSet
-from farm.prompts.system import with_system_prompt
+from farm.multiturn.envs import EnvironmentSources, ModuleSet
 from farm.suites.case import Case
 
 #: BFCL's ``MAXIMUM_STEP_LIMIT``: a turn is force-quit after more executed steps than this.
 MAXIMUM_STEP_LIMIT = 20
-#: BFCL's ``DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC``.
-ADDITIONAL_FUNCTION_PROMPT = (
-    "I have updated some more functions you can choose from. What about now?"
-)
 #: ``error_type`` of a case whose environment cannot be built (a suite problem).
 ENVIRONMENT_ERROR = "environment"
-
-
-def holdout_message(docs: list[dict[str, Any]], *, mode: str) -> dict[str, Any]:
-    """The user message of a miss_func reveal turn, as BFCL writes it."""
-    if mode == "fc":
-        return {"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT}
-    return {"role": "user", "content": f"{docs}\n{ADDITIONAL_FUNCTION_PROMPT}"}
-
-
-def tool_results_message(calls: list[str], results: list[str]) -> dict[str, Any]:
-    """Prompt mode: all results of one step in one user message (``repr`` of tool dicts)."""
-    tool_results = [
-        {"role": "tool", "name": call, "content": result}
-        for call, result in zip(calls, results, strict=False)
-    ]
-    return {"role": "user", "content": repr(tool_results)}
-
-
-def assistant_message(completion: Completion, mode: str) -> dict[str, Any]:
-    """The assistant message that goes back into the history."""
-    message: dict[str, Any] = {"role": "assistant", "content": completion.content}
-    if mode == "fc" and completion.tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-            }
-            for call in completion.tool_calls
-        ]
-    elif message["content"] is None:
-        message["content"] = ""
-    return message
 
 
 @dataclass
@@ -126,7 +88,7 @@ async def run_conversation(
     Never raises for endpoint failures: they become a failed outcome. The environment is
     private to this call (fresh modules and instances from the case's ``initial_config``).
     """
-    mode = spec.mode
+    call_format = get_format(spec.mode)
     if spec.tool_choice != "auto":
         # A turn ends when the model answers without a call: forcing calls would run every
         # turn into the step limit. BFCL sends no tool_choice at all.
@@ -149,9 +111,9 @@ async def run_conversation(
         if revealed is not None:
             revealed_docs = copy.deepcopy(list(revealed))
             docs = docs + revealed_docs
-            messages = [holdout_message(revealed_docs, mode=mode)]
-        if turn_index == 0 and mode == "prompt":
-            messages = with_system_prompt(messages, model_docs(case), case.case_id)
+            messages = [call_format.holdout_message(revealed_docs)]
+        if turn_index == 0:
+            messages = call_format.opening(messages, model_docs(case), case.case_id)
         history.extend(messages)
         tally.new_turn()
         steps: list[Any] = []
@@ -176,16 +138,17 @@ async def run_conversation(
             except EndpointPermanent as exc:
                 return failed(PERMANENT, exc.message, attempts=tally.attempts)
             tally.add(completion)
-            step = raw_output(completion, mode)
+            step = call_format.record(completion)
             steps.append(step)
-            history.append(assistant_message(completion, mode))
+            history.append(call_format.assistant_message(completion))
             try:
-                calls = decode_execute(step, mode=mode)
+                calls = decode_execute(step, mode=call_format)
             except DecodeError:
                 break
             if is_empty_response(calls):
                 break
-            _feed_back(history, env, calls, completion, mode)
+            results = execute_calls(env, calls)
+            history.extend(call_format.tool_results(calls, results, completion))
             executed += 1
             if executed > MAXIMUM_STEP_LIMIT:
                 force_quit = True
@@ -208,20 +171,3 @@ async def run_conversation(
             "long_context": is_long_context(case),
         },
     )
-
-
-def _feed_back(
-    history: list[dict[str, Any]],
-    env: Environment,
-    calls: list[str],
-    completion: Completion,
-    mode: str,
-) -> None:
-    """Execute one step's calls and append their results to the history."""
-    results = execute_calls(env, calls)
-    if mode == "fc":
-        ids = [call.id for call in completion.tool_calls]
-        for result, call_id in zip(results, ids, strict=False):
-            history.append({"role": "tool", "content": result, "tool_call_id": call_id})
-    else:
-        history.append(tool_results_message(calls, results))

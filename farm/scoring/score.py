@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from farm.errors import ConfigError
-from farm.scoring.cdecode import decode_cstyle_calls
+from farm.formats import get_format
+from farm.formats.pydecode import DecodeError
 from farm.scoring.checker import check_calls
-from farm.scoring.fcdecode import decode_fc_calls
-from farm.scoring.pydecode import DecodeError, decode_python_calls
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
 from farm.suites.categories import is_multi_turn
-
-MODES = ("fc", "prompt")
 
 
 def is_relevance_category(category: str) -> bool:
@@ -27,19 +23,13 @@ def is_relevance_category(category: str) -> bool:
 
 
 def decode_calls(raw_output: Any, *, mode: str, language: str = "python") -> Any:
-    """Decode raw output into BFCL's ``[{name: {param: value}}]`` for the given mode.
+    """Decode raw output into BFCL's ``[{name: {param: value}}]`` with the call format ``mode``.
 
     Raises:
         DecodeError: the output does not decode (BFCL's decoder would raise).
         ConfigError: unknown mode.
     """
-    if mode == "fc":
-        return decode_fc_calls(raw_output)
-    if mode != "prompt":
-        raise ConfigError(f"unknown scoring mode {mode!r}; use one of {', '.join(MODES)}")
-    if language in ("java", "javascript"):
-        return decode_cstyle_calls(raw_output, language)
-    return decode_python_calls(raw_output)
+    return get_format(mode).decode(raw_output, language=language)
 
 
 def is_call_list(decoded: Any) -> bool:
@@ -93,15 +83,14 @@ def score_case(
         case: the case (functions, ground truth, category).
         raw_output: BFCL's ``result`` field (text for prompt mode; a list of
             ``{tool: arguments_json}`` or text for FC; turns of steps for multi-turn).
-        mode: ``"fc"`` or ``"prompt"``.
+        mode: the call format's name (``"fc"``, ``"prompt"``, ...).
         underscore_to_dot: the model was sent tool names with ``.`` replaced by ``_``.
         suite_extra: the suite row's ``extra`` (multi-turn environments need it).
 
     Returns:
         The verdict. Model output never raises; a bad suite raises ScoringError.
     """
-    if mode not in MODES:
-        raise ConfigError(f"unknown scoring mode {mode!r}; use one of {', '.join(MODES)}")
+    get_format(mode)  # unknown mode: ConfigError
     if is_multi_turn(case.category):
         from farm.multiturn.checker import score_multi_turn
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from farm.errors import SuiteError
-from farm.multiturn.loop import ADDITIONAL_FUNCTION_PROMPT
+from farm.formats.conversation import ADDITIONAL_FUNCTION_PROMPT
 from farm.multiturn.replay import KeywordCall, doc_parameters, keyword_call
 from farm.simulator.answers import Reply
 from farm.suites.case import Case
@@ -130,8 +130,8 @@ def _results_agree(
     case: Case, messages: Sequence[dict[str, Any]], suite_extra: Mapping[str, Any]
 ) -> bool:
     """Whether replaying the conversation's calls on ``case``'s environment gives its results."""
+    from farm.formats.execute import DecodeError, decode_execute
     from farm.multiturn.checker import open_case_environment
-    from farm.multiturn.decode import DecodeError, decode_execute
     from farm.multiturn.dispatch import execute_calls
     from farm.multiturn.envs import EnvironmentSources, ModuleSet
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from farm.multiturn.decode import DecodeError, decode_execute, is_empty_response
+from farm.formats.execute import DecodeError, decode_execute, is_empty_response
 
 
 def test_fc_tool_calls_render_with_repr_values_and_no_spaces() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from farm.scoring.cdecode import decode_cstyle_calls
+from farm.formats.cdecode import decode_cstyle_calls
+from farm.formats.fcdecode import decode_fc_calls
+from farm.formats.pydecode import DecodeError, decode_python_calls
 from farm.scoring.convert import java_to_python, js_to_python
-from farm.scoring.fcdecode import decode_fc_calls
-from farm.scoring.pydecode import DecodeError, decode_python_calls
 from farm.scoring.score import has_no_call, is_call_list
 from farm.scoring.verdict import json_safe, safe_text
 

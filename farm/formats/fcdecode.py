@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from farm.scoring.pydecode import MAX_SOURCE_CHARS, DecodeError
+from farm.formats.pydecode import MAX_SOURCE_CHARS, DecodeError
 
 
 def _reject_constant(name: str) -> Any:

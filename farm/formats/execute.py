@@ -25,31 +25,37 @@ import ast
 import json
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from farm.formats.base import CallFormat
 
 
 class DecodeError(Exception):
     """The step does not decode into calls (BFCL drops it and ends the turn)."""
 
 
-def decode_execute(raw_step: Any, *, mode: str) -> list[str]:
+def decode_execute(raw_step: Any, *, mode: str | CallFormat) -> list[str]:
     """Decode one raw model step into BFCL's executable call strings.
 
     Args:
         raw_step: the step as stored in a result file: text (prompt mode, or an FC reply
             without tool calls) or a list of ``{tool_name: arguments_json}`` (FC).
-        mode: ``"fc"`` or ``"prompt"``.
+        mode: the call format (or its registered name, ``"fc"`` or ``"prompt"``).
 
     Returns:
         The call strings, possibly empty (no call).
 
     Raises:
         DecodeError: BFCL's decoder would raise on this step.
+        ConfigError: unknown format name.
     """
+    if isinstance(mode, str):
+        from farm.formats.registry import get_format
+
+        mode = get_format(mode)
     try:
-        if mode == "fc":
-            return _decode_fc(raw_step)
-        return _decode_prompt(raw_step)
+        return mode.execute_strings(raw_step)
     except DecodeError:
         raise
     except (Exception, RecursionError) as exc:  # any failure is "undecodable", as in BFCL
@@ -61,7 +67,8 @@ def is_empty_response(decoded: list[str]) -> bool:
     return len(decoded) == 0 or (len(decoded) == 1 and len(decoded[0]) == 0)
 
 
-def _decode_fc(raw_step: Any) -> list[str]:
+def decode_fc_step(raw_step: Any) -> list[str]:
+    """FC (``convert_to_function_call``): ``[{name: arguments_json}]`` -> call strings."""
     items = [raw_step] if isinstance(raw_step, dict) else raw_step
     if isinstance(items, str):
         if items == "":
@@ -80,7 +87,8 @@ def _decode_fc(raw_step: Any) -> list[str]:
     return calls
 
 
-def _decode_prompt(raw_step: Any) -> list[str]:
+def decode_prompt_step(raw_step: Any) -> list[str]:
+    """Prompt (``default_decode_execute_prompting``): call-list text -> call strings."""
     if not isinstance(raw_step, str):
         raise DecodeError("prompt-mode output is not text")
     text = raw_step.strip("`\n ")

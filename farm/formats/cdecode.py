@@ -12,7 +12,7 @@ subset models write, producing the same strings:
 * JavaScript: the first call that is a whole expression statement; a value is its exact
   source text, with surrounding quotes removed.
 
-Anything outside the grammar is a :class:`~farm.scoring.pydecode.DecodeError`, as a
+Anything outside the grammar is a :class:`~farm.formats.pydecode.DecodeError`, as a
 tree-sitter ``ERROR`` node is for BFCL.
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from farm.scoring.cparse import Node, Parser, Tok
-from farm.scoring.pydecode import MAX_SOURCE_CHARS, DecodeError
+from farm.formats.cparse import Node, Parser, Tok
+from farm.formats.pydecode import MAX_SOURCE_CHARS, DecodeError
 
 
 def _java_text(src: str, part: Any, nested: bool) -> str:

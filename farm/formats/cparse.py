@@ -6,8 +6,8 @@ text. It covers literals, names, member access, calls, ``new`` expressions (Java
 with initializers and object creation with an optional class body, JavaScript
 constructors), JavaScript arrays and objects, unary, binary, ternary and assignment
 expressions, and statements separated by ``;`` or newlines. Anything else, and nesting
-deeper than :data:`~farm.scoring.pydecode.MAX_DEPTH`, is a
-:class:`~farm.scoring.pydecode.DecodeError`.
+deeper than :data:`~farm.formats.pydecode.MAX_DEPTH`, is a
+:class:`~farm.formats.pydecode.DecodeError`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from farm.scoring.pydecode import MAX_DEPTH, DecodeError
+from farm.formats.pydecode import MAX_DEPTH, DecodeError
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+|//[^\n]*|/\*.*?\*/)
