@@ -95,7 +95,7 @@ def send_shards(settings: Settings, payloads: list[tuple[str, dict[str, Any]]]) 
     Raises:
         BrokerError: if the broker cannot be reached.
     """
-    from farm.shards import SHARD_TASK
+    from farm.shardspec import SHARD_TASK
 
     if not payloads:
         return 0

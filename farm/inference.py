@@ -4,14 +4,12 @@ The raw output is what the call format (:mod:`farm.formats`) records, exactly th
 stores in a result file's ``result`` field: prompt mode the text; FC mode a list of
 ``{tool_name: arguments_json}`` or, with no tool call, the text. A failed inference is an
 outcome with ``raw_output=None`` and ``error_type`` / ``error_message`` set, never an error
-string in the output. Multi-turn cases are delegated
-to :func:`farm.multiturn.loop.run_conversation`.
+string in the output. Multi-turn cases are BFCL's conversation loop
+(:func:`farm.multiturn.loop.run_conversation`), chosen by :mod:`farm.benchmarks.bfcl`.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +21,11 @@ from farm.formats import get_format
 from farm.models.registry import ModelSpec
 from farm.prompts.tools import json_copy, with_language_hints
 from farm.suites.case import Case
-from farm.suites.categories import is_multi_turn
 
 #: ``error_type`` values of failed outcomes.
 TRANSIENT = "endpoint_transient"
 PERMANENT = "endpoint_permanent"
 BAD_REQUEST = "request_build"
-UNSUPPORTED = "unsupported"
 
 
 @dataclass(frozen=True)
@@ -155,24 +151,15 @@ async def infer_case(
     spec: ModelSpec,
     pool: EndpointPool,
     *,
-    suite_extra: Mapping[str, Any] | None = None,
     tool_retrieval: ToolRetrieval | None = None,
 ) -> InferenceOutcome:
-    """Run inference for one case. Never raises for endpoint or request failures.
+    """Run inference for one case with one request. Never raises for endpoint failures.
 
-    With ``tool_retrieval`` only the K functions most similar to the question are offered
-    (single-turn cases; see :mod:`farm.endpoints.embeddings`).
+    This is how single-turn cases are solved; a benchmark with other shapes (BFCL's
+    multi-turn conversations, :mod:`farm.multiturn.loop`) solves them its own way
+    (:mod:`farm.benchmarks`). With ``tool_retrieval`` only the K functions most similar to
+    the question are offered (see :mod:`farm.endpoints.embeddings`).
     """
-    if is_multi_turn(case.category):
-        try:
-            loop = importlib.import_module("farm.multiturn.loop")
-        except ModuleNotFoundError as exc:
-            if exc.name != "farm.multiturn.loop":
-                raise
-            return failed(UNSUPPORTED, "multi-turn inference is not available in this build")
-        outcome = await loop.run_conversation(case, spec, pool, dict(suite_extra or {}))
-        assert isinstance(outcome, InferenceOutcome)
-        return outcome
     if tool_retrieval is not None:
         try:
             case = await select_tools(case, tool_retrieval.k, tool_retrieval.client)

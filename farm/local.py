@@ -21,7 +21,8 @@ from farm.config import Settings
 from farm.db.engine import session_scope
 from farm.db.models import Run, Shard
 from farm.models.registry import ModelSpec
-from farm.shards import ShardEnv, ShardOutcome, ShardSpec, execute_shard
+from farm.shards import ShardEnv, ShardOutcome, execute_shard
+from farm.shardspec import ShardSpec
 
 #: Shards in flight at once in the embedded executor.
 SHARDS_IN_FLIGHT = 3
@@ -102,18 +103,21 @@ def run_locally(
     run_id: uuid.UUID,
     *,
     on_case: Callable[[bool], None] | None = None,
+    shards: Sequence[ShardSpec] | None = None,
 ) -> LocalReport:
-    """Execute every pending shard of ``run_id`` in this process; block until done.
+    """Execute ``shards`` (default: every pending shard of ``run_id``) here; block until done.
 
-    A run left unfinished (interrupted) keeps what it wrote; running this again, or
-    ``farm resume``, continues it.
+    ``farm run`` passes the shards it just planned; a resume reads the pending ones. A run
+    left unfinished (interrupted) keeps what it wrote; running this again, or ``farm
+    resume``, continues it.
     """
     with session_scope(engine) as session:
         run = ledger.get_run(session, run_id, lock=True)
         if run.status == ledger.RUN_CANCELLED:
             run.status = ledger.RUN_RUNNING if run.started_at else ledger.RUN_PENDING
         _release_local_leases(session, run)
-    shards = pending_shards(engine, run_id)
+    if shards is None:
+        shards = pending_shards(engine, run_id)
     outcomes = asyncio.run(execute_locally(settings, engine, spec, shards, on_case=on_case))
     return LocalReport(
         run_id,

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from farm import __version__, ledger
+from farm.benchmarks.registry import expand_categories, known_categories
 from farm.config import Settings
 from farm.db.models import Model, Run, Shard, TestCase
 from farm.errors import BrokerError, SubmitError
-from farm.shards import ShardSpec
-from farm.suites.categories import ALL, expand
+from farm.shardspec import ShardSpec
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -90,8 +90,8 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         raise SubmitError(f"shard size must be positive, got {request.shard_size}")
     suite = resolve_suite(session, request.suite)
     counts = category_counts(session, suite.id)
-    known = [c for c in ALL if c in counts] + sorted(c for c in counts if c not in ALL)
-    categories = expand(request.categories, known=known)
+    known = known_categories(counts)
+    categories = expand_categories(request.categories, known)
     rows = session.execute(
         select(TestCase.case_id, TestCase.category)
         .where(TestCase.suite_id == suite.id, TestCase.category.in_(categories))

@@ -20,7 +20,7 @@ from farm.db.base import utcnow
 from farm.db.engine import session_scope
 from farm.db.models import Result, Run, RunScore, Shard
 from farm.errors import RunError
-from farm.shards import ShardSpec
+from farm.shardspec import ShardSpec
 
 
 @dataclass(frozen=True)

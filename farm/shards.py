@@ -1,8 +1,9 @@
 """Shard execution, shared by the distributed worker and the embedded executor.
 
 A shard is a slice of a run's cases. :func:`execute_shard` takes the shard's lease, loads
-its cases, skips those that already have a result, sends every remaining request at once
-(the endpoint pool bounds how many are in flight), decodes and scores each answer, and
+its cases, skips those that already have a result, has each case's benchmark
+(:mod:`farm.benchmarks`) solve all remaining cases at once (the endpoint pool bounds how
+many requests are in flight), scores each answer with the same benchmark, and
 writes the whole shard in one transaction (``INSERT ... ON CONFLICT DO NOTHING``). While it
 runs, a watcher renews the lease and notices a cancelled run, in which case the requests
 still in flight are dropped and the finished ones are kept. The shard that completes the
@@ -13,20 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from farm import ledger
-from farm.db.base import utcnow
+from farm.benchmarks.registry import benchmark_for
 from farm.db.engine import session_scope
 from farm.errors import FarmError, RunError, ScoringError
+from farm.shardspec import SHARD_TASK as SHARD_TASK  # re-exported: the task name
+from farm.shardspec import ShardSpec as ShardSpec  # re-exported: the payload
 from farm.suites.case import Case
 
 if TYPE_CHECKING:
@@ -37,51 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Name of the Celery task that executes a shard (the producer sends tasks by name).
-SHARD_TASK = "farm.execute_shard"
-
 #: Embedding model asked for when a run uses tool retrieval without naming one.
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
-
-
-class ShardSpec(BaseModel):
-    """The broker payload of one shard: small, frozen, JSON-serialisable, self-describing.
-
-    The model's endpoints are not part of it: the worker that consumes the model's queue
-    knows where its endpoint is. The run's mode and generation settings are.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    created_at: datetime = Field(default_factory=utcnow)
-    run_id: uuid.UUID
-    shard_no: int = Field(ge=0)
-    suite_id: int
-    model_key: str
-    mode: str
-    generation: dict[str, Any] = Field(default_factory=dict)
-    case_ids: tuple[str, ...]
-    tool_retrieval: int | None = Field(default=None, ge=1)
-    embedding_model: str | None = None
-
-    @classmethod
-    def from_payload(cls, payload: Any) -> ShardSpec:
-        """Validate a payload received from the broker.
-
-        Raises:
-            RunError: if the payload is not a valid shard spec.
-        """
-        try:
-            return cls.model_validate(payload)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "payload"
-            raise RunError(f"malformed shard payload: {where}: {first['msg']}") from exc
-
-    def payload(self) -> dict[str, Any]:
-        """The JSON-safe dict sent through the broker."""
-        return self.model_dump(mode="json")
 
 
 @dataclass
@@ -188,11 +145,9 @@ async def _run_case(
     rows: list[dict[str, Any]],
     shard: ShardSpec,
 ) -> None:
-    from farm.inference import infer_case
-    from farm.scoring import score_case, score_inference_error
-
+    bench = benchmark_for(case.category)
     try:
-        outcome = await infer_case(
+        outcome = await bench.solve(
             case, model, env.pool, suite_extra=suite_extra, tool_retrieval=env.retrieval(shard)
         )
         error_type, error_message = outcome.error_type, outcome.error_message
@@ -220,9 +175,9 @@ async def _run_case(
         )
     try:
         if error_type is not None:
-            verdict = score_inference_error(case, error_message or error_type)
+            verdict = bench.score_failure(case, error_message or error_type)
         else:
-            verdict = score_case(
+            verdict = bench.score(
                 case,
                 raw_output,
                 mode=model.mode,
@@ -292,7 +247,7 @@ def _pending_cases(env: ShardEnv, shard: ShardSpec) -> tuple[list[Case], dict[st
         wanted = [c for c in shard.case_ids if c not in done]
         cases = load_shard_cases(session, shard.suite_id, wanted)
         suite_extra: dict[str, Any] | None = None
-        if any(c.category.startswith("multi_turn") for c in cases):
+        if any(benchmark_for(c.category).needs_suite_extra(c) for c in cases):
             suite_extra = env._suite_extra.get(shard.suite_id)
             if suite_extra is None:
                 suite = session.get(Suite, shard.suite_id)
@@ -337,8 +292,6 @@ def _write(env: ShardEnv, shard: ShardSpec, rows: list[dict[str, Any]], status: 
 
 def _abandon(env: ShardEnv, shard: ShardSpec, attempts: int) -> tuple[int, bool]:
     """Record the remaining cases of a shard given up after too many deliveries."""
-    from farm.scoring import score_inference_error
-
     message = f"shard abandoned after {attempts - 1} deliveries (its worker died each time)"
     with session_scope(env.engine) as session:
         done = ledger.done_case_ids(session, shard.run_id, shard.case_ids)
@@ -346,7 +299,7 @@ def _abandon(env: ShardEnv, shard: ShardSpec, attempts: int) -> tuple[int, bool]
         cases = load_shard_cases(session, shard.suite_id, wanted)
         rows = []
         for case in cases:
-            verdict = score_inference_error(case, message)
+            verdict = benchmark_for(case.category).score_failure(case, message)
             rows.append(
                 {
                     "case_id": case.case_id,

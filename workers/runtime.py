@@ -22,7 +22,8 @@ from farm.config import Settings
 from farm.db.engine import make_engine
 from farm.errors import FarmError, ServingError
 from farm.models.registry import ModelSpec
-from farm.shards import ShardEnv, ShardOutcome, ShardSpec, execute_shard
+from farm.shards import ShardEnv, ShardOutcome, execute_shard
+from farm.shardspec import ShardSpec
 from workers.endpoint import Endpoints
 
 log = logging.getLogger(__name__)

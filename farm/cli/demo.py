@@ -80,22 +80,20 @@ def demo(
     with running_simulator(cases, config) as simulator:
         url = simulator.base_url
         err.print(f"simulator answering at {url} ({slots} slots, {latency * 1000:.0f} ms)")
-        run_id = plan_embedded(
+        spec = embedded_model(
+            settings, "simulator", mode="fc", endpoint=url, concurrency=concurrency
+        )
+        planned = plan_embedded(
             settings,
             engine,
-            model="simulator",
-            mode="fc",
-            endpoint=url,
-            concurrency=concurrency,
+            spec=spec,
             suite=spec_name,
             categories=["single_turn"],
             shard_size=None,
             label="demo",
         )
-        spec = embedded_model(
-            settings, "simulator", mode="fc", endpoint=url, concurrency=concurrency
-        )
-        execute_with_progress(settings, engine, spec, run_id)
+        run_id = planned.run_id
+        execute_with_progress(settings, engine, spec, run_id, shards=planned.shards)
     with session_scope(engine) as session:
         n = run_status(session, run_id).n_cases
     click.echo(

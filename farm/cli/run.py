@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,11 @@ from farm.cli.options import (
     split_categories,
 )
 from farm.config import Settings
+
+if TYPE_CHECKING:
+    from farm.models.registry import ModelSpec
+    from farm.producer import PlannedRun
+    from farm.shardspec import ShardSpec
 
 
 @click.command()
@@ -64,23 +70,19 @@ def run(
                 "(or OPENAI_BASE_URL)"
             )
     engine = open_database(settings)
-    run_id = plan_embedded(
+    planned = plan_embedded(
         settings,
         engine,
-        model=model,
-        mode=mode,
-        endpoint=endpoint,
-        concurrency=concurrency,
+        spec=spec,
         suite=suite,
         categories=split_categories(categories),
         shard_size=shard_size,
         label=label,
-        api_key_env=api_key_env,
         options=retrieval_run_options(tool_retrieval, embedding_model),
     )
-    final = execute_with_progress(settings, engine, spec, run_id)
+    final = execute_with_progress(settings, engine, spec, planned.run_id, shards=planned.shards)
     if as_json:
-        emit_json({"run_id": str(run_id), "status": final})
+        emit_json({"run_id": str(planned.run_id), "status": final})
 
 
 def embedded_model(
@@ -91,8 +93,12 @@ def embedded_model(
     endpoint: str | None,
     concurrency: int | None,
     api_key_env: str | None = None,
-) -> Any:
-    """The model with its endpoints, and the concurrency override applied."""
+) -> ModelSpec:
+    """The model, resolved once, with the concurrency override applied.
+
+    Resolution (:func:`~farm.models.registry.resolve_model`) happens here only; planning and
+    execution receive this spec.
+    """
     from farm.errors import ConfigError
     from farm.models.registry import resolve_model
 
@@ -108,29 +114,17 @@ def plan_embedded(
     settings: Settings,
     engine: Any,
     *,
-    model: str,
-    mode: str | None,
-    endpoint: str | None,
-    concurrency: int | None,
+    spec: ModelSpec,
     suite: str,
     categories: list[str],
     shard_size: int | None,
     label: str | None,
-    api_key_env: str | None = None,
     options: dict[str, Any] | None = None,
-) -> uuid.UUID:
-    """Plan an embedded run; returns its id."""
+) -> PlannedRun:
+    """Plan an embedded run of the resolved model ``spec``; returns the run and its shards."""
     from farm.db.engine import session_scope
     from farm.producer import RunRequest, plan_run
 
-    spec = embedded_model(
-        settings,
-        model,
-        mode=mode,
-        endpoint=endpoint,
-        concurrency=concurrency,
-        api_key_env=api_key_env,
-    )
     request = RunRequest(
         model=spec,
         suite=suite,
@@ -148,11 +142,21 @@ def plan_embedded(
         f"{len(planned.shards)} shards, {spec.max_concurrency} requests in flight"
         + (f", tool retrieval top {retrieval}" if retrieval else "")
     )
-    return planned.run_id
+    return planned
 
 
-def execute_with_progress(settings: Settings, engine: Any, spec: Any, run_id: uuid.UUID) -> str:
-    """Execute the run's pending shards here with a live bar; print the leaderboard row."""
+def execute_with_progress(
+    settings: Settings,
+    engine: Any,
+    spec: ModelSpec,
+    run_id: uuid.UUID,
+    *,
+    shards: Sequence[ShardSpec] | None = None,
+) -> str:
+    """Execute ``shards`` (default: the run's pending ones) here with a live bar.
+
+    Prints the run's leaderboard row at the end; returns the run's status.
+    """
     from farm.cli.runview import print_leaderboard_row, run_progress
     from farm.db.engine import session_scope
     from farm.local import run_locally
@@ -162,7 +166,7 @@ def execute_with_progress(settings: Settings, engine: Any, spec: Any, run_id: uu
         before = run_status(session, run_id)
     err = console(stderr=True)
     with run_progress(before, err) as progress:
-        run_locally(settings, engine, spec, run_id, on_case=progress.advance)
+        run_locally(settings, engine, spec, run_id, on_case=progress.advance, shards=shards)
     with session_scope(engine) as session:
         after = run_status(session, run_id)
     print_leaderboard_row(engine, run_id, console())

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, Table, Text, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from farm import __version__
+from farm.benchmarks.registry import benchmark_for
 from farm.db.base import utcnow
 from farm.db.engine import session_scope, storage_errors
 from farm.db.models import Model, Result, Run, RunScore, Suite, TestCase
@@ -25,7 +26,7 @@ from farm.evaluation.resultfiles import (
 )
 from farm.formats import get_format
 from farm.scoring.finalize import write_run_scores
-from farm.scoring.score import is_relevance_category, score_case, score_inference_error
+from farm.scoring.score import is_relevance_category
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
 from farm.suites.store import category_counts, resolve_suite
@@ -107,9 +108,10 @@ def detect_underscore_to_dot(files: Sequence[ResultFile], cases: dict[str, Case]
 
 
 def _verdict(case: Case, raw: Any, mode: str, dots: bool, extra: dict[str, Any]) -> Verdict:
+    bench = benchmark_for(case.category)
     if isinstance(raw, str) and raw.startswith(INFERENCE_ERROR_PREFIX):
-        return score_inference_error(case, raw[len(INFERENCE_ERROR_PREFIX) :].lstrip(": "))
-    return score_case(case, raw, mode=mode, underscore_to_dot=dots, suite_extra=extra)
+        return bench.score_failure(case, raw[len(INFERENCE_ERROR_PREFIX) :].lstrip(": "))
+    return bench.score(case, raw, mode=mode, underscore_to_dot=dots, suite_extra=extra)
 
 
 def _result_row(

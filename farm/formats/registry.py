@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable
 
 from farm.errors import ConfigError
@@ -15,6 +16,7 @@ from farm.formats.base import CallFormat
 
 _FORMATS: dict[str, CallFormat] = {}
 _loaded = False
+_lock = threading.RLock()
 
 
 def call_format(name: str) -> Callable[[type[CallFormat]], type[CallFormat]]:
@@ -35,13 +37,17 @@ def call_format(name: str) -> Callable[[type[CallFormat]], type[CallFormat]]:
 
 
 def _load() -> None:
+    """Import every registering module once (thread-safe: shard threads look up at once)."""
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    package = importlib.import_module("farm.formats")
-    for module in pkgutil.walk_packages(package.__path__, "farm.formats."):
-        importlib.import_module(module.name)
+    with _lock:
+        if _loaded:
+            return
+        package = importlib.import_module("farm.formats")
+        for module in pkgutil.walk_packages(package.__path__, "farm.formats."):
+            importlib.import_module(module.name)
+        _loaded = True
 
 
 def format_names() -> tuple[str, ...]:

@@ -22,7 +22,6 @@ from farm.report.queries import (
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
 from farm.report.scores import weights_of
 from farm.report.stats import mcnemar_exact
-from farm.scoring.sections import SECTION_NAMES
 from farm.suites.store import resolve_suite
 
 
@@ -90,7 +89,7 @@ def compare(
     categories = sorted({*a.categories, *b.categories}, key=category_order)
     sections = [
         compared(name, sorted(members_of(a, name) | members_of(b, name)), section=True)
-        for name in SECTION_NAMES
+        for name in dict.fromkeys([*a.sections, *b.sections])
     ]
     return Comparison(
         a=a,
@@ -105,7 +104,7 @@ def compare(
 
 def members_of(row: RunRow, section: str) -> set[str]:
     """The categories of ``row`` that ran and feed ``section``."""
-    return {c for c, _ in weights_of(row.categories)[section]}
+    return {c for c, _ in weights_of(row.categories).get(section, ())}
 
 
 def flip_summary(cases: Sequence[FlippedCase]) -> dict[str, int]:

@@ -1,9 +1,9 @@
 """Leaderboard, comparison and history queries over ``runs``, ``results`` and ``run_scores``.
 
 Every function takes a SQLAlchemy session and returns typed rows (:mod:`farm.report.rows`);
-rendering is elsewhere. Scores come from ``run_scores`` (``kind='category'``); the BFCL
-sections are recomputed from them with :func:`farm.scoring.sections.compute_sections`, so
-a run's numbers are the same whichever way it was scored.
+rendering is elsewhere. Scores come from ``run_scores`` (``kind='category'``); sections
+missing there are recomputed with the run's benchmark (:mod:`farm.benchmarks`), so a run's
+numbers are the same whichever way it was scored.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
+from farm.benchmarks.registry import benchmarks
+from farm.benchmarks.registry import category_order as registry_category_order
 from farm.db.lookup import resolve_run_id
 from farm.db.models import Model, Run, RunScore, RunStats, Suite
 from farm.errors import ConfigError
@@ -31,11 +34,13 @@ from farm.report.latency import (
 )
 from farm.report.rows import RunRow, Score
 from farm.report.scores import category_cell, section_cells
-from farm.scoring.sections import SECTION_NAMES
-from farm.suites.categories import ALL
 from farm.suites.store import resolve_suite
 
-CATEGORY_INDEX = {c: i for i, c in enumerate(ALL)}
+
+@cache
+def _category_index() -> dict[str, int]:
+    """Display positions of every registered benchmark's categories (read once)."""
+    return registry_category_order()
 
 
 def _scored_runs_query(
@@ -244,7 +249,8 @@ def _load_runs(
 
 def category_order(category: str) -> tuple[int, str]:
     """Sort key: BFCL's category order, unknown categories last by name."""
-    return (CATEGORY_INDEX.get(category, len(CATEGORY_INDEX)), category)
+    index = _category_index()
+    return (index.get(category, len(index)), category)
 
 
 def natural_key(case_id: str) -> list[int | str]:
@@ -258,11 +264,12 @@ def metric_kind(name: str, rows: Sequence[RunRow]) -> str:
     Raises:
         ConfigError: ``name`` is neither a section nor a category of the runs.
     """
-    if name in CATEGORY_INDEX or any(name in r.categories for r in rows):
+    sections = {s for bench in benchmarks() for s in bench.section_names}
+    if name in _category_index() or any(name in r.categories for r in rows):
         return "category"
-    if name in SECTION_NAMES:
+    if name in sections:
         return "section"
-    choices = sorted({*SECTION_NAMES, *CATEGORY_INDEX, *(c for r in rows for c in r.categories)})
+    choices = sorted({*sections, *_category_index(), *(c for r in rows for c in r.categories)})
     raise ConfigError(f"unknown category {name!r}; valid: {', '.join(choices)}")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
+from farm.benchmarks.registry import DEFAULT_BENCHMARK, benchmark_of, get_benchmark
 from farm.report.rows import Score
-from farm.scoring.sections import SECTION_NAMES, CategoryScore, compute_sections
+from farm.scoring.sections import CategoryScore
 
 
 def category_cell(n: int, correct: int, errors: int, ran: bool) -> Score:
@@ -18,21 +19,22 @@ def category_cell(n: int, correct: int, errors: int, ran: bool) -> Score:
 
 @lru_cache(maxsize=1024)
 def section_weights(
-    signature: tuple[tuple[str, int], ...],
+    signature: tuple[tuple[str, int], ...], benchmark: str = DEFAULT_BENCHMARK
 ) -> dict[str, tuple[tuple[str, float], ...]]:
     """d(section)/d(accuracy of category) for the categories that ran, by section.
 
-    Every BFCL aggregate is linear in the category accuracies once the counts are fixed, so
-    the weights come from evaluating the sections on one-hot inputs.
+    Every aggregate (BFCL's are) is linear in the category accuracies once the counts are
+    fixed, so the weights come from evaluating the benchmark's sections on one-hot inputs.
     """
+    bench = get_benchmark(benchmark)
     zero = {c: CategoryScore(c, n, 0) for c, n in signature}
-    base = {s.name: s.accuracy for s in compute_sections(zero)}
-    weights: dict[str, list[tuple[str, float]]] = {name: [] for name in SECTION_NAMES}
+    base = {s.name: s.accuracy for s in bench.sections(zero)}
+    weights: dict[str, list[tuple[str, float]]] = {name: [] for name in bench.section_names}
     for category, n in signature:
         if n == 0:
             continue
         one_hot = {**zero, category: CategoryScore(category, n, n)}
-        for section in compute_sections(one_hot):
+        for section in bench.sections(one_hot):
             weight = section.accuracy - base[section.name]
             if weight > 1e-15:
                 weights[section.name].append((category, weight))
@@ -41,25 +43,28 @@ def section_weights(
 
 def weights_of(categories: Mapping[str, Score]) -> dict[str, tuple[tuple[str, float], ...]]:
     """:func:`section_weights` of a run's categories that ran (in the run's order)."""
-    return section_weights(tuple([(c, s.n) for c, s in categories.items() if s.ran]))
+    signature = tuple([(c, s.n) for c, s in categories.items() if s.ran])
+    return section_weights(signature, benchmark_of(categories).name)
 
 
 def section_cells(
     categories: Mapping[str, Score], stored: Mapping[str, tuple[float, bool]] | None = None
 ) -> dict[str, Score]:
-    """The BFCL sections of a run, each with a normal-approximation 95% interval.
+    """The sections of a run's benchmark, each with a normal-approximation 95% interval.
 
     ``stored`` holds the (accuracy, ran) of sections already computed by
     :func:`farm.scoring.finalize.write_run_scores` with the same formulas; missing ones are
     computed here.
     """
+    bench = benchmark_of(categories)
+    names = bench.section_names
     weights = weights_of(categories)
     values = stored or {}
-    if len(values) < len(SECTION_NAMES) or any(name not in values for name in SECTION_NAMES):
+    if len(values) < len(names) or any(name not in values for name in names):
         scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
-        values = {s.name: (s.accuracy, s.ran) for s in compute_sections(scores)}
+        values = {s.name: (s.accuracy, s.ran) for s in bench.sections(scores)}
     cells: dict[str, Score] = {}
-    for name in SECTION_NAMES:
+    for name in names:
         accuracy, ran = values[name]
         members = [(weight, categories[category]) for category, weight in weights[name]]
         cells[name] = Score(

@@ -7,10 +7,11 @@ import uuid
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
+from farm.benchmarks.registry import benchmark_of
 from farm.db.models import Result, Run, RunScore
 from farm.errors import RunError
 from farm.report.latency import write_run_stats
-from farm.scoring.sections import CategoryScore, compute_sections
+from farm.scoring.sections import CategoryScore
 
 
 def category_totals(session: Session, run_id: uuid.UUID) -> dict[str, tuple[int, int, int]]:
@@ -32,8 +33,9 @@ def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
     """Replace the run's ``run_scores`` rows with fresh category and section scores.
 
     Every category of the run gets a row with ``ran=True`` (a category planned but with no
-    result rows scores 0 of 0); sections follow BFCL v4's formulas, where categories the run
-    did not include count as 0 and mark the section ``ran=False``.
+    result rows scores 0 of 0); sections are the run's benchmark's (BFCL v4's formulas for
+    BFCL, where categories the run did not include count as 0 and mark the section
+    ``ran=False``).
 
     Raises:
         RunError: the run does not exist.
@@ -60,7 +62,7 @@ def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
                 ran=True,
             )
         )
-    for section in compute_sections(scores):
+    for section in benchmark_of(categories).sections(scores):
         session.add(
             RunScore(
                 run_id=run_id,

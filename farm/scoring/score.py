@@ -1,10 +1,10 @@
-"""Scoring one case: decode the raw output and apply BFCL's checker for its category."""
+"""Scoring one single-turn BFCL case: decode the raw output, apply the AST or relevance check."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from farm.errors import ScoringError
 from farm.formats import get_format
 from farm.formats.pydecode import DecodeError
 from farm.scoring.checker import check_calls
@@ -75,31 +75,28 @@ def score_case(
     *,
     mode: str,
     underscore_to_dot: bool,
-    suite_extra: Mapping[str, Any] | None = None,
 ) -> Verdict:
-    """Score one case's raw output exactly as ``bfcl evaluate`` would.
+    """Score one single-turn case's raw output exactly as ``bfcl evaluate`` would.
 
     Args:
         case: the case (functions, ground truth, category).
         raw_output: BFCL's ``result`` field (text for prompt mode; a list of
-            ``{tool: arguments_json}`` or text for FC; turns of steps for multi-turn).
+            ``{tool: arguments_json}`` or text for FC).
         mode: the call format's name (``"fc"``, ``"prompt"``, ...).
         underscore_to_dot: the model was sent tool names with ``.`` replaced by ``_``.
-        suite_extra: the suite row's ``extra`` (multi-turn environments need it).
 
     Returns:
-        The verdict. Model output never raises; a bad suite raises ScoringError.
+        The verdict. Model output never raises.
+
+    Raises:
+        ScoringError: for a multi-turn case (see :mod:`farm.benchmarks.bfcl`).
+        ConfigError: unknown mode.
     """
     get_format(mode)  # unknown mode: ConfigError
     if is_multi_turn(case.category):
-        from farm.multiturn.checker import score_multi_turn
-
-        return score_multi_turn(
-            case,
-            raw_output,
-            mode=mode,
-            underscore_to_dot=underscore_to_dot,
-            suite_extra=suite_extra,
+        raise ScoringError(
+            f"case {case.case_id}: multi-turn cases are scored by farm.multiturn.checker "
+            "(farm.benchmarks.bfcl chooses)"
         )
     if is_relevance_category(case.category) or case.answer is None:
         return _score_relevance(case, raw_output, mode=mode)

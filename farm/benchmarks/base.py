@@ -1,0 +1,109 @@
+"""The :class:`Benchmark` protocol: everything the farm's core knows about a benchmark.
+
+The producer, the shard runner, the ledger's finaliser and the reports speak only this
+protocol; BFCL (:mod:`farm.benchmarks.bfcl`) is one implementation. Shapes:
+
+- a *case* is a :class:`~farm.suites.case.Case` stored in the suite store (``test_cases``);
+  its ``category`` names the benchmark that owns it;
+- a *reply* is whatever :meth:`Benchmark.solve` put in ``InferenceOutcome.raw_output``
+  (stored as the result's ``raw_output``) and :meth:`Benchmark.score` reads back;
+- scores per category are :class:`~farm.scoring.sections.CategoryScore`; sections
+  (aggregates shown on the leaderboard) are :class:`~farm.scoring.sections.SectionScore`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from farm.scoring.sections import CategoryScore, SectionScore
+from farm.scoring.verdict import Verdict
+from farm.suites.case import Case
+
+if TYPE_CHECKING:
+    from farm.endpoints.pool import EndpointPool
+    from farm.inference import InferenceOutcome, ToolRetrieval
+    from farm.models.registry import ModelSpec
+
+#: ``error_type`` of the default verdict for a case whose inference failed.
+INFERENCE_ERROR = "inference_error"
+
+
+class Benchmark(ABC):
+    """One benchmark: its categories, how a case is solved and scored, how a run aggregates.
+
+    Register a subclass with :func:`farm.benchmarks.registry.benchmark`. Abstract:
+    :meth:`solve`, :meth:`score` and :meth:`sections`; the rest are hooks with defaults.
+
+    Attributes:
+        name: the registered name.
+        categories: the leaf categories it owns, in display order (unique across
+            benchmarks).
+        groups: group name -> member categories (``all`` is added: every category).
+        section_names: the sections :meth:`sections` returns, in display order; the first,
+            ``overall``, ranks the leaderboard.
+        columns: ``(header, section or category)`` pairs the benchmark contributes to
+            leaderboard views, headline first.
+    """
+
+    name: ClassVar[str] = ""
+    categories: ClassVar[tuple[str, ...]] = ()
+    groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    section_names: ClassVar[tuple[str, ...]] = ("overall",)
+    columns: ClassVar[tuple[tuple[str, str], ...]] = (("Overall", "overall"),)
+
+    def owns(self, category: str) -> bool:
+        """Whether ``category`` is one of this benchmark's."""
+        return category in self.categories
+
+    def all_groups(self) -> dict[str, tuple[str, ...]]:
+        """:attr:`groups` plus ``all`` (every category, unless the benchmark defines it)."""
+        return {**self.groups, "all": self.groups.get("all", self.categories)}
+
+    def needs_suite_extra(self, case: Case) -> bool:
+        """Whether solving or scoring ``case`` needs the suite row's ``extra``."""
+        return False
+
+    @abstractmethod
+    async def solve(
+        self,
+        case: Case,
+        spec: ModelSpec,
+        pool: EndpointPool,
+        *,
+        suite_extra: Mapping[str, Any] | None = None,
+        tool_retrieval: ToolRetrieval | None = None,
+    ) -> InferenceOutcome:
+        """Put ``case`` to the model: one request, a conversation, or anything else.
+
+        Never raises for endpoint failures: they are a failed outcome
+        (:func:`farm.inference.failed`).
+        """
+
+    @abstractmethod
+    def score(
+        self,
+        case: Case,
+        reply: Any,
+        *,
+        mode: str,
+        underscore_to_dot: bool,
+        suite_extra: Mapping[str, Any] | None = None,
+    ) -> Verdict:
+        """The verdict on a reply :meth:`solve` produced (or an imported one).
+
+        ``mode`` names the call format the model was asked in (:mod:`farm.formats`).
+        Model output never raises; a broken suite raises ``SuiteError`` or ``ScoringError``.
+        """
+
+    def score_failure(self, case: Case, message: str) -> Verdict:
+        """The verdict on a case whose inference failed: not valid, ``inference_error``."""
+        return Verdict(False, INFERENCE_ERROR, [f"Error during inference: {message}"[:2000]], None)
+
+    @abstractmethod
+    def sections(self, scores: Mapping[str, CategoryScore]) -> list[SectionScore]:
+        """The run's sections (one per :attr:`section_names`, in that order).
+
+        ``scores`` holds the categories the run has; absent ones were not run.
+        """
