@@ -37,8 +37,8 @@ from farm.db.engine import make_engine, session_scope  # noqa: E402
 from farm.db.migrate import open_database, upgrade  # noqa: E402
 from farm.db.models import Run  # noqa: E402
 from farm.local import run_locally  # noqa: E402
-from farm.models.registry import resolve_model  # noqa: E402
 from farm.producer import RunRequest, plan_run, submit  # noqa: E402
+from farm.resolve import resolve_model  # noqa: E402
 from farm.simulator.config import SimulatorConfig  # noqa: E402
 from farm.simulator.server import running_simulator  # noqa: E402
 from farm.suites.bfcl import pull_bfcl  # noqa: E402

@@ -5,7 +5,7 @@ stores in a result file's ``result`` field: prompt mode the text; FC mode a list
 ``{tool_name: arguments_json}`` or, with no tool call, the text. A failed inference is an
 outcome with ``raw_output=None`` and ``error_type`` / ``error_message`` set, never an error
 string in the output. Multi-turn cases are BFCL's conversation loop
-(:func:`farm.multiturn.loop.run_conversation`), chosen by :mod:`farm.benchmarks.bfcl`.
+(:func:`farm.benchmarks.bfcl.conversation.run_conversation`), chosen by :mod:`farm.benchmarks.bfcl`.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ async def infer_case(
     """Run inference for one case with one request. Never raises for endpoint failures.
 
     This is how single-turn cases are solved; a benchmark with other shapes (BFCL's
-    multi-turn conversations, :mod:`farm.multiturn.loop`) solves them its own way
+    multi-turn conversations, :mod:`farm.benchmarks.bfcl.conversation`) solves them its own way
     (:mod:`farm.benchmarks`). With ``tool_retrieval`` only the K functions most similar to
     the question are offered (see :mod:`farm.endpoints.embeddings`).
     """

@@ -210,7 +210,7 @@ def maybe_finalise(session: Session, run: Run) -> bool:
     count = session.scalar(select(func.count()).select_from(Result).where(Result.run_id == run.id))
     if (count or 0) < run.n_cases:
         return False
-    from farm.scoring.finalize import write_run_scores
+    from farm.finalize import write_run_scores
 
     write_run_scores(session, run.id)
     run.status = RUN_DONE

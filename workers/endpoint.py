@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from farm.config import Settings
 from farm.endpoints.env import attach_requested, attach_url
 from farm.errors import ConfigError, ServingError
-from farm.models.registry import EndpointConfig, ModelSpec, normalise_base_url, resolve_model
+from farm.models.registry import EndpointConfig, ModelSpec, normalise_base_url
+from farm.resolve import resolve_model
 
 if TYPE_CHECKING:
     from workers.serving.host import ModelServer

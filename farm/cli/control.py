@@ -55,7 +55,7 @@ def resume(run: str, endpoint: str | None, concurrency: int | None) -> None:
         click.echo(f"run {status.run_id} is done")
         return
     from farm.cli.run import execute_with_progress
-    from farm.models.registry import resolve_model
+    from farm.resolve import resolve_model
 
     spec = resolve_model(settings, status.model_key, endpoint=endpoint, mode=status.mode)
     if concurrency:

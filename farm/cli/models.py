@@ -176,7 +176,7 @@ def serve_cmd(
 
     Prints one JSON line with the endpoints once every replica is ready.
     """
-    from farm.models.registry import resolve_model
+    from farm.resolve import resolve_model
     from workers.serving.hosting import hosted_model, watch
 
     settings = cli_settings()

@@ -96,11 +96,11 @@ def embedded_model(
 ) -> ModelSpec:
     """The model, resolved once, with the concurrency override applied.
 
-    Resolution (:func:`~farm.models.registry.resolve_model`) happens here only; planning and
+    Resolution (:func:`~farm.resolve.resolve_model`) happens here only; planning and
     execution receive this spec.
     """
     from farm.errors import ConfigError
-    from farm.models.registry import resolve_model
+    from farm.resolve import resolve_model
 
     spec = resolve_model(settings, model, endpoint=endpoint, mode=mode, api_key_env=api_key_env)
     if concurrency is not None:

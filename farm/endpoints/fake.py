@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from farm.endpoints.client import Endpoint
+from farm.answers.ground_truth import answer
+from farm.endpoints.base import Endpoint
 from farm.endpoints.types import Completion, CompletionRequest, ToolCall
 from farm.errors import EndpointPermanent
-from farm.simulator.answers import answer
 
 
 def estimate_tokens(text: str) -> int:

@@ -24,8 +24,8 @@ from farm.evaluation.resultfiles import (
     read_result_file,
     total_number,
 )
+from farm.finalize import write_run_scores
 from farm.formats import get_format
-from farm.scoring.finalize import write_run_scores
 from farm.scoring.score import is_relevance_category
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case

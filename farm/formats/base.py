@@ -13,10 +13,12 @@ Shapes used throughout:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from farm.endpoints.types import Completion
 from farm.formats.conversation import ADDITIONAL_FUNCTION_PROMPT, tool_results_message
+
+if TYPE_CHECKING:  # the completion type is an endpoint's: used in annotations only
+    from farm.endpoints.types import Completion
 
 Message = dict[str, Any]
 

@@ -1,7 +1,8 @@
 """BFCL's multi-turn conversation protocol: the texts and messages both sides must agree on.
 
-The conversation loop (:mod:`farm.multiturn.loop`), the call formats and the simulator's
-multi-turn answers all speak it, so it lives below all three.
+The conversation loop (:mod:`farm.benchmarks.bfcl.conversation`), the call formats and the
+ground-truth answers (:mod:`farm.answers.multiturn`) all speak it, so it lives below all
+three.
 """
 
 from __future__ import annotations

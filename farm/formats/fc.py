@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from farm.endpoints.types import Completion
 from farm.formats.base import CallFormat, Message
 from farm.formats.conversation import ADDITIONAL_FUNCTION_PROMPT
 from farm.formats.execute import decode_fc_step
 from farm.formats.fcdecode import decode_fc_calls
 from farm.formats.registry import call_format
 from farm.prompts.tools import to_openai_tools
+
+if TYPE_CHECKING:  # the completion type is an endpoint's: used in annotations only
+    from farm.endpoints.types import Completion
 
 
 @call_format("fc")

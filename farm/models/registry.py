@@ -11,8 +11,9 @@ file (``settings.resolved_models_file``) adds models or overrides preset fields:
     served_name = "org/my-model"
     endpoints = [{ base_url = "http://10.0.0.5:8000/v1", api_key_env = "MY_KEY" }]
 
-Any name works when an endpoint and a mode are given (command line), so the registry only
-adds conveniences. Names may be written ``backend/model-id`` (``openai-compatible/gpt-x``).
+Any name works when an endpoint and a mode are given (command line; see
+:func:`farm.resolve.resolve_model`), so the registry only adds conveniences. Names may
+be written ``backend/model-id`` (``openai-compatible/gpt-x``).
 
 API keys: a spec holds only the NAME of the environment variable with the key
 (``api_key_env``), or a :class:`~pydantic.SecretStr` that is excluded from serialisation, so a
@@ -182,7 +183,12 @@ def read_models_file(settings: Settings) -> dict[str, dict[str, Any]]:
     return models
 
 
-def _build(name: str, fields: dict[str, Any], origin: str) -> ModelSpec:
+def build_spec(name: str, fields: dict[str, Any], origin: str) -> ModelSpec:
+    """A validated spec named ``name`` from ``fields`` (``origin`` names where they came from).
+
+    Raises:
+        ConfigError: naming the first invalid field.
+    """
     try:
         return ModelSpec.model_validate({**fields, "key": name})
     except ValidationError as exc:
@@ -218,65 +224,7 @@ def lookup_model(settings: Settings, name: str) -> ModelSpec:
             f"unknown model {name!r}: give --endpoint and --mode, or add it to "
             f"{settings.resolved_models_file} (known: {', '.join(preset_names())})"
         )
-    return _build(name, fields, origin)
-
-
-def resolve_model(
-    settings: Settings,
-    name: str,
-    *,
-    endpoint: str | None = None,
-    mode: str | None = None,
-    api_key_env: str | None = None,
-) -> ModelSpec:
-    """Resolve a model name plus command-line options into a complete :class:`ModelSpec`.
-
-    Precedence for endpoints: ``endpoint`` (comma-separated URLs) > the registry entry's
-    endpoints > the environment (``COMPLETION_BASE_URL``, then ``OPENAI_BASE_URL``; see
-    :mod:`farm.endpoints.env`). Models the registry does not know work when ``endpoint``
-    and ``mode`` are given; ``backend/model-id`` names choose the backend.
-
-    Raises:
-        ConfigError: on an unknown model without endpoint and mode, a bad mode, or a model
-            that has no endpoint anywhere.
-    """
-    from farm.endpoints.env import completion_endpoint
-
-    if mode is not None:
-        get_format(mode)  # ConfigError for an unknown one
-    try:
-        spec = lookup_model(settings, name)
-    except ConfigError:
-        if endpoint is None or mode is None:
-            raise
-        backend, _, model_id = name.partition("/")
-        if backend not in BACKENDS or not model_id:
-            backend, model_id = "openai-compatible", name
-        spec = _build(name, {"backend": backend, "served_name": model_id}, "command line")
-    changes: dict[str, Any] = {}
-    if mode is not None:
-        changes["mode"] = mode
-    if endpoint is not None:
-        urls = [url.strip() for url in endpoint.split(",") if url.strip()]
-        if not urls:
-            raise ConfigError(f"--endpoint {endpoint!r} names no URL")
-        changes["endpoints"] = [EndpointConfig(base_url=normalise_base_url(u)) for u in urls]
-    elif not spec.endpoints and spec.backend in ("openai-compatible", "simulator"):
-        env_endpoint = completion_endpoint()
-        if env_endpoint is None:
-            raise ConfigError(
-                f"model {name!r} has no endpoint: pass --endpoint, add endpoints in "
-                f"{settings.resolved_models_file}, or set COMPLETION_BASE_URL or OPENAI_BASE_URL"
-            )
-        changes["endpoints"] = [env_endpoint]
-    if api_key_env is not None:
-        endpoints = changes.get("endpoints", spec.endpoints)
-        changes["endpoints"] = [
-            e.model_copy(update={"api_key_env": api_key_env}) for e in endpoints
-        ]
-    if not spec.display_name:
-        changes["display_name"] = name
-    return spec.model_copy(update=changes) if changes else spec
+    return build_spec(name, fields, origin)
 
 
 def normalise_base_url(url: str) -> str:

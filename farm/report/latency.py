@@ -1,7 +1,7 @@
 """Per-run latency, token and cost summaries (BFCL section 4.4), stored in ``run_stats``.
 
 :func:`write_run_stats` summarises a run's ``results`` once, when the run is scored
-(:func:`farm.scoring.finalize.write_run_scores` calls it). The leaderboard
+(:func:`farm.finalize.write_run_scores` calls it). The leaderboard
 (:func:`farm.report.queries.load_runs`) reads the stored summaries and turns them into
 :class:`~farm.report.rows.Latency` cells with :func:`latency_cell`; a run without one
 (scored before the table existed on SQLite; migration 0004 backfills PostgreSQL) is

@@ -53,7 +53,7 @@ def section_cells(
     """The sections of a run's benchmark, each with a normal-approximation 95% interval.
 
     ``stored`` holds the (accuracy, ran) of sections already computed by
-    :func:`farm.scoring.finalize.write_run_scores` with the same formulas; missing ones are
+    :func:`farm.finalize.write_run_scores` with the same formulas; missing ones are
     computed here.
     """
     bench = benchmark_of(categories)

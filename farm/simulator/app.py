@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from farm import __version__
-from farm.simulator.answers import CaseIndex, Reply, answer, is_wrong
+from farm.answers.ground_truth import CaseIndex, Reply, answer, is_wrong
 from farm.simulator.config import FaultKind, SimulatorConfig
 from farm.simulator.metrics import Metrics
 from farm.suites.case import Case
@@ -114,7 +114,7 @@ class Simulator:
             descriptions = [str(d.get("description", "")) for d in docs]
             case = self.index.find(messages, names, descriptions)
             if case is None or case.category.startswith("multi_turn"):
-                from farm.simulator.multiturn import match_case  # multi-turn hook
+                from farm.answers.multiturn import match_case  # multi-turn hook
 
                 case = match_case(self.index.cases, messages, case, self.suite_extra)
             return case, messages

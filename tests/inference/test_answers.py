@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
+from farm.answers.ground_truth import answer_single_turn
+from farm.answers.sources import java_source
 from farm.endpoints.types import Completion, ToolCall
 from farm.inference import build_request, raw_output
 from farm.models.registry import ModelSpec
 from farm.scoring import score_case
-from farm.simulator.answers import answer_single_turn
 from farm.simulator.app import Simulator
 from farm.simulator.config import SimulatorConfig
-from farm.simulator.sources import java_source
 from farm.suites.case import Case
 
 

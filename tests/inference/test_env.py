@@ -12,7 +12,8 @@ from farm.endpoints.env import (
     resolve_api_key,
 )
 from farm.errors import ConfigError
-from farm.models.registry import EndpointConfig, resolve_model
+from farm.models.registry import EndpointConfig
+from farm.resolve import resolve_model
 
 # (environment, expected completion (url, key var), expected embedding (url, key var))
 CASES = [

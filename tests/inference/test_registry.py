@@ -15,8 +15,8 @@ from farm.models.registry import (
     normalise_base_url,
     preset,
     preset_names,
-    resolve_model,
 )
+from farm.resolve import resolve_model
 
 
 def write_registry(home: Path, text: str) -> None:

@@ -12,7 +12,8 @@ from farm.endpoints.embeddings import EmbeddingClient, select_tools
 from farm.endpoints.pool import EndpointPool
 from farm.errors import ConfigError
 from farm.inference import BAD_REQUEST, infer_case
-from farm.models.registry import EndpointConfig, resolve_model
+from farm.models.registry import EndpointConfig
+from farm.resolve import resolve_model
 from farm.scoring import score_case
 from farm.simulator.server import SimulatorConfig, running_simulator
 

@@ -9,12 +9,12 @@ import time
 import httpx
 import pytest
 
+from farm.answers.ground_truth import is_wrong
 from farm.config import load_settings
 from farm.endpoints.pool import EndpointPool
 from farm.inference import infer_case
 from farm.models.registry import EndpointConfig, ModelSpec
 from farm.scoring import score_case
-from farm.simulator.answers import is_wrong
 from farm.simulator.server import SimulatorConfig, running_simulator
 
 

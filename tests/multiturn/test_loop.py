@@ -8,13 +8,13 @@ import json
 
 import pytest
 
+from farm.benchmarks.bfcl.conversation import MAXIMUM_STEP_LIMIT, run_conversation
 from farm.config import get_settings
 from farm.endpoints.pool import EndpointPool
 from farm.errors import EndpointPermanent
 from farm.formats.conversation import ADDITIONAL_FUNCTION_PROMPT
-from farm.models.registry import resolve_model
 from farm.multiturn.checker import score_multi_turn
-from farm.multiturn.loop import MAXIMUM_STEP_LIMIT, run_conversation
+from farm.resolve import resolve_model
 from farm.suites.wheel import read_wheel
 
 from .helpers import LEDGER_DOCS, SUITE_EXTRA, ScriptedPool, calls, ledger_case, text

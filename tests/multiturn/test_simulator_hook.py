@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from farm.answers.multiturn import answer_multi_turn, match_case, position
 from farm.formats.conversation import ADDITIONAL_FUNCTION_PROMPT
-from farm.simulator.multiturn import answer_multi_turn, match_case, position
 
 from .helpers import SUITE_EXTRA, ledger_case
 

@@ -24,7 +24,7 @@ def test_importing_leaderboard_compare_and_history_commands_loads_nothing_heavy(
 
 def test_scoring_a_run_does_not_load_the_leaderboard_queries() -> None:
     probe = (
-        "import sys, farm.scoring.finalize; "
+        "import sys, farm.finalize; "
         "print('farm.report.queries' in sys.modules, 'farm.report.latency' in sys.modules)"
     )
     out = subprocess.run(

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from farm.db.engine import make_engine
 from farm.db.migrate import upgrade
 from farm.db.models import Run, RunStats
+from farm.finalize import write_run_scores
 from farm.report.queries import leaderboard
-from farm.scoring.finalize import write_run_scores
 from tests.conftest import create_database, drop_database
 from tests.report import builders as b
 

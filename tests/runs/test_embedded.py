@@ -19,8 +19,8 @@ from farm.db.migrate import open_database
 from farm.db.models import Result, Run
 from farm.errors import ConfigError
 from farm.local import run_locally
-from farm.models.registry import resolve_model
 from farm.producer import RunRequest, plan_run
+from farm.resolve import resolve_model
 from farm.runs import cancel_run
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator

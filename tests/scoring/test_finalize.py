@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from farm.db.models import Model, Result, Run, RunScore, Suite
 from farm.errors import RunError
-from farm.scoring.finalize import write_run_scores
+from farm.finalize import write_run_scores
 
 
 def _run(session: Session, categories: list[str]) -> Run:

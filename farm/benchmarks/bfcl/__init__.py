@@ -55,7 +55,7 @@ class Bfcl(Benchmark):
     ) -> InferenceOutcome:
         """One request (single-turn), or BFCL's conversation loop (multi-turn)."""
         if is_multi_turn(case.category):
-            from farm.multiturn.loop import run_conversation
+            from farm.benchmarks.bfcl.conversation import run_conversation
 
             return await run_conversation(case, spec, pool, dict(suite_extra or {}))
         from farm.inference import infer_case

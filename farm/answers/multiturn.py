@@ -17,10 +17,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from farm.answers.reply import Reply
 from farm.errors import SuiteError
 from farm.formats.conversation import ADDITIONAL_FUNCTION_PROMPT
 from farm.multiturn.replay import KeywordCall, doc_parameters, keyword_call
-from farm.simulator.answers import Reply
 from farm.suites.case import Case
 
 #: The text the simulated model answers when it makes no call.

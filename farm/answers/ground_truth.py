@@ -4,34 +4,23 @@ A request is mapped to its case by content: the last (or first) user message plu
 offered function names. The answer is the case's first acceptable ground truth, rendered as
 OpenAI tool calls (FC) or as BFCL's Python call-list text (prompt mode). A seeded, per-case
 draw turns a configurable fraction of answers wrong, deterministically. Multi-turn cases are
-answered by the hook module :mod:`farm.simulator.multiturn` when it exists.
+answered by :mod:`farm.answers.multiturn`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from farm.answers.reply import NO_CALL_TEXT as NO_CALL_TEXT
+from farm.answers.reply import Reply as Reply
+from farm.answers.sources import source_arguments
 from farm.prompts.tools import language_hint
-from farm.simulator.sources import source_arguments
 from farm.suites.case import Case
 
 _OMIT = object()
-
-#: The text answered when no function fits (decodes to no call).
-NO_CALL_TEXT = "None of the available functions can be used for this request."
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the simulated model says: text, or tool calls as (name, arguments JSON) pairs."""
-
-    content: str | None = None
-    tool_calls: list[tuple[str, str]] = field(default_factory=list)
 
 
 def oai_name(name: str) -> str:
@@ -288,20 +277,13 @@ def answer(
 ) -> Reply:
     """The simulated model's reply to ``messages`` about ``case``.
 
-    Multi-turn cases go to the hook ``farm.simulator.multiturn.answer_multi_turn(case,
-    messages, *, fc, wrong, suite_extra) -> Reply`` when that module exists; without it
-    the reply is a text that ends the turn.
+    Multi-turn cases are answered turn by turn by
+    :func:`farm.answers.multiturn.answer_multi_turn`.
     """
     if case.category.startswith("multi_turn"):
-        try:
-            hook = importlib.import_module("farm.simulator.multiturn")
-        except ModuleNotFoundError as exc:
-            if exc.name != "farm.simulator.multiturn":
-                raise
-            return Reply(content=NO_CALL_TEXT)
-        reply = hook.answer_multi_turn(
+        from farm.answers.multiturn import answer_multi_turn
+
+        return answer_multi_turn(
             case, list(messages), fc=fc, wrong=wrong, suite_extra=dict(suite_extra or {})
         )
-        assert isinstance(reply, Reply)
-        return reply
     return answer_single_turn(case, fc=fc, wrong=wrong)

@@ -1,0 +1,80 @@
+"""One model resolution per process: a model name plus command-line options -> a spec.
+
+Every command resolves its model here exactly once (``farm run``, ``farm submit``, ``farm
+worker``, ``farm resume``) and passes the resolved :class:`~farm.models.registry.ModelSpec`
+on to the producer, the executors and the workers. It sits above both the model registry
+and the endpoint environment fallbacks, which therefore never import each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from farm.config import Settings
+from farm.endpoints.env import completion_endpoint
+from farm.errors import ConfigError
+from farm.formats import get_format
+from farm.models.registry import (
+    BACKENDS,
+    EndpointConfig,
+    ModelSpec,
+    build_spec,
+    lookup_model,
+    normalise_base_url,
+)
+
+
+def resolve_model(
+    settings: Settings,
+    name: str,
+    *,
+    endpoint: str | None = None,
+    mode: str | None = None,
+    api_key_env: str | None = None,
+) -> ModelSpec:
+    """Resolve a model name plus command-line options into a complete :class:`ModelSpec`.
+
+    Precedence for endpoints: ``endpoint`` (comma-separated URLs) > the registry entry's
+    endpoints > the environment (``COMPLETION_BASE_URL``, then ``OPENAI_BASE_URL``; see
+    :mod:`farm.endpoints.env`). Models the registry does not know work when ``endpoint``
+    and ``mode`` are given; ``backend/model-id`` names choose the backend.
+
+    Raises:
+        ConfigError: on an unknown model without endpoint and mode, a bad mode, or a model
+            that has no endpoint anywhere.
+    """
+    if mode is not None:
+        get_format(mode)  # ConfigError for an unknown one
+    try:
+        spec = lookup_model(settings, name)
+    except ConfigError:
+        if endpoint is None or mode is None:
+            raise
+        backend, _, model_id = name.partition("/")
+        if backend not in BACKENDS or not model_id:
+            backend, model_id = "openai-compatible", name
+        spec = build_spec(name, {"backend": backend, "served_name": model_id}, "command line")
+    changes: dict[str, Any] = {}
+    if mode is not None:
+        changes["mode"] = mode
+    if endpoint is not None:
+        urls = [url.strip() for url in endpoint.split(",") if url.strip()]
+        if not urls:
+            raise ConfigError(f"--endpoint {endpoint!r} names no URL")
+        changes["endpoints"] = [EndpointConfig(base_url=normalise_base_url(u)) for u in urls]
+    elif not spec.endpoints and spec.backend in ("openai-compatible", "simulator"):
+        env_endpoint = completion_endpoint()
+        if env_endpoint is None:
+            raise ConfigError(
+                f"model {name!r} has no endpoint: pass --endpoint, add endpoints in "
+                f"{settings.resolved_models_file}, or set COMPLETION_BASE_URL or OPENAI_BASE_URL"
+            )
+        changes["endpoints"] = [env_endpoint]
+    if api_key_env is not None:
+        endpoints = changes.get("endpoints", spec.endpoints)
+        changes["endpoints"] = [
+            e.model_copy(update={"api_key_env": api_key_env}) for e in endpoints
+        ]
+    if not spec.display_name:
+        changes["display_name"] = name
+    return spec.model_copy(update=changes) if changes else spec
