@@ -194,7 +194,8 @@ def build_spec(name: str, fields: dict[str, Any], origin: str) -> ModelSpec:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"model {name!r} ({origin}): {where}: {first['msg']}") from exc
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"model {name!r} ({origin}): {where}: {msg}") from exc
 
 
 def list_models(settings: Settings) -> list[ModelSpec]:
