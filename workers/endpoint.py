@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from farm.backends import endpoint_backend_for
 from farm.config import Settings
 from farm.endpoints.env import attach_requested, attach_url
 from farm.errors import ConfigError, ServingError
@@ -197,7 +198,7 @@ def open_endpoint(
         urls = [normalise_base_url(u) for u in attach.split(",") if u.strip()]
     else:
         urls = [e.base_url for e in spec.endpoints]
-    if not urls and spec.backend == "fake":
+    if not urls and not endpoint_backend_for(spec.backend).url:
         urls = []
     elif not urls:
         raise ConfigError(

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from farm.backends import server_backend_names
 from farm.cli.context import cli_settings, console, emit_json
 from farm.errors import ModelStoreError
 from farm.models.store import ModelStore, manifest_rows
@@ -152,7 +153,7 @@ def presets_cmd(as_json: bool) -> None:
 @models.command("serve")
 @click.argument("model")
 @click.option("--gpus", required=True, help="GPU indices such as 0,1, or 'all'.")
-@click.option("--backend", type=click.Choice(["vllm", "sglang"]), help="Server to host with.")
+@click.option("--backend", type=click.Choice(server_backend_names()), help="Server to host with.")
 @click.option("--tensor-parallel", type=int, help="GPUs per replica [default: the model's].")
 @click.option("--replicas-per-gpu", type=int, default=1, show_default=True)
 @click.option("--host", help="Bind address; 0.0.0.0 lets other hosts attach [FARM_SERVER_HOST].")

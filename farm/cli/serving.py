@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
+from farm.backends import DEFAULT_SERVER_BACKEND, server_backend_names
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -16,8 +18,9 @@ def hosting_options(func: F) -> F:
         click.option("--gpus", help="Host the model on these GPUs: indices such as 0,1, or 'all'."),
         click.option(
             "--backend",
-            type=click.Choice(["vllm", "sglang"]),
-            help="Server to host with [default: the model's backend, else vllm].",
+            type=click.Choice(server_backend_names()),
+            help="Server to host with "
+            f"[default: the model's backend, else {DEFAULT_SERVER_BACKEND}].",
         ),
         click.option(
             "--tensor-parallel", type=int, help="GPUs per replica [default: the model's]."

@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from farm.backends import server_backend_info
 from farm.config import Settings
 from farm.models.registry import ModelSpec, lookup_model, preset, preset_names
 
@@ -154,12 +155,14 @@ def preset_rows(settings: Settings) -> list[dict[str, Any]]:
     """Every preset with its serving settings, for ``farm models presets``.
 
     ``parser_known`` is False when a vLLM-served preset names a tool-call parser missing
-    from :data:`VLLM_TOOL_PARSERS` (None for models the farm does not serve).
+    from :data:`VLLM_TOOL_PARSERS` (None for models the farm does not serve, or serves with a
+    backend that takes no parser names).
     """
     rows = []
     for name in preset_names():
         spec = lookup_model(settings, name)
-        served = spec.backend in ("vllm", "sglang")
+        server = server_backend_info(spec.backend)
+        served = server is not None and server.tool_call_parsers
         known = spec.tool_call_parser in VLLM_TOOL_PARSERS if spec.tool_call_parser else None
         rows.append(
             {

@@ -24,18 +24,26 @@ from __future__ import annotations
 import importlib
 import tomllib
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
+from farm.backends import backend_names, check_backend, endpoint_backend_for, server_backend_info
 from farm.config import Settings
 from farm.errors import ConfigError
 from farm.formats import get_format
 
-Backend = Literal["openai-compatible", "vllm", "sglang", "simulator", "fake"]
+#: A registered backend name (:mod:`farm.backends` holds the only lists).
+Backend = Annotated[str, AfterValidator(check_backend)]
 ToolChoice = Literal["auto", "named", "required"]
-
-BACKENDS: tuple[str, ...] = ("openai-compatible", "vllm", "sglang", "simulator", "fake")
 
 #: BFCL's sampling defaults (bfcl.md 2.10): temperature 0.001, nothing else set.
 DEFAULT_GENERATION: dict[str, Any] = {"temperature": 0.001}
@@ -250,7 +258,7 @@ def resolve_model(
         if endpoint is None or mode is None:
             raise
         backend, _, model_id = name.partition("/")
-        if backend not in BACKENDS or not model_id:
+        if backend not in backend_names() or not model_id:
             backend, model_id = "openai-compatible", name
         spec = _build(name, {"backend": backend, "served_name": model_id}, "command line")
     changes: dict[str, Any] = {}
@@ -261,7 +269,7 @@ def resolve_model(
         if not urls:
             raise ConfigError(f"--endpoint {endpoint!r} names no URL")
         changes["endpoints"] = [EndpointConfig(base_url=normalise_base_url(u)) for u in urls]
-    elif not spec.endpoints and spec.backend in ("openai-compatible", "simulator"):
+    elif not spec.endpoints and _env_fallback(spec.backend):
         env_endpoint = completion_endpoint()
         if env_endpoint is None:
             raise ConfigError(
@@ -277,6 +285,15 @@ def resolve_model(
     if not spec.display_name:
         changes["display_name"] = name
     return spec.model_copy(update=changes) if changes else spec
+
+
+def _env_fallback(backend: str) -> bool:
+    """Whether a model of ``backend`` without endpoints reads them from the environment.
+
+    True for endpoint backends reached at a URL; not for in-process ones (``fake``) nor for
+    server backends, whose endpoint is the server a worker hosts or attaches to.
+    """
+    return server_backend_info(backend) is None and endpoint_backend_for(backend).url
 
 
 def normalise_base_url(url: str) -> str:

@@ -13,7 +13,7 @@ from farm.models.families import (
     VLLM_REASONING_PARSERS,
     VLLM_TOOL_PARSERS,
 )
-from workers.serving.backend import ServerBackend, check_extra_args, server_backend
+from workers.serving.backend import ServerBackend, check_extra_args
 from workers.serving.spec import LaunchSpec
 
 __all__ = ["VLLM_REASONING_PARSERS", "VLLM_TOOL_PARSERS", "VLLM_VERSION", "VllmBackend"]
@@ -25,7 +25,6 @@ VLLM_VERSION = PARSERS_CHECKED_AGAINST
 class VllmBackend(ServerBackend):
     """``python -m vllm.entrypoints.openai.api_server --model M`` (or ``vllm serve M``)."""
 
-    name = "vllm"
     default_launcher = ("-m", "vllm.entrypoints.openai.api_server")
     nonce_alias = True
 
@@ -70,8 +69,3 @@ class VllmBackend(ServerBackend):
         env["VLLM_NO_USAGE_STATS"] = "1"
         env["VLLM_ENGINE_READY_TIMEOUT_S"] = str(max(60, int(ready_timeout)))
         return env
-
-
-@server_backend("vllm")
-def _vllm() -> ServerBackend:
-    return VllmBackend()
