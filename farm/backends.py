@@ -139,6 +139,13 @@ endpoint_backend(
 
 server_backend("vllm", "workers.serving.vllm:VllmBackend", "vLLM's OpenAI-compatible server")
 server_backend("sglang", "workers.serving.sglang:SglangBackend", "SGLang's server")
+server_backend(
+    "llama.cpp",
+    "workers.serving.llamacpp:LlamaCppBackend",
+    "llama.cpp's llama-server: one GGUF file, CPU or GPU",
+    weights="gguf",
+    tool_call_parsers=False,
+)
 
 #: The server backend a worker hosts with when neither ``--backend`` nor the model names one.
 DEFAULT_SERVER_BACKEND = "vllm"

@@ -59,8 +59,10 @@ def hosted_alive(servers: list[ModelServer]) -> None:
 
 
 def served_models(base_url: str, api_key: str | None, *, timeout: float = 5.0) -> list[str] | None:
-    """The model ids ``base_url``/models lists, or ``None`` when it does not answer with a list."""
+    """The names ``base_url``/models lists (ids, aliases), or ``None`` when it gives no list."""
     import httpx
+
+    from workers.serving.readiness import entry_names
 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
@@ -69,7 +71,7 @@ def served_models(base_url: str, api_key: str | None, *, timeout: float = 5.0) -
         )
         if response.status_code != 200:
             return None
-        return [str(item["id"]) for item in response.json()["data"]]
+        return [name for item in response.json()["data"] for name in entry_names(item)]
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
 

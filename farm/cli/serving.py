@@ -15,7 +15,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 def hosting_options(func: F) -> F:
     """--gpus, --backend, --tensor-parallel, --replicas-per-gpu, --attach/--skip-vllm."""
     decorators = [
-        click.option("--gpus", help="Host the model on these GPUs: indices such as 0,1, or 'all'."),
+        click.option(
+            "--gpus",
+            help="Host the model on these GPUs: indices such as 0,1, 'all', or 'none' (CPU).",
+        ),
         click.option(
             "--backend",
             type=click.Choice(server_backend_names()),

@@ -97,6 +97,7 @@ class ModelSpec(BaseModel):
     chat_template: str | None = None
     reasoning_parser: str | None = None
     max_model_len: int | None = None
+    max_num_seqs: int | None = Field(default=None, ge=1)
     tensor_parallel_size: int = Field(default=1, ge=1)
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
     trust_remote_code: bool = False

@@ -64,11 +64,11 @@ class ServerBackend(ABC):
         return env
 
 
-def check_extra_args(spec: LaunchSpec) -> None:
-    """Refuse extra arguments that would override what the farm sets itself."""
+def check_extra_args(spec: LaunchSpec, *, reserved: Sequence[str] = _RESERVED) -> None:
+    """Refuse extra arguments that would override what the farm sets itself (``reserved``)."""
     for arg in spec.extra_args:
         flag = arg.split("=", 1)[0]
-        if flag in _RESERVED:
+        if flag in reserved:
             raise ConfigError(
                 f"extra_args may not set {flag}: the farm chooses it (use the worker's options)"
             )

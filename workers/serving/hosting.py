@@ -141,7 +141,9 @@ def hosted_model(
     env = serving_settings(**overrides)
     served = server_backend_info(spec.backend) is not None
     chosen = backend or (spec.backend if served else DEFAULT_SERVER_BACKEND)
-    launch = launch_spec(spec, settings, verify_store=env.verify_store)
+    info = server_backend_info(chosen)
+    weights = info.weights if info is not None else "hf"
+    launch = launch_spec(spec, settings, verify_store=env.verify_store, weights=weights)
     tp = tensor_parallel or launch.tensor_parallel_size
     if tp != launch.tensor_parallel_size:
         launch = dataclasses.replace(launch, tensor_parallel_size=tp)

@@ -70,6 +70,8 @@ class SglangBackend(ServerBackend):
             cmd += ["--reasoning-parser", reasoning]
         if spec.max_model_len:
             cmd += ["--context-length", str(spec.max_model_len)]
+        if spec.max_num_seqs:
+            cmd += ["--max-running-requests", str(spec.max_num_seqs)]
         cmd += ["--tp", str(spec.tensor_parallel_size)]
         cmd += ["--mem-fraction-static", f"{spec.gpu_memory_utilization:g}"]
         if spec.trust_remote_code:

@@ -55,6 +55,8 @@ class VllmBackend(ServerBackend):
             cmd += ["--reasoning-parser", spec.reasoning_parser]
         if spec.max_model_len:
             cmd += ["--max-model-len", str(spec.max_model_len)]
+        if spec.max_num_seqs:
+            cmd += ["--max-num-seqs", str(spec.max_num_seqs)]
         cmd += ["--tensor-parallel-size", str(spec.tensor_parallel_size)]
         cmd += ["--gpu-memory-utilization", f"{spec.gpu_memory_utilization:g}"]
         if spec.trust_remote_code:
