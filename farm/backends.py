@@ -25,8 +25,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from farm.errors import ConfigError
+
+#: What a server backend serves: a model directory or Hub id, or one GGUF file.
+Weights = Literal["hf", "gguf"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class ServerBackendInfo:
     target: str
     summary: str
     protocol: str = "openai-compatible"
-    weights: str = "hf"
+    weights: Weights = "hf"
     tool_call_parsers: bool = True
 
 
@@ -102,7 +106,7 @@ def server_backend(
     summary: str,
     *,
     protocol: str = "openai-compatible",
-    weights: str = "hf",
+    weights: Weights = "hf",
     tool_call_parsers: bool = True,
 ) -> ServerBackendInfo:
     """Register a server backend; see :class:`ServerBackendInfo` for the fields.
@@ -113,7 +117,7 @@ def server_backend(
     _check_new(name)
     if protocol not in _ENDPOINT_BACKENDS:
         raise ConfigError(f"server backend {name!r}: unknown protocol {protocol!r}")
-    if weights not in ("hf", "gguf"):
+    if weights not in get_args(Weights):
         raise ConfigError(f"server backend {name!r}: weights must be 'hf' or 'gguf'")
     entry = ServerBackendInfo(name, target, summary, protocol, weights, tool_call_parsers)
     _SERVER_BACKENDS[name] = entry

@@ -38,6 +38,8 @@ _SCALARS: dict[int, str] = {
 _STRING, _ARRAY = 8, 9
 #: Refuse headers claiming more than this (a damaged count would read for ever).
 _MAX_ITEMS = 1 << 28
+#: Arrays of arrays deeper than this are refused (real files nest at most once).
+_MAX_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class _Reader:
             raise EOFError
         return data.decode("utf-8", errors="replace")
 
-    def value(self, kind: int) -> str | int | float | bool | None:
+    def value(self, kind: int, depth: int = 0) -> str | int | float | bool | None:
         if kind in _SCALARS:
             scalar = self.take(_SCALARS[kind])
             assert isinstance(scalar, (int, float, bool))
@@ -104,6 +106,8 @@ class _Reader:
         if kind == _STRING:
             return self.string()
         if kind == _ARRAY:
+            if depth >= _MAX_DEPTH:
+                raise ValueError(f"arrays nested deeper than {_MAX_DEPTH}")
             item = self.take("<I")
             assert isinstance(item, int)
             items = self.count()
@@ -111,7 +115,7 @@ class _Reader:
                 self.handle.seek(items * struct.calcsize(_SCALARS[item]), 1)
             else:
                 for _ in range(items):
-                    self.value(item)
+                    self.value(item, depth + 1)
             return None
         raise ValueError(f"unknown metadata value type {kind}")
 

@@ -286,3 +286,50 @@ def test_a_gguf_model_round_trips_through_the_store_cli(gguf_env, tmp_path):
     refused = run_farm("models", "import", str(bad), "--name", "bad")
     assert refused.returncode == 1 and "is not a GGUF file" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+
+
+def _kv_string(key: str, value: str) -> bytes:
+    import struct
+
+    k, v = key.encode(), value.encode()
+    return struct.pack("<Q", len(k)) + k + struct.pack("<IQ", 8, len(v)) + v
+
+
+def test_the_gguf_header_reader_skips_arrays_and_refuses_hostile_counts(tmp_path):
+    import struct
+
+    vocab = [b"<s>", b"hello", "é".encode()]
+    array = struct.pack("<Q", 15) + b"tokenizer.words" + struct.pack("<IIQ", 9, 8, len(vocab))
+    array += b"".join(struct.pack("<Q", len(w)) + w for w in vocab)
+    scores = struct.pack("<Q", 16) + b"tokenizer.scores" + struct.pack("<IIQ", 9, 6, 3)
+    scores += struct.pack("<3f", 0.5, 1.5, 2.5)
+    ratio = struct.pack("<Q", 5) + b"ratio" + struct.pack("<Id", 12, 0.25)
+    body = array + scores + ratio + _kv_string("general.architecture", "llama")
+    good = tmp_path / "arrays.gguf"
+    good.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 2, 4) + body + bytes(32))
+    header = check_single_file(good)
+    assert header.architecture == "llama" and header.metadata["ratio"] == 0.25
+    assert "tokenizer.words" not in header.metadata and not header.has_chat_template
+    huge = tmp_path / "huge.gguf"
+    huge.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 1, 2**62) + body)
+    with pytest.raises(ModelStoreError, match="damaged GGUF file: implausible count"):
+        check_single_file(huge)
+    old = tmp_path / "v1.gguf"
+    old.write_bytes(b"GGUF" + struct.pack("<IQQ", 1, 1, 0))
+    with pytest.raises(ModelStoreError, match="GGUF version 1 is not supported"):
+        check_single_file(old)
+    empty = tmp_path / "empty.gguf"
+    empty.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 0))
+    with pytest.raises(ModelStoreError, match="holds no tensors"):
+        check_single_file(empty)
+    bad_type = tmp_path / "type.gguf"
+    bad_type.write_bytes(
+        b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + struct.pack("<Q", 1) + b"k" + struct.pack("<I", 99)
+    )
+    with pytest.raises(ModelStoreError, match="unknown metadata value type 99"):
+        check_single_file(bad_type)
+    deep = tmp_path / "deep.gguf"
+    nested = struct.pack("<Q", 1) + b"k" + struct.pack("<I", 9) + struct.pack("<IQ", 9, 1) * 5000
+    deep.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + nested)
+    with pytest.raises(ModelStoreError, match="arrays nested deeper than 4"):
+        check_single_file(deep)

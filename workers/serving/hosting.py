@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from farm.backends import DEFAULT_SERVER_BACKEND, server_backend_info
+from farm.backends import DEFAULT_SERVER_BACKEND, Weights, server_backend_info
 from farm.config import Settings
 from farm.errors import ConfigError, ServingError
 from farm.models.registry import ModelSpec
@@ -142,7 +142,7 @@ def hosted_model(
     served = server_backend_info(spec.backend) is not None
     chosen = backend or (spec.backend if served else DEFAULT_SERVER_BACKEND)
     info = server_backend_info(chosen)
-    weights = info.weights if info is not None else "hf"
+    weights: Weights = info.weights if info is not None else "hf"
     launch = launch_spec(spec, settings, verify_store=env.verify_store, weights=weights)
     tp = tensor_parallel or launch.tensor_parallel_size
     if tp != launch.tensor_parallel_size:

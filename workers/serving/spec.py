@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from farm.backends import Weights
 from farm.config import Settings
 from farm.errors import ConfigError, ModelStoreError
 from farm.models.gguf import SUFFIX as GGUF_SUFFIX
@@ -96,7 +97,7 @@ def _is_hub_id(value: str) -> bool:
     return len(parts) == 2 and all(parts) and not value.startswith((".", "~"))
 
 
-def _check_weights(spec: ModelSpec, model: str, weights: str) -> None:
+def _check_weights(spec: ModelSpec, model: str, weights: Weights) -> None:
     """Refuse a GGUF file for a directory server, and anything else for a GGUF server."""
     is_gguf = model.endswith(GGUF_SUFFIX) and Path(model).is_file()
     if weights == "gguf" and not is_gguf:
@@ -111,7 +112,7 @@ def _check_weights(spec: ModelSpec, model: str, weights: str) -> None:
 
 
 def launch_spec(
-    spec: ModelSpec, settings: Settings, *, verify_store: bool = False, weights: str = "hf"
+    spec: ModelSpec, settings: Settings, *, verify_store: bool = False, weights: Weights = "hf"
 ) -> LaunchSpec:
     """The launch settings of a registry model, for a server that serves ``weights``.
 
