@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from farm.backends import backend_names, endpoint_backend_for, server_backend_info
 from farm.config import Settings
 from farm.endpoints.env import completion_endpoint
 from farm.errors import ConfigError
 from farm.formats import get_format
 from farm.models.registry import (
-    BACKENDS,
     EndpointConfig,
     ModelSpec,
     build_spec,
@@ -51,7 +51,7 @@ def resolve_model(
         if endpoint is None or mode is None:
             raise
         backend, _, model_id = name.partition("/")
-        if backend not in BACKENDS or not model_id:
+        if backend not in backend_names() or not model_id:
             backend, model_id = "openai-compatible", name
         spec = build_spec(name, {"backend": backend, "served_name": model_id}, "command line")
     changes: dict[str, Any] = {}
@@ -62,7 +62,7 @@ def resolve_model(
         if not urls:
             raise ConfigError(f"--endpoint {endpoint!r} names no URL")
         changes["endpoints"] = [EndpointConfig(base_url=normalise_base_url(u)) for u in urls]
-    elif not spec.endpoints and spec.backend in ("openai-compatible", "simulator"):
+    elif not spec.endpoints and _env_fallback(spec.backend):
         env_endpoint = completion_endpoint()
         if env_endpoint is None:
             raise ConfigError(
@@ -78,3 +78,12 @@ def resolve_model(
     if not spec.display_name:
         changes["display_name"] = name
     return spec.model_copy(update=changes) if changes else spec
+
+
+def _env_fallback(backend: str) -> bool:
+    """Whether a model of ``backend`` without endpoints reads them from the environment.
+
+    True for endpoint backends reached at a URL; not for in-process ones (``fake``) nor for
+    server backends, whose endpoint is the server a worker hosts or attaches to.
+    """
+    return server_backend_info(backend) is None and endpoint_backend_for(backend).url

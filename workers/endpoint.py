@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from farm.backends import endpoint_backend_for
 from farm.config import Settings
 from farm.endpoints.env import attach_requested, attach_url
 from farm.errors import ConfigError, ServingError
@@ -59,8 +60,10 @@ def hosted_alive(servers: list[ModelServer]) -> None:
 
 
 def served_models(base_url: str, api_key: str | None, *, timeout: float = 5.0) -> list[str] | None:
-    """The model ids ``base_url``/models lists, or ``None`` when it does not answer with a list."""
+    """The names ``base_url``/models lists (ids, aliases), or ``None`` when it gives no list."""
     import httpx
+
+    from workers.serving.readiness import entry_names
 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
@@ -69,7 +72,7 @@ def served_models(base_url: str, api_key: str | None, *, timeout: float = 5.0) -
         )
         if response.status_code != 200:
             return None
-        return [str(item["id"]) for item in response.json()["data"]]
+        return [name for item in response.json()["data"] for name in entry_names(item)]
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
 
@@ -198,7 +201,7 @@ def open_endpoint(
         urls = [normalise_base_url(u) for u in attach.split(",") if u.strip()]
     else:
         urls = [e.base_url for e in spec.endpoints]
-    if not urls and spec.backend == "fake":
+    if not urls and not endpoint_backend_for(spec.backend).url:
         urls = []
     elif not urls:
         raise ConfigError(

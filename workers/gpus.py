@@ -37,8 +37,9 @@ class GpuSlot:
 
     @property
     def name(self) -> str:
-        """A stable name for pidfiles and logs: ``gpu0``, ``gpu0-1``, ``gpu0.r1``."""
-        base = "gpu" + "-".join(re.sub(r"[^A-Za-z0-9]", "", str(d))[:12] for d in self.devices)
+        """A stable name for pidfiles and logs: ``gpu0``, ``gpu0-1``, ``gpu0.r1``, ``cpu``."""
+        parts = "-".join(re.sub(r"[^A-Za-z0-9]", "", str(d))[:12] for d in self.devices)
+        base = "gpu" + parts if self.devices else "cpu"
         return base if self.share == 1 else f"{base}.r{self.replica}"
 
 
@@ -71,7 +72,9 @@ def visible_gpus(nvidia_smi: str = "nvidia-smi") -> list[int]:
 
 
 def parse_gpus(value: str, *, discover: Callable[[], list[int]] = visible_gpus) -> list[Device]:
-    """The GPUs that ``--gpus`` names: ``"all"`` or comma-separated indices.
+    """The GPUs that ``--gpus`` names: ``"all"``, comma-separated indices, or ``"none"``.
+
+    ``none`` hosts without a GPU (CPU servers such as llama.cpp): one slot that sees no GPU.
 
     When the worker itself runs with ``CUDA_VISIBLE_DEVICES`` set (a SLURM or container
     allocation), indices count within that list, as CUDA counts them, and ``all`` is the
@@ -80,14 +83,16 @@ def parse_gpus(value: str, *, discover: Callable[[], list[int]] = visible_gpus) 
     inherited = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")]
     inherited = [d for d in inherited if d]
     text = value.strip().lower()
+    if text == "none":
+        return []
     if text == "all":
         return [_as_device(d) for d in inherited] if inherited else list(discover())
     try:
         ids = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise ConfigError(f"--gpus {value!r}: give 'all' or indices such as 0,1") from None
+        raise ConfigError(f"--gpus {value!r}: give 'all', 'none' or indices such as 0,1") from None
     if not ids or any(i < 0 for i in ids):
-        raise ConfigError(f"--gpus {value!r}: give 'all' or indices such as 0,1")
+        raise ConfigError(f"--gpus {value!r}: give 'all', 'none' or indices such as 0,1")
     if len(set(ids)) != len(ids):
         raise ConfigError(f"--gpus {value!r} names a GPU twice")
     if not inherited:
@@ -109,6 +114,8 @@ def plan_slots(
 ) -> list[GpuSlot]:
     """Lay replicas over ``gpus``: one per GPU, one per TP group, or several per GPU.
 
+    No GPUs (``--gpus none``) gives ``replicas_per_gpu`` replicas that see no GPU.
+
     Raises:
         ConfigError: when the GPUs do not divide into tensor-parallel groups, or
             replicas per GPU is combined with tensor parallelism.
@@ -117,6 +124,10 @@ def plan_slots(
         raise ConfigError("--tensor-parallel and --replicas-per-gpu must be at least 1")
     if tensor_parallel > 1 and replicas_per_gpu > 1:
         raise ConfigError("--replicas-per-gpu cannot be combined with --tensor-parallel > 1")
+    if not gpus:
+        return [
+            GpuSlot(devices=(), replica=r, share=replicas_per_gpu) for r in range(replicas_per_gpu)
+        ]
     if len(gpus) % tensor_parallel:
         raise ConfigError(
             f"{len(gpus)} GPUs do not divide into tensor-parallel groups of {tensor_parallel}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from farm.backends import server_backend_names
 from farm.cli.context import cli_settings, console, emit_json
 from farm.errors import ModelStoreError
 from farm.models.store import ModelStore, manifest_rows
@@ -47,21 +48,32 @@ def list_cmd(as_json: bool) -> None:
     if not rows:
         click.echo(f"the model store at {store.root} is empty")
         return
-    table = Table("name", "files", "size", "source")
+    table = Table("name", "format", "files", "size", "source")
     for row in rows:
-        table.add_row(row["name"], str(row["files"]), _size(row["bytes"]), row["source"])
+        size = _size(row["bytes"])
+        table.add_row(row["name"], row["format"], str(row["files"]), size, row["source"])
     console().print(table)
 
 
 @models.command("import")
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("source", type=click.Path(path_type=Path))
 @click.option("--name", "-n", required=True, help="Name in the store.")
 @click.option("--force", is_flag=True, help="Replace a stored model of that name.")
-def import_cmd(directory: Path, name: str, force: bool) -> None:
-    """Copy model DIRECTORY (config, tokenizer, weights) into the store as NAME."""
-    manifest = _store().import_dir(directory, name=name, force=force)
+def import_cmd(source: Path, name: str, force: bool) -> None:
+    """Copy a model into the store as NAME.
+
+    SOURCE is a model directory (config, tokenizer, weights), or one single-file GGUF model
+    (FILE.gguf, served with --backend llama.cpp).
+    """
+    store = _store()
+    if source.is_file():
+        manifest = store.import_gguf(source, name=name, force=force)
+    else:
+        manifest = store.import_dir(source, name=name, force=force)
+    kind = " (one GGUF file)" if manifest.format == "gguf" else ""
     click.echo(
-        f"imported {manifest.name}: {len(manifest.files)} files, {_size(manifest.total_bytes)}"
+        f"imported {manifest.name}: {len(manifest.files)} files, "
+        f"{_size(manifest.total_bytes)}{kind}"
     )
 
 
@@ -151,8 +163,8 @@ def presets_cmd(as_json: bool) -> None:
 
 @models.command("serve")
 @click.argument("model")
-@click.option("--gpus", required=True, help="GPU indices such as 0,1, or 'all'.")
-@click.option("--backend", type=click.Choice(["vllm", "sglang"]), help="Server to host with.")
+@click.option("--gpus", required=True, help="GPU indices such as 0,1, 'all', or 'none' (CPU).")
+@click.option("--backend", type=click.Choice(server_backend_names()), help="Server to host with.")
 @click.option("--tensor-parallel", type=int, help="GPUs per replica [default: the model's].")
 @click.option("--replicas-per-gpu", type=int, default=1, show_default=True)
 @click.option("--host", help="Bind address; 0.0.0.0 lets other hosts attach [FARM_SERVER_HOST].")

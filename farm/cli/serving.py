@@ -7,17 +7,23 @@ from typing import Any, TypeVar
 
 import click
 
+from farm.backends import DEFAULT_SERVER_BACKEND, server_backend_names
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def hosting_options(func: F) -> F:
     """--gpus, --backend, --tensor-parallel, --replicas-per-gpu, --attach/--skip-vllm."""
     decorators = [
-        click.option("--gpus", help="Host the model on these GPUs: indices such as 0,1, or 'all'."),
+        click.option(
+            "--gpus",
+            help="Host the model on these GPUs: indices such as 0,1, 'all', or 'none' (CPU).",
+        ),
         click.option(
             "--backend",
-            type=click.Choice(["vllm", "sglang"]),
-            help="Server to host with [default: the model's backend, else vllm].",
+            type=click.Choice(server_backend_names()),
+            help="Server to host with "
+            f"[default: the model's backend, else {DEFAULT_SERVER_BACKEND}].",
         ),
         click.option(
             "--tensor-parallel", type=int, help="GPUs per replica [default: the model's]."

@@ -5,18 +5,19 @@
 Foreign errors are mapped at this boundary, in :mod:`farm.endpoints.wire` and here, to
 :class:`~farm.errors.EndpointTransient` (timeouts, connection errors, 429, 5xx: retried by
 the pool with capped exponential backoff) or :class:`~farm.errors.EndpointPermanent` (other
-4xx, malformed responses: final). Backends are registered by name with :func:`backend`.
+4xx, malformed responses: final). Backends are registered by name in :mod:`farm.backends`;
+:func:`make_endpoint` builds the one a model names.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from farm.backends import endpoint_backend_for, load_target
 from farm.endpoints.base import Endpoint as Endpoint  # re-exported: the backend base
 from farm.endpoints.base import RetryPolicy as RetryPolicy  # re-exported
 from farm.endpoints.env import resolve_api_key
@@ -25,38 +26,22 @@ from farm.endpoints.wire import AiohttpWire, HttpxWire, Wire
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
 from farm.models.registry import EndpointConfig, ModelSpec
 
-#: Backend name -> factory. Filled only by :func:`backend`.
-_BACKENDS: dict[str, Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint]] = {}
-
-
-def backend(
-    *names: str,
-) -> Callable[
-    [Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint]],
-    Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint],
-]:
-    """Register an endpoint factory for the given backend names."""
-
-    def register(
-        factory: Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint],
-    ) -> Callable[[EndpointConfig, ModelSpec, RetryPolicy], Endpoint]:
-        for name in names:
-            _BACKENDS[name] = factory
-        return factory
-
-    return register
-
 
 def make_endpoint(config: EndpointConfig, spec: ModelSpec, policy: RetryPolicy) -> Endpoint:
-    """Build the endpoint object for ``spec.backend``.
+    """Build the endpoint object that talks to a model of ``spec.backend``.
+
+    The implementation comes from the backend registry (:mod:`farm.backends`), loaded on
+    first use; a server backend is talked to through its protocol's endpoint backend.
 
     Raises:
-        ConfigError: if no factory is registered for the backend.
+        ConfigError: for an unknown backend, or one whose implementation cannot be loaded.
     """
-    factory = _BACKENDS.get(spec.backend)
-    if factory is None:
-        raise ConfigError(f"no endpoint implementation for backend {spec.backend!r}")
-    return factory(config, spec, policy)
+    entry = endpoint_backend_for(spec.backend)
+    what = f"endpoint backend {entry.name!r}"
+    cls = load_target(entry.target, what=what, requires=entry.requires)
+    if not (isinstance(cls, type) and issubclass(cls, Endpoint)):
+        raise ConfigError(f"{what}: {entry.target} is not an Endpoint class")
+    return cls(config, spec, policy)
 
 
 def _status_error(label: str, status: int, body: bytes) -> EndpointPermanent | EndpointTransient:
@@ -101,7 +86,6 @@ def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
         raise EndpointPermanent(f"{label}: malformed response: {exc!r}"[:300]) from exc
 
 
-@backend("openai-compatible", "vllm", "sglang", "simulator")
 class HttpEndpoint(Endpoint):
     """An OpenAI-compatible server reached over HTTP.
 
@@ -195,10 +179,3 @@ class HttpEndpoint(Endpoint):
             await self._wire.aclose()
             self._wire = None
             self._limit = None
-
-
-@backend("fake")
-def _fake_endpoint(config: EndpointConfig, spec: ModelSpec, policy: RetryPolicy) -> Endpoint:
-    from farm.endpoints.fake import FakeEndpoint
-
-    return FakeEndpoint(config, spec, policy)

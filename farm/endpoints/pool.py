@@ -18,6 +18,7 @@ from types import TracebackType
 
 import httpx
 
+from farm.backends import endpoint_backend_for
 from farm.config import Settings
 from farm.endpoints.client import Endpoint, HttpEndpoint, RetryPolicy, make_endpoint
 from farm.endpoints.types import Completion, CompletionRequest
@@ -112,13 +113,14 @@ class EndpointPool:
         self.failure_threshold = failure_threshold
         self.cooldown_s = cooldown_s
         configs = list(spec.endpoints)
-        if not configs and spec.backend == "fake":
+        in_process = not endpoint_backend_for(spec.backend).url
+        if not configs and in_process:
             configs = [EndpointConfig(base_url=f"fake://{spec.request_model}")]
         if not configs:
             raise ConfigError(f"model {spec.key!r} has no endpoint to send requests to")
         self._slots: list[_Slot] = []
         for config in configs:
-            if transport is not None and spec.backend != "fake":
+            if transport is not None and not in_process:
                 endpoint: Endpoint = HttpEndpoint(config, spec, self.policy, transport=transport)
             else:
                 endpoint = make_endpoint(config, spec, self.policy)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from farm.backends import server_backend_info
 from farm.config import Settings
 from farm.models.registry import ModelSpec, lookup_model, preset, preset_names
 
@@ -150,16 +151,44 @@ _register("seed-oss-36b-instruct", "ByteDance-Seed/Seed-OSS-36B-Instruct", SEED_
 _register("hunyuan-a13b-instruct", "tencent/Hunyuan-A13B-Instruct", HUNYUAN, tp=2)
 
 
+#: Store name of Qwen2.5-Coder-0.5B-Instruct at Q4_K_M (import the GGUF under this name).
+QWEN_CODER_GGUF_STORE = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+
+
+@preset("qwen2.5-coder-0.5b-instruct-gguf")
+def qwen_coder_gguf() -> ModelSpec:
+    """Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF, served by llama.cpp on a CPU host.
+
+    Its file is ``qwen2.5-coder-0.5b-instruct-q4_k_m.gguf`` of the Hub repository
+    ``Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF``: ``farm models import FILE --name
+    qwen2.5-coder-0.5b-instruct-q4_k_m``. Prompt mode: without a client-side parser for its
+    family, its calls come back as JSON text, not as tool calls.
+    """
+    return ModelSpec(
+        key="qwen2.5-coder-0.5b-instruct-gguf",
+        display_name="Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, llama.cpp)",
+        backend="llama.cpp",
+        mode="prompt",
+        served_name="qwen2.5-coder-0.5b-instruct",
+        store_name=QWEN_CODER_GGUF_STORE,
+        max_model_len=8192,
+        max_num_seqs=2,
+        max_concurrency=4,
+    )
+
+
 def preset_rows(settings: Settings) -> list[dict[str, Any]]:
     """Every preset with its serving settings, for ``farm models presets``.
 
     ``parser_known`` is False when a vLLM-served preset names a tool-call parser missing
-    from :data:`VLLM_TOOL_PARSERS` (None for models the farm does not serve).
+    from :data:`VLLM_TOOL_PARSERS` (None for models the farm does not serve, or serves with a
+    backend that takes no parser names).
     """
     rows = []
     for name in preset_names():
         spec = lookup_model(settings, name)
-        served = spec.backend in ("vllm", "sglang")
+        server = server_backend_info(spec.backend)
+        served = server is not None and server.tool_call_parsers
         known = spec.tool_call_parser in VLLM_TOOL_PARSERS if spec.tool_call_parser else None
         rows.append(
             {

@@ -25,18 +25,26 @@ from __future__ import annotations
 import importlib
 import tomllib
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
+from farm.backends import check_backend, endpoint_backend_for, server_backend_info
 from farm.config import Settings
 from farm.errors import ConfigError
 from farm.formats import get_format
 
-Backend = Literal["openai-compatible", "vllm", "sglang", "simulator", "fake"]
+#: A registered backend name (:mod:`farm.backends` holds the only lists).
+Backend = Annotated[str, AfterValidator(check_backend)]
 ToolChoice = Literal["auto", "named", "required"]
-
-BACKENDS: tuple[str, ...] = ("openai-compatible", "vllm", "sglang", "simulator", "fake")
 
 #: BFCL's sampling defaults (bfcl.md 2.10): temperature 0.001, nothing else set.
 DEFAULT_GENERATION: dict[str, Any] = {"temperature": 0.001}
@@ -90,6 +98,7 @@ class ModelSpec(BaseModel):
     chat_template: str | None = None
     reasoning_parser: str | None = None
     max_model_len: int | None = None
+    max_num_seqs: int | None = Field(default=None, ge=1)
     tensor_parallel_size: int = Field(default=1, ge=1)
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
     trust_remote_code: bool = False
@@ -226,6 +235,15 @@ def lookup_model(settings: Settings, name: str) -> ModelSpec:
             f"{settings.resolved_models_file} (known: {', '.join(preset_names())})"
         )
     return build_spec(name, fields, origin)
+
+
+def _env_fallback(backend: str) -> bool:
+    """Whether a model of ``backend`` without endpoints reads them from the environment.
+
+    True for endpoint backends reached at a URL; not for in-process ones (``fake``) nor for
+    server backends, whose endpoint is the server a worker hosts or attaches to.
+    """
+    return server_backend_info(backend) is None and endpoint_backend_for(backend).url
 
 
 def normalise_base_url(url: str) -> str:

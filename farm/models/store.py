@@ -2,8 +2,11 @@
 
 Layout under the store root (``FARM_MODEL_STORE``, default ``$FARM_HOME/models``)::
 
-    <name>/manifest.json     name, source, created_at, files [{path, size, sha256, kind}]
+    <name>/manifest.json     name, source, created_at, format, files [{path, size, sha256, kind}]
     <name>/model/...         config, tokenizer, weights: the directory a server is started from
+
+A model is either a Hugging Face style directory (``format`` "hf") or one GGUF file
+(``format`` "gguf", served by llama.cpp; see :mod:`farm.models.gguf`).
 
 A store is carried into an air-gapped cluster with ``farm models pack NAME FILE`` and
 ``farm models unpack FILE``; unpacking checks every file against the manifest before the
@@ -13,157 +16,37 @@ and only through ``huggingface_hub`` when it is installed.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
 import shutil
 import tarfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from farm.config import Settings
 from farm.errors import ModelStoreError
+from farm.models.gguf import SUFFIX as GGUF_SUFFIX
+from farm.models.gguf import check_single_file
+from farm.models.manifest import (
+    CHUNK,
+    Manifest,
+    StoredFile,
+    VerifyReport,
+    copy_and_hash,
+    file_kind,
+    parallel,
+    verify_dir,
+    walk,
+)
+
+__all__ = ["PACK_ROOT", "Manifest", "ModelStore", "VerifyReport", "check_name", "file_kind"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_SKIP_DIRS = {".git", ".cache", "__pycache__", ".huggingface"}
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".npz")
-_CHUNK = 4 * 1024 * 1024
 #: Top folder of a pack file.
 PACK_ROOT = "farm-model"
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """One file of a stored model, relative to its ``model/`` directory."""
-
-    path: str
-    size: int
-    sha256: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What the store knows about one model."""
-
-    name: str
-    source: str
-    created_at: float
-    files: list[StoredFile] = field(default_factory=list)
-
-    @property
-    def total_bytes(self) -> int:
-        """Sum of all file sizes."""
-        return sum(item.size for item in self.files)
-
-    def to_json(self) -> str:
-        """The manifest as JSON text."""
-        return json.dumps(asdict(self), indent=2)
-
-    @classmethod
-    def from_json(cls, text: str, where: str) -> Manifest:
-        """Parse a manifest; :class:`ModelStoreError` when it is malformed."""
-        try:
-            data = json.loads(text)
-            files = [StoredFile(**item) for item in data.pop("files")]
-            return cls(files=files, **data)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ModelStoreError(f"malformed model manifest {where}: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """The outcome of checking a stored model against its manifest."""
-
-    name: str
-    checked: int
-    missing: list[str]
-    corrupt: list[str]
-    extra: list[str]
-
-    @property
-    def ok(self) -> bool:
-        """True when every file is present with the recorded size and hash."""
-        return not (self.missing or self.corrupt)
-
-    def summary(self) -> str:
-        """One line describing the problems (or that there are none)."""
-        if self.ok:
-            return f"model {self.name!r}: {self.checked} files verified"
-        parts = []
-        if self.missing:
-            parts.append(f"missing: {', '.join(self.missing)}")
-        if self.corrupt:
-            parts.append(f"corrupt: {', '.join(self.corrupt)}")
-        return f"model {self.name!r} is damaged ({'; '.join(parts)})"
-
-
-def file_kind(relpath: str) -> str:
-    """Classify a model file: config, tokenizer, weights, code or other."""
-    name = relpath.rsplit("/", 1)[-1].lower()
-    if name.endswith(_WEIGHT_SUFFIXES) or name.endswith(".safetensors.index.json"):
-        return "weights"
-    if name.endswith(".bin.index.json"):
-        return "weights"
-    if "tokenizer" in name or name in {"vocab.json", "merges.txt", "tekken.json", "vocab.txt"}:
-        return "tokenizer"
-    if name.endswith((".model", ".tiktoken")) or name == "chat_template.jinja":
-        return "tokenizer"
-    if name.endswith(".py"):
-        return "code"
-    if name in {"config.json", "params.json", "generation_config.json", "preprocessor_config.json"}:
-        return "config"
-    return "other"
-
-
-def _sha256(path: Path) -> tuple[int, str]:
-    """Size and sha256 of a file."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def _parallel(func: Callable[[T], R], items: list[T]) -> list[R]:
-    """``func`` over ``items`` on a few threads (hashlib releases the GIL on big buffers)."""
-    if len(items) < 2:
-        return [func(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1, len(items))) as pool:
-        return list(pool.map(func, items))
-
-
-def _copy_and_hash(pair: tuple[Path, Path]) -> tuple[int, str]:
-    """Copy ``src`` to ``dst`` (kernel copy where available) and hash what was written.
-
-    Hashing the copy, not the source, records the bytes that are actually in the store;
-    the copy is still in the page cache, so the second read is cheap
-    (bench/serving_store.py measures it against a plain copy).
-    """
-    src, dst = pair
-    shutil.copyfile(src, dst)
-    return _sha256(dst)
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _SKIP_DIRS for part in rel.parts):
-            continue
-        if path.is_file():  # follows symlinks: an HF cache snapshot links to blobs
-            yield path
 
 
 def check_name(name: str) -> str:
@@ -227,7 +110,7 @@ class ModelStore:
         check_name(name)
         if not source.is_dir():
             raise ModelStoreError(f"not a directory: {source}")
-        files = list(_walk(source))
+        files = list(walk(source))
         rels = [path.relative_to(source).as_posix() for path in files]
         if not {"config.json", "params.json"} & set(rels):
             raise ModelStoreError(f"{source} has no config.json: not a model directory")
@@ -238,7 +121,7 @@ class ModelStore:
             targets = [staging / "model" / rel for rel in rels]
             for target in targets:
                 target.parent.mkdir(parents=True, exist_ok=True)
-            sums = _parallel(_copy_and_hash, list(zip(files, targets, strict=True)))
+            sums = parallel(copy_and_hash, list(zip(files, targets, strict=True)))
             stored = [
                 StoredFile(path=rel, size=size, sha256=sha, kind=file_kind(rel))
                 for rel, (size, sha) in zip(rels, sums, strict=True)
@@ -254,6 +137,52 @@ class ModelStore:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return manifest
+
+    def import_gguf(
+        self, source: Path, *, name: str, origin: str | None = None, force: bool = False
+    ) -> Manifest:
+        """Copy one single-file GGUF model into the store (``format`` "gguf").
+
+        Raises:
+            ModelStoreError: if the file is not a whole GGUF model (bad magic or version,
+                truncated header, one part of a split model) or the name is taken.
+        """
+        check_name(name)
+        if not source.is_file():
+            raise ModelStoreError(f"not a file: {source}")
+        if not source.name.endswith(GGUF_SUFFIX):
+            raise ModelStoreError(f"{source}: a single-file model must be a {GGUF_SUFFIX} file")
+        check_single_file(source)
+        staging = self._staging(name)
+        try:
+            target = staging / "model" / source.name
+            target.parent.mkdir(parents=True)
+            size, sha = copy_and_hash((source, target))
+            manifest = Manifest(
+                name=name,
+                source=origin or str(source.resolve()),
+                created_at=time.time(),
+                files=[StoredFile(path=source.name, size=size, sha256=sha, kind="weights")],
+                format="gguf",
+            )
+            (staging / "manifest.json").write_text(manifest.to_json())
+            self._commit(staging, name, force=force)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return manifest
+
+    def gguf_file(self, name: str) -> Path:
+        """The absolute path of stored GGUF model ``name``'s file.
+
+        Raises:
+            ModelStoreError: if ``name`` is not stored, or is not a GGUF model.
+        """
+        manifest = self.manifest(name)
+        if manifest.format != "gguf" or len(manifest.files) != 1:
+            raise ModelStoreError(
+                f"model {name!r} is a model directory, not a GGUF file; import a .gguf file"
+            )
+        return self.model_dir(name) / manifest.files[0].path
 
     def pull(
         self, repo_id: str, *, name: str | None = None, revision: str | None = None
@@ -285,7 +214,7 @@ class ModelStore:
 
     def verify(self, name: str, *, full: bool = True) -> VerifyReport:
         """Check every file of ``name`` against the manifest (size only when not ``full``)."""
-        return _verify_dir(self.entry(name) / "model", self.manifest(name), full=full)
+        return verify_dir(self.entry(name) / "model", self.manifest(name), full=full)
 
     def remove(self, name: str) -> None:
         """Delete model ``name`` from the store."""
@@ -327,14 +256,9 @@ class ModelStore:
                 manifest = Manifest.from_json(
                     (staging / "manifest.json").read_text(), f"{archive}:manifest.json"
                 )
-                manifest = Manifest(
-                    name=target,
-                    source=manifest.source,
-                    created_at=manifest.created_at,
-                    files=manifest.files,
-                )
+                manifest = replace(manifest, name=target)
                 (staging / "manifest.json").write_text(manifest.to_json())
-                report = _verify_dir(staging / "model", manifest, full=True)
+                report = verify_dir(staging / "model", manifest, full=True)
                 if not report.ok:
                     raise ModelStoreError(f"pack {archive} is damaged: {report.summary()}")
                 self._commit(staging, target, force=force)
@@ -356,30 +280,6 @@ class ModelStore:
                 )
             shutil.rmtree(final)
         staging.rename(final)
-
-
-def _verify_dir(base: Path, manifest: Manifest, *, full: bool) -> VerifyReport:
-    missing, corrupt, to_hash = [], [], []
-    for item in manifest.files:
-        path = base / item.path
-        if not path.is_file():
-            missing.append(item.path)
-        elif path.stat().st_size != item.size:
-            corrupt.append(item.path)
-        elif full:
-            to_hash.append(item)
-    sums = _parallel(lambda item: _sha256(base / item.path), to_hash)
-    pairs = zip(to_hash, sums, strict=True)
-    corrupt += [item.path for item, (_, sha) in pairs if sha != item.sha256]
-    known = {item.path for item in manifest.files}
-    present = {p.relative_to(base).as_posix() for p in _walk(base)} if base.is_dir() else set()
-    return VerifyReport(
-        name=manifest.name,
-        checked=len(manifest.files),
-        missing=missing,
-        corrupt=corrupt,
-        extra=sorted(present - known),
-    )
 
 
 def _packed_name(members: Iterable[tarfile.TarInfo], archive: Path) -> str:
@@ -405,7 +305,7 @@ def _extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], packed: str, 
         if source is None:
             raise ModelStoreError(f"unreadable entry in model pack: {member.name!r}")
         with source, target.open("wb") as out:
-            shutil.copyfileobj(source, out, _CHUNK)
+            shutil.copyfileobj(source, out, CHUNK)
 
 
 def manifest_rows(manifests: Iterable[Manifest]) -> list[dict[str, Any]]:
@@ -416,6 +316,7 @@ def manifest_rows(manifests: Iterable[Manifest]) -> list[dict[str, Any]]:
             "files": len(item.files),
             "bytes": item.total_bytes,
             "source": item.source,
+            "format": item.format,
             "created_at": item.created_at,
         }
         for item in manifests

@@ -1,11 +1,17 @@
-"""The interface every server backend (vLLM, SGLang) implements, and the registry of them."""
+"""The interface every server backend (vLLM, SGLang, llama.cpp) implements, and its loader.
+
+The backends are registered by name in :mod:`farm.backends` (the only list), each naming its
+implementation module here; :func:`get_backend` loads it on use. Implementations import this
+module, never the other way round.
+"""
 
 from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from farm.backends import load_target, server_backend_info, server_backend_names
 from farm.errors import ConfigError
 from workers.serving.spec import OFFLINE_ENV, LaunchSpec
 
@@ -19,7 +25,7 @@ class ServerBackend(ABC):
     Only :meth:`command` is abstract; the rest are hooks with defaults.
     """
 
-    #: The backend's name, as given to ``--backend``.
+    #: The backend's registered name (``--backend``); :func:`get_backend` sets it.
     name: str = ""
     #: The launcher used when none is given: the module entry point of this Python.
     default_launcher: tuple[str, ...] = ()
@@ -58,38 +64,31 @@ class ServerBackend(ABC):
         return env
 
 
-def check_extra_args(spec: LaunchSpec) -> None:
-    """Refuse extra arguments that would override what the farm sets itself."""
+def check_extra_args(spec: LaunchSpec, *, reserved: Sequence[str] = _RESERVED) -> None:
+    """Refuse extra arguments that would override what the farm sets itself (``reserved``)."""
     for arg in spec.extra_args:
         flag = arg.split("=", 1)[0]
-        if flag in _RESERVED:
+        if flag in reserved:
             raise ConfigError(
                 f"extra_args may not set {flag}: the farm chooses it (use the worker's options)"
             )
 
 
-BackendFactory = Callable[[], ServerBackend]
-_BACKENDS: dict[str, BackendFactory] = {}
-
-
-def server_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
-    """Register a factory of a :class:`ServerBackend` under ``name`` (the only list)."""
-
-    def register(factory: BackendFactory) -> BackendFactory:
-        _BACKENDS[name] = factory
-        return factory
-
-    return register
-
-
 def get_backend(name: str) -> ServerBackend:
-    """The backend called ``name`` (``vllm`` or ``sglang``)."""
-    import workers.serving.sglang  # noqa: F401 - registers
-    import workers.serving.vllm  # noqa: F401 - registers
+    """The server backend registered as ``name`` in :mod:`farm.backends`, loaded on use.
 
-    factory = _BACKENDS.get(name)
-    if factory is None:
+    Raises:
+        ConfigError: for an unknown name, or an implementation that cannot be loaded.
+    """
+    info = server_backend_info(name)
+    if info is None:
         raise ConfigError(
-            f"unknown serving backend {name!r}: choose {', '.join(sorted(_BACKENDS))}"
+            f"unknown serving backend {name!r}: choose {', '.join(server_backend_names())}"
         )
-    return factory()
+    what = f"serving backend {name!r}"
+    cls = load_target(info.target, what=what)
+    if not (isinstance(cls, type) and issubclass(cls, ServerBackend)):
+        raise ConfigError(f"{what}: {info.target} is not a ServerBackend class")
+    backend = cls()
+    backend.name = name
+    return backend

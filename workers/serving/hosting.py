@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from farm.backends import DEFAULT_SERVER_BACKEND, Weights, server_backend_info
 from farm.config import Settings
 from farm.errors import ConfigError, ServingError
 from farm.models.registry import ModelSpec
@@ -138,8 +139,11 @@ def hosted_model(
         ServingError: when a server does not become ready (the message quotes its log).
     """
     env = serving_settings(**overrides)
-    chosen = backend or (spec.backend if spec.backend in ("vllm", "sglang") else "vllm")
-    launch = launch_spec(spec, settings, verify_store=env.verify_store)
+    served = server_backend_info(spec.backend) is not None
+    chosen = backend or (spec.backend if served else DEFAULT_SERVER_BACKEND)
+    info = server_backend_info(chosen)
+    weights: Weights = info.weights if info is not None else "hf"
+    launch = launch_spec(spec, settings, verify_store=env.verify_store, weights=weights)
     tp = tensor_parallel or launch.tensor_parallel_size
     if tp != launch.tensor_parallel_size:
         launch = dataclasses.replace(launch, tensor_parallel_size=tp)

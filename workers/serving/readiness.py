@@ -49,6 +49,12 @@ FAILURE_HINTS: tuple[tuple[str, str], ...] = (
     ("Address already in use", "a port clash (another server on this host?)"),
     ("No module named 'vllm'", "vLLM is not installed in this Python (FARM_SERVER_COMMAND?)"),
     ("No module named 'sglang'", "SGLang is not installed in this Python"),
+    (
+        "failed to load model",
+        "llama.cpp could not load the GGUF file: damaged, or an architecture this build "
+        "does not know",
+    ),
+    ("error while loading shared libraries", "the server's shared libraries are missing"),
 )
 
 
@@ -96,9 +102,16 @@ def model_entries(client: httpx.Client, base_url: str) -> list[dict[str, Any]]:
         raise ServingError(f"{base_url}/models did not return a model list") from exc
 
 
+def entry_names(entry: dict[str, Any]) -> list[str]:
+    """The names one ``/v1/models`` entry answers to: its id and its ``aliases`` (llama.cpp)."""
+    aliases = entry.get("aliases")
+    extra = [str(a) for a in aliases] if isinstance(aliases, list) else []
+    return [str(entry["id"]), *extra]
+
+
 def listed_models(client: httpx.Client, base_url: str) -> list[str]:
-    """The model ids ``/v1/models`` lists."""
-    return [str(item["id"]) for item in model_entries(client, base_url)]
+    """The model names ``/v1/models`` lists (ids and aliases)."""
+    return [name for item in model_entries(client, base_url) for name in entry_names(item)]
 
 
 def warm_up(client: httpx.Client, base_url: str, model: str) -> None:
@@ -176,7 +189,7 @@ def wait_until_ready(
                 time.sleep(poll_s)
         try:
             entries = model_entries(client, base_url)
-            listed = [str(entry["id"]) for entry in entries]
+            listed = [name for entry in entries for name in entry_names(entry)]
             missing = [name for name in names if name not in listed]
             if missing:
                 raise startup_failure(
@@ -185,7 +198,7 @@ def wait_until_ready(
                     f"(it lists {', '.join(listed) or 'nothing'}); another server answers "
                     "this port",
                 )
-            served = next(entry for entry in entries if entry["id"] == names[0])
+            served = next(entry for entry in entries if names[0] in entry_names(entry))
             if max_model_len and served.get("max_model_len") not in (None, max_model_len):
                 raise startup_failure(
                     proc,

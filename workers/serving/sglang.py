@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workers.serving.backend import ServerBackend, check_extra_args, server_backend
+from workers.serving.backend import ServerBackend, check_extra_args
 from workers.serving.spec import LaunchSpec
 
 #: vLLM tool-call parser name -> SGLang's name for the same format.
@@ -44,7 +44,6 @@ SGLANG_REASONING_FOR: dict[str, str] = {
 class SglangBackend(ServerBackend):
     """``python -m sglang.launch_server --model-path M``."""
 
-    name = "sglang"
     default_launcher = ("-m", "sglang.launch_server")
     nonce_alias = False
 
@@ -71,13 +70,10 @@ class SglangBackend(ServerBackend):
             cmd += ["--reasoning-parser", reasoning]
         if spec.max_model_len:
             cmd += ["--context-length", str(spec.max_model_len)]
+        if spec.max_num_seqs:
+            cmd += ["--max-running-requests", str(spec.max_num_seqs)]
         cmd += ["--tp", str(spec.tensor_parallel_size)]
         cmd += ["--mem-fraction-static", f"{spec.gpu_memory_utilization:g}"]
         if spec.trust_remote_code:
             cmd.append("--trust-remote-code")
         return cmd + list(spec.extra_args)
-
-
-@server_backend("sglang")
-def _sglang() -> ServerBackend:
-    return SglangBackend()

@@ -12,8 +12,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from farm.backends import Weights
 from farm.config import Settings
 from farm.errors import ConfigError, ModelStoreError
+from farm.models.gguf import SUFFIX as GGUF_SUFFIX
+from farm.models.gguf import check_single_file
 from farm.models.registry import ModelSpec
 from farm.models.store import ModelStore
 
@@ -40,6 +43,8 @@ class LaunchSpec:
         chat_template: a template file path (resolved) or None for the tokenizer's own.
         reasoning_parser: the server's reasoning parser, if any.
         max_model_len: context length (prompt + output); None: the model's own.
+        max_num_seqs: sequences served at once (vLLM ``--max-num-seqs``, SGLang
+            ``--max-running-requests``, llama.cpp ``--parallel`` slots); None: the server's.
         tensor_parallel_size: GPUs one replica spans.
         gpu_memory_utilization: fraction of each GPU the server may take.
         trust_remote_code: allow custom model code from the model directory.
@@ -53,6 +58,7 @@ class LaunchSpec:
     chat_template: str | None = None
     reasoning_parser: str | None = None
     max_model_len: int | None = None
+    max_num_seqs: int | None = None
     tensor_parallel_size: int = 1
     gpu_memory_utilization: float = 0.9
     trust_remote_code: bool = False
@@ -91,8 +97,28 @@ def _is_hub_id(value: str) -> bool:
     return len(parts) == 2 and all(parts) and not value.startswith((".", "~"))
 
 
-def launch_spec(spec: ModelSpec, settings: Settings, *, verify_store: bool = False) -> LaunchSpec:
-    """The launch settings of a registry model.
+def _check_weights(spec: ModelSpec, model: str, weights: Weights) -> None:
+    """Refuse a GGUF file for a directory server, and anything else for a GGUF server."""
+    is_gguf = model.endswith(GGUF_SUFFIX) and Path(model).is_file()
+    if weights == "gguf" and not is_gguf:
+        raise ConfigError(
+            f"model {spec.key!r}: this server serves one GGUF file, and {model} is not one; "
+            "import a .gguf file with `farm models import FILE --name NAME` and set store_name"
+        )
+    if weights != "gguf" and is_gguf:
+        raise ConfigError(
+            f"model {spec.key!r} is a GGUF file ({model}): host it with --backend llama.cpp"
+        )
+
+
+def launch_spec(
+    spec: ModelSpec, settings: Settings, *, verify_store: bool = False, weights: Weights = "hf"
+) -> LaunchSpec:
+    """The launch settings of a registry model, for a server that serves ``weights``.
+
+    ``weights`` is the server backend's: ``"hf"`` (a model directory or Hub id) or
+    ``"gguf"`` (one GGUF file: a stored GGUF model, or a local ``.gguf`` ``model_path``,
+    whose header is checked first). A model of the other kind is a :class:`ConfigError`.
 
     A model with ``store_name`` (or whose ``model_path`` Hub id was pulled into the store as
     ``ORG--NAME``) starts from the store's directory, offline; the files are
@@ -119,9 +145,15 @@ def launch_spec(spec: ModelSpec, settings: Settings, *, verify_store: bool = Fal
         model_dir = store.model_dir(store_name)
         model = str(model_dir)
         offline = True
+        if store.manifest(store_name).format == "gguf":
+            model = str(store.gguf_file(store_name))
     elif spec.model_path:
         local = Path(spec.model_path).expanduser()
-        if local.is_dir():
+        if local.is_file() and local.name.endswith(GGUF_SUFFIX):
+            check_single_file(local)
+            model_dir = local.resolve().parent
+            model = str(local.resolve())
+        elif local.is_dir():
             model_dir = local.resolve()
             model = str(model_dir)
         elif spec.model_path.startswith(("/", ".", "~")):
@@ -132,6 +164,7 @@ def launch_spec(spec: ModelSpec, settings: Settings, *, verify_store: bool = Fal
         model = spec.served_name
     else:
         raise ConfigError(f"model {spec.key!r} has nothing to serve: set store_name or model_path")
+    _check_weights(spec, model, weights)
     template = resolve_chat_template(spec.chat_template, model_dir) if spec.chat_template else None
     return LaunchSpec(
         model=model,
@@ -141,6 +174,7 @@ def launch_spec(spec: ModelSpec, settings: Settings, *, verify_store: bool = Fal
         chat_template=template,
         reasoning_parser=spec.reasoning_parser,
         max_model_len=spec.max_model_len,
+        max_num_seqs=spec.max_num_seqs,
         tensor_parallel_size=spec.tensor_parallel_size,
         gpu_memory_utilization=spec.gpu_memory_utilization,
         trust_remote_code=spec.trust_remote_code,

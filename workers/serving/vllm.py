@@ -13,7 +13,7 @@ from farm.models.families import (
     VLLM_REASONING_PARSERS,
     VLLM_TOOL_PARSERS,
 )
-from workers.serving.backend import ServerBackend, check_extra_args, server_backend
+from workers.serving.backend import ServerBackend, check_extra_args
 from workers.serving.spec import LaunchSpec
 
 __all__ = ["VLLM_REASONING_PARSERS", "VLLM_TOOL_PARSERS", "VLLM_VERSION", "VllmBackend"]
@@ -25,7 +25,6 @@ VLLM_VERSION = PARSERS_CHECKED_AGAINST
 class VllmBackend(ServerBackend):
     """``python -m vllm.entrypoints.openai.api_server --model M`` (or ``vllm serve M``)."""
 
-    name = "vllm"
     default_launcher = ("-m", "vllm.entrypoints.openai.api_server")
     nonce_alias = True
 
@@ -56,6 +55,8 @@ class VllmBackend(ServerBackend):
             cmd += ["--reasoning-parser", spec.reasoning_parser]
         if spec.max_model_len:
             cmd += ["--max-model-len", str(spec.max_model_len)]
+        if spec.max_num_seqs:
+            cmd += ["--max-num-seqs", str(spec.max_num_seqs)]
         cmd += ["--tensor-parallel-size", str(spec.tensor_parallel_size)]
         cmd += ["--gpu-memory-utilization", f"{spec.gpu_memory_utilization:g}"]
         if spec.trust_remote_code:
@@ -70,8 +71,3 @@ class VllmBackend(ServerBackend):
         env["VLLM_NO_USAGE_STATS"] = "1"
         env["VLLM_ENGINE_READY_TIMEOUT_S"] = str(max(60, int(ready_timeout)))
         return env
-
-
-@server_backend("vllm")
-def _vllm() -> ServerBackend:
-    return VllmBackend()
