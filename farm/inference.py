@@ -18,6 +18,7 @@ from farm.endpoints.pool import EndpointPool, RequestRejected, RetriesExhausted
 from farm.endpoints.types import Completion, CompletionRequest
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
 from farm.formats import get_format
+from farm.formats.reply import decode_reply
 from farm.models.registry import ModelSpec
 from farm.prompts.tools import json_copy, with_language_hints
 from farm.suites.case import Case
@@ -54,6 +55,9 @@ class InferenceOutcome:
         error_type: ``None`` on success, else one of the module's error types.
         error_message: one line describing the failure.
         log: further JSON-serialisable detail (multi-turn: per-step counts and state).
+        call_info: what the reply was besides its calls (finish reason, null/empty content,
+            reasoning, who parsed the calls, protocol deviations; see
+            :mod:`farm.formats.reply`); ``None`` for failed and multi-turn inference.
     """
 
     raw_output: Any
@@ -65,6 +69,7 @@ class InferenceOutcome:
     error_type: str | None = None
     error_message: str | None = None
     log: Any = None
+    call_info: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -99,6 +104,8 @@ def model_docs(case: Case) -> list[dict[str, Any]]:
 def _tool_choice(spec: ModelSpec, tools: list[dict[str, Any]]) -> str | dict[str, Any] | None:
     if spec.tool_choice == "auto":
         return None  # BFCL sends no tool_choice; the server's default is auto
+    if spec.tool_choice == "none":
+        return "none"  # tools rendered by the template, calls parsed by the client
     if spec.tool_choice == "named" and len(tools) == 1:
         return {"type": "function", "function": {"name": tools[0]["function"]["name"]}}
     return "required"
@@ -146,6 +153,14 @@ def raw_output(completion: Completion, mode: str) -> Any:
     return get_format(mode).record(completion)
 
 
+def reply_output(
+    completion: Completion, spec: ModelSpec, request: CompletionRequest
+) -> tuple[Any, dict[str, Any]]:
+    """The raw output and ``call_info`` of a reply (family formats: client-side parsing)."""
+    docs = request.case.functions if request.case is not None else None
+    return decode_reply(completion, mode=spec.mode, docs=docs)
+
+
 async def infer_case(
     case: Case,
     spec: ModelSpec,
@@ -180,8 +195,10 @@ async def infer_case(
         return failed(TRANSIENT, exc.message)
     except EndpointPermanent as exc:
         return failed(PERMANENT, exc.message)
+    output, call_info = reply_output(completion, spec, request)
     return InferenceOutcome(
-        raw_output=raw_output(completion, spec.mode),
+        raw_output=output,
+        call_info=call_info,
         latency_s=completion.latency_s,
         input_tokens=completion.input_tokens,
         output_tokens=completion.output_tokens,

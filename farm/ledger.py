@@ -59,6 +59,7 @@ RESULT_COLUMNS = (
     "attempts",
     "endpoint",
     "worker",
+    "call_info",
 )
 
 

@@ -19,6 +19,7 @@ from farm.models.registry import (
     EndpointConfig,
     ModelSpec,
     build_spec,
+    choose_mode,
     lookup_model,
     normalise_base_url,
 )
@@ -31,8 +32,14 @@ def resolve_model(
     endpoint: str | None = None,
     mode: str | None = None,
     api_key_env: str | None = None,
+    call_format: str | None = None,
 ) -> ModelSpec:
     """Resolve a model name plus command-line options into a complete :class:`ModelSpec`.
+
+    ``call_format`` (``--call-format NAME``) names the call format, overriding the preset's
+    and the registry's like ``mode`` does; besides ``fc`` and ``prompt`` it may be a model
+    family's format (:mod:`farm.formats.families`: native tools out, calls the server
+    returns as text parsed by the client). See :func:`~farm.models.registry.choose_mode`.
 
     Precedence for endpoints: ``endpoint`` (comma-separated URLs) > the registry entry's
     endpoints > the environment (``COMPLETION_BASE_URL``, then ``OPENAI_BASE_URL``; see
@@ -43,6 +50,7 @@ def resolve_model(
         ConfigError: on an unknown model without endpoint and mode, a bad mode, or a model
             that has no endpoint anywhere.
     """
+    mode = choose_mode(mode, call_format)
     if mode is not None:
         get_format(mode)  # ConfigError for an unknown one
     try:

@@ -145,6 +145,8 @@ async def _run_case(
     rows: list[dict[str, Any]],
     shard: ShardSpec,
 ) -> None:
+    from farm.formats.reply import truncation_kind
+
     bench = benchmark_for(case.category)
     try:
         outcome = await bench.solve(
@@ -172,6 +174,7 @@ async def _run_case(
             output_tokens=outcome.output_tokens,
             attempts=outcome.attempts,
             endpoint=outcome.endpoint,
+            call_info=getattr(outcome, "call_info", None),
         )
     try:
         if error_type is not None:
@@ -186,7 +189,7 @@ async def _run_case(
             )
         row.update(
             valid=verdict.valid,
-            error_type=verdict.error_type,
+            error_type=truncation_kind(verdict.valid, verdict.error_type, row.get("call_info")),
             error_detail=verdict.detail,
             decoded=verdict.decoded,
         )

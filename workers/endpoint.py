@@ -111,6 +111,7 @@ class EndpointOptions:
         attach: ``--attach`` / ``--skip-vllm``: never host; attach to VLLM_ENDPOINT or
             VLLM_PORT (or --endpoint) after checking that it answers.
         api_key_env: ``--api-key-env``: the variable holding the endpoint's API key.
+        call_format: ``--call-format``: fc, prompt or a family format (default: the model's).
     """
 
     endpoint: str | None = None
@@ -121,6 +122,7 @@ class EndpointOptions:
     replicas_per_gpu: int = 1
     attach: bool = False
     api_key_env: str | None = None
+    call_format: str | None = None
 
 
 def attach_endpoint(options: EndpointOptions) -> str | None:
@@ -149,6 +151,7 @@ def worker_model(settings: Settings, name: str, options: EndpointOptions) -> Mod
         endpoint=attach_endpoint(options),
         mode=options.mode,
         api_key_env=options.api_key_env,
+        call_format=options.call_format,
     )
 
 

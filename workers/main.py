@@ -31,6 +31,7 @@ class WorkerOptions:
         shards: shards executed at once (2 overlaps one shard's tail with the next).
         name: the worker's node name (default ``farm-<model>-<pid>@<host>``).
         loglevel: Celery's log level.
+        strict: refuse to start when the endpoint's start-up probe finds a problem.
     """
 
     model: str
@@ -39,6 +40,7 @@ class WorkerOptions:
     shards: int = 2
     name: str | None = None
     loglevel: str = "WARNING"
+    strict: bool = False
 
 
 def run_worker(settings: Settings, options: WorkerOptions) -> int:
@@ -47,6 +49,7 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
     Raises:
         ConfigError: for a bad model, endpoint or option.
     """
+    from farm.endpoints.probe import startup_check
     from workers.app import make_celery
     from workers.runtime import WorkerRuntime, default_worker_name
 
@@ -62,6 +65,8 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
     name = options.name or default_worker_name(spec.key)
     with open_endpoint(settings, spec, options.endpoint) as urls:
         spec = with_endpoints(spec, urls) if urls else spec
+        for warning in startup_check(spec, strict=options.strict):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
         runtime = WorkerRuntime(
             settings, spec, name, endpoints=urls if isinstance(urls, Endpoints) else None
         )

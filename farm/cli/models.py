@@ -143,7 +143,9 @@ def presets_cmd(as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table("name", "backend", "mode", "served name", "tool parser", "chat template", "tp")
+    table = Table(
+        "name", "backend", "call format", "served name", "tool parser", "chat template", "tp"
+    )
     for row in rows:
         parser = row["tool_call_parser"] or "-"
         if row["parser_known"] is False:
@@ -151,7 +153,7 @@ def presets_cmd(as_json: bool) -> None:
         table.add_row(
             row["name"],
             row["backend"],
-            row["mode"],
+            row["call_format"],
             row["served_name"],
             parser,
             row["chat_template"] or "-",

@@ -31,11 +31,33 @@ class CallFormatChoice(click.Choice):  # type: ignore[type-arg]
         del value  # click's constructor assigns the (empty) list; the registry is the source
 
 
+def call_format_option(func: F) -> F:
+    """--call-format NAME: fc, prompt or a family format (client-side parsing of text)."""
+    return click.option(
+        "--call-format",
+        metavar="NAME",
+        help="How calls are offered and read: fc, prompt, or a model family's text syntax "
+        "that the client parses when the server returns no tool_calls (hermes, qwen3_coder, "
+        "glm4, glm45, llama3_json, pythonic, mistral, json, ...). Default: the model's.",
+    )(func)
+
+
+def strict_option(func: F) -> F:
+    """--strict: refuse to start when the endpoint's start-up probe finds a problem."""
+    return click.option(
+        "--strict",
+        is_flag=True,
+        help="Refuse to start when the endpoint answers the start-up tool-calling probe "
+        "badly (e.g. calls as text); without it, a warning.",
+    )(func)
+
+
 def run_options(func: F) -> F:
-    """--model, --mode, --suite, --categories, --shard-size, --label."""
+    """--model, --mode, --call-format, --suite, --categories, --shard-size, --label."""
     decorators = [
         click.option("--model", "-m", required=True, help="Model name (preset or models.toml)."),
         click.option("--mode", type=CallFormatChoice(), help="Call format: fc or prompt."),
+        call_format_option,
         click.option("--suite", default="bfcl", show_default=True, help="Suite, e.g. bfcl@V."),
         click.option(
             "--categories",
@@ -78,14 +100,19 @@ def retrieval_run_options(k: int | None, embedding_model: str | None) -> dict[st
     return {"tool_retrieval": k, "embedding_model": embedding_model or DEFAULT_EMBEDDING_MODEL}
 
 
-def producer_model(settings: Settings, name: str, mode: str | None) -> Any:
+def producer_model(
+    settings: Settings, name: str, mode: str | None, call_format: str | None = None
+) -> Any:
     """The model a run is planned for; its endpoints do not matter to the producer.
 
-    Raises:
-        ConfigError: for an unknown model given without ``--mode``.
-    """
-    from farm.models.registry import ModelSpec, lookup_model
+    ``--call-format`` wins over ``--mode`` (see :func:`farm.models.registry.choose_mode`).
 
+    Raises:
+        ConfigError: for an unknown model given without ``--mode``, or a bad call format.
+    """
+    from farm.models.registry import ModelSpec, choose_mode, lookup_model
+
+    mode = choose_mode(mode, call_format)
     try:
         spec = lookup_model(settings, name)
     except ConfigError as exc:

@@ -14,6 +14,7 @@ from farm.cli.options import (
     retrieval_run_options,
     run_options,
     split_categories,
+    strict_option,
 )
 from farm.config import Settings
 
@@ -30,9 +31,11 @@ if TYPE_CHECKING:
 @click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="End with a JSON line holding run_id.")
+@strict_option
 def run(
     model: str,
     mode: str | None,
+    call_format: str | None,
     suite: str,
     categories: str,
     shard_size: int | None,
@@ -43,6 +46,7 @@ def run(
     api_key_env: str | None,
     concurrency: int | None,
     as_json: bool,
+    strict: bool,
 ) -> None:
     """Run MODEL on the suite here: no broker, results in the configured database.
 
@@ -59,7 +63,9 @@ def run(
         endpoint=endpoint,
         concurrency=concurrency,
         api_key_env=api_key_env,
+        call_format=call_format,
     )
+    warn_startup_probe(spec, strict=strict)
     if tool_retrieval is not None:
         from farm.endpoints.env import embedding_endpoint
         from farm.errors import ConfigError
@@ -93,6 +99,7 @@ def embedded_model(
     endpoint: str | None,
     concurrency: int | None,
     api_key_env: str | None = None,
+    call_format: str | None = None,
 ) -> ModelSpec:
     """The model, resolved once, with the concurrency override applied.
 
@@ -102,7 +109,14 @@ def embedded_model(
     from farm.errors import ConfigError
     from farm.resolve import resolve_model
 
-    spec = resolve_model(settings, model, endpoint=endpoint, mode=mode, api_key_env=api_key_env)
+    spec = resolve_model(
+        settings,
+        model,
+        endpoint=endpoint,
+        mode=mode,
+        api_key_env=api_key_env,
+        call_format=call_format,
+    )
     if concurrency is not None:
         if concurrency < 1:
             raise ConfigError("--concurrency must be at least 1")
@@ -145,6 +159,14 @@ def plan_embedded(
     return planned
 
 
+def warn_startup_probe(spec: ModelSpec, *, strict: bool) -> None:
+    """Probe the model's endpoint briefly; print each warning (``--strict``: refuse)."""
+    from farm.endpoints.probe import startup_check
+
+    for warning in startup_check(spec, strict=strict):
+        console(stderr=True).print(f"warning: {warning}", markup=False)
+
+
 def execute_with_progress(
     settings: Settings,
     engine: Any,
@@ -157,7 +179,7 @@ def execute_with_progress(
 
     Prints the run's leaderboard row at the end; returns the run's status.
     """
-    from farm.cli.runview import print_leaderboard_row, run_progress
+    from farm.cli.runview import print_deviations, print_leaderboard_row, run_progress
     from farm.db.engine import session_scope
     from farm.local import run_locally
     from farm.runs import run_status
@@ -170,6 +192,7 @@ def execute_with_progress(
     with session_scope(engine) as session:
         after = run_status(session, run_id)
     print_leaderboard_row(engine, run_id, console())
+    print_deviations(engine, run_id, err)
     err.print(
         f"run {run_id} {after.status}: {after.done}/{after.n_cases} cases, "
         f"{after.errors} errors, {after.correct} correct"

@@ -113,3 +113,15 @@ def print_leaderboard_row(engine: Engine, run_id: uuid.UUID, console: Console) -
         console.print(f"sections run: {text}")
     if any(not s.ran for s in sections):
         console.print("(BFCL counts the categories a run left out as 0 in Overall; N/A = not run)")
+
+
+def print_deviations(engine: Engine, run_id: uuid.UUID, console: Console) -> None:
+    """The run's protocol deviations per endpoint (nothing when there are none)."""
+    from farm.report.deviations import deviation_counts, deviation_lines
+
+    with session_scope(engine) as session:
+        lines = deviation_lines(deviation_counts(session, run_id))
+    if lines:
+        console.print("protocol deviations by endpoint (results):", markup=False)
+        for line in lines:
+            console.print(f"  {line}", markup=False)

@@ -88,6 +88,13 @@ def load_suite_cases(
 @click.option(
     "--hang", "hang_s", default=3600.0, show_default=True, type=float, help="Seconds a hang lasts."
 )
+@click.option(
+    "--call-style",
+    default="tool_calls",
+    show_default=True,
+    help="How FC calls come back: tool_calls, a deviation (arguments_object, bad_json, "
+    "truncated, no_finish_reason) or a family's text syntax (hermes, glm4, ...).",
+)
 def simulate(
     suite: str,
     categories: str | None,
@@ -119,6 +126,7 @@ def simulate(
             fail_first=options["fail_first"],
             fail_kind=kinds[0] if kinds else "5xx",
             hang_s=options["hang_s"],
+            call_style=options["call_style"],
         )
     except ValidationError as exc:
         first = exc.errors()[0]

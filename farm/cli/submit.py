@@ -11,6 +11,7 @@ from farm.cli.options import (
     retrieval_run_options,
     run_options,
     split_categories,
+    strict_option,
 )
 
 
@@ -20,9 +21,11 @@ from farm.cli.options import (
 @click.option("--wait", is_flag=True, help="Show live progress and end with the run's scores.")
 @click.option("--timeout", type=float, help="With --wait: give up after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="End with a JSON line holding run_id.")
+@strict_option
 def submit(
     model: str,
     mode: str | None,
+    call_format: str | None,
     suite: str,
     categories: str,
     shard_size: int | None,
@@ -32,6 +35,7 @@ def submit(
     wait: bool,
     timeout: float | None,
     as_json: bool,
+    strict: bool,
 ) -> None:
     """Submit a run to the workers of MODEL through the broker (FARM_BROKER_URL).
 
@@ -43,7 +47,9 @@ def submit(
     from farm.producer import submit as submit_run
 
     settings = cli_settings()
-    spec = producer_model(settings, model, mode)
+    spec = producer_model(settings, model, mode, call_format)
+    if wait:
+        _probe_known_endpoint(settings, model, mode, call_format, strict=strict)
     engine = open_database(settings)
     request = RunRequest(
         model=spec,
@@ -69,12 +75,33 @@ def submit(
         click.echo(str(planned.run_id))
 
 
+def _probe_known_endpoint(
+    settings: object, model: str, mode: str | None, call_format: str | None, *, strict: bool
+) -> None:
+    """With --wait: the start-up probe of the model's endpoint, when one is known here.
+
+    The registry or the environment may name none: workers attach elsewhere and probe
+    their own endpoint when they start.
+    """
+    from farm.cli.run import warn_startup_probe
+    from farm.config import Settings
+    from farm.errors import ConfigError
+    from farm.resolve import resolve_model
+
+    assert isinstance(settings, Settings)
+    try:
+        spec = resolve_model(settings, model, mode=mode, call_format=call_format)
+    except ConfigError:
+        return  # no endpoint known here
+    warn_startup_probe(spec, strict=strict)
+
+
 def _wait(engine: object, run_id: object, total: int, timeout: float | None) -> str:
     import uuid
 
     from sqlalchemy import Engine
 
-    from farm.cli.runview import print_leaderboard_row
+    from farm.cli.runview import print_deviations, print_leaderboard_row
     from farm.progress import RunProgress, wait_for_run
 
     assert isinstance(engine, Engine) and isinstance(run_id, uuid.UUID)
@@ -82,5 +109,6 @@ def _wait(engine: object, run_id: object, total: int, timeout: float | None) -> 
     with RunProgress(total, description=f"run {str(run_id)[:8]}", console=err) as progress:
         final = wait_for_run(engine, run_id, progress=progress, timeout=timeout)
     print_leaderboard_row(engine, run_id, console())
+    print_deviations(engine, run_id, err)
     err.print(f"run {run_id} {final}")
     return final

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from farm.cli.context import cli_settings
-from farm.cli.options import CallFormatChoice
+from farm.cli.options import CallFormatChoice, call_format_option, strict_option
 from farm.cli.serving import hosting_options
 
 
@@ -13,6 +13,8 @@ from farm.cli.serving import hosting_options
 @click.option("--model", "-m", required=True, help="Model whose queue to consume.")
 @click.option("--endpoint", help="Base URL(s) to attach to, comma-separated [env VLLM_ENDPOINT].")
 @click.option("--mode", type=CallFormatChoice(), help="Mode for an ad-hoc model.")
+@call_format_option
+@strict_option
 @click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
 @hosting_options
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
@@ -23,6 +25,8 @@ def worker(
     model: str,
     endpoint: str | None,
     mode: str | None,
+    call_format: str | None,
+    strict: bool,
     api_key_env: str | None,
     gpus: str | None,
     backend: str | None,
@@ -57,7 +61,9 @@ def worker(
                 replicas_per_gpu=replicas_per_gpu,
                 attach=attach,
                 api_key_env=api_key_env,
+                call_format=call_format,
             ),
+            strict=strict,
             concurrency=concurrency,
             shards=shards,
             name=name,

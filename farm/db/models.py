@@ -158,6 +158,12 @@ class Result(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     endpoint: Mapped[str | None] = mapped_column(String(300), nullable=True)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    call_info: Mapped[Any | None] = mapped_column(
+        JSONType,
+        nullable=True,
+        doc="The reply besides its calls: finish_reason, content null/empty/text, reasoning, "
+        "parsed_by server/client, protocol deviations (farm.formats.reply).",
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -52,6 +52,34 @@ def _status_error(label: str, status: int, body: bytes) -> EndpointPermanent | E
     return EndpointPermanent(message, status=status)
 
 
+def read_tool_calls(raw_calls: Any) -> tuple[tuple[ToolCall, ...], tuple[str, ...]]:
+    """The ``tool_calls`` of a message, and the protocol deviations seen in them.
+
+    ``arguments`` given as a JSON value instead of a string is accepted, re-serialised and
+    flagged ``arguments_object``; a missing ``arguments`` reads as ``{}`` and is flagged
+    ``arguments_missing``.
+
+    Raises:
+        KeyError, TypeError: an entry without ``function.name`` (a malformed response).
+    """
+    calls: list[ToolCall] = []
+    deviations: list[str] = []
+    for call in raw_calls:
+        function = call["function"]
+        name = function["name"]
+        if not isinstance(name, str):
+            raise TypeError("tool call name is not a string")
+        arguments = function.get("arguments")
+        if arguments is None or arguments == "":
+            arguments = "{}"
+            deviations.append("arguments_missing")
+        elif not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+            deviations.append("arguments_object")
+        calls.append(ToolCall(name=name, arguments=arguments, id=call.get("id") or ""))
+    return tuple(calls), tuple(dict.fromkeys(deviations))
+
+
 def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
     """Read an OpenAI chat or text completion body.
 
@@ -63,17 +91,11 @@ def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
         usage = body.get("usage") or {}
         if chat:
             message = choice["message"]
-            calls = tuple(
-                ToolCall(
-                    name=call["function"]["name"],
-                    arguments=call["function"].get("arguments") or "{}",
-                    id=call.get("id") or "",
-                )
-                for call in message.get("tool_calls") or ()
-            )
+            calls, deviations = read_tool_calls(message.get("tool_calls") or ())
             content = message.get("content")
+            reasoning = message.get("reasoning_content") or message.get("reasoning")
         else:
-            calls, content = (), choice["text"]
+            calls, content, deviations, reasoning = (), choice["text"], (), None
         return Completion(
             content=content,
             tool_calls=calls,
@@ -81,6 +103,8 @@ def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
             output_tokens=int(usage.get("completion_tokens") or 0),
             endpoint=label,
             finish_reason=choice.get("finish_reason"),
+            reasoning=reasoning if isinstance(reasoning, str) else None,
+            deviations=deviations,
         )
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise EndpointPermanent(f"{label}: malformed response: {exc!r}"[:300]) from exc

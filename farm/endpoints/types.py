@@ -51,6 +51,9 @@ class Completion:
         endpoint: label of the endpoint that answered.
         attempts: attempts made, this one included.
         finish_reason: the server's finish reason.
+        reasoning: the reply's reasoning text (``reasoning_content`` or ``reasoning``).
+        deviations: protocol departures seen while reading the reply (see
+            :mod:`farm.formats.reply`), e.g. ``arguments_object``.
     """
 
     content: str | None
@@ -61,3 +64,5 @@ class Completion:
     endpoint: str = ""
     attempts: int = 1
     finish_reason: str | None = None
+    reasoning: str | None = None
+    deviations: tuple[str, ...] = ()

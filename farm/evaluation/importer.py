@@ -26,13 +26,18 @@ from farm.evaluation.resultfiles import (
 )
 from farm.finalize import write_run_scores
 from farm.formats import get_format
+from farm.formats.families import FAMILIES, predecode
+from farm.formats.fit import fit_warning
 from farm.scoring.score import is_relevance_category
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
+from farm.suites.categories import is_multi_turn
 from farm.suites.store import category_counts, resolve_suite
 
 INFERENCE_ERROR_PREFIX = "Error during inference"
 _BATCH = 2000
+#: Outputs per result file read by the format-fit check.
+_FIT_SAMPLE = 200
 _RESULTS = cast(Table, Result.__table__)
 
 
@@ -63,6 +68,7 @@ class EvaluateReport:
     categories: list[CategorySummary] = field(default_factory=list)
     sections: dict[str, tuple[float, bool]] = field(default_factory=dict)
     skipped_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready summary (the ``--json`` line)."""
@@ -85,15 +91,20 @@ class EvaluateReport:
             "partial": [c.category for c in self.categories if c.partial],
             "sections": {k: {"accuracy": a, "ran": r} for k, (a, r) in self.sections.items()},
             "skipped_files": self.skipped_files,
+            "warnings": self.warnings,
         }
 
 
-def detect_underscore_to_dot(files: Sequence[ResultFile], cases: dict[str, Case]) -> bool:
+def detect_underscore_to_dot(
+    files: Sequence[ResultFile], cases: dict[str, Case], call_format: str = "fc"
+) -> bool:
     """Whether an FC result names dotted functions with underscores (BFCL's flag)."""
     for result_file in files:
         for entry in result_file.entries:
             case = cases.get(str(entry["id"]))
             raw = entry.get("result")
+            if call_format in FAMILIES and case is not None and not is_multi_turn(case.category):
+                raw = predecode(raw, call_format, case.functions)
             if case is None or not isinstance(raw, list):
                 continue
             mapped = {
@@ -172,14 +183,15 @@ def evaluate_results(
     Args:
         engine: a migrated database.
         results_dir: ``result/<model>/`` with ``non_live/``, ``live/`` and ``multi_turn/``.
-        mode: ``fc`` or ``prompt``: how the outputs are decoded.
+        mode: the call format that decodes the outputs: ``fc``, ``prompt`` or a family of
+            :mod:`farm.formats.families` (e.g. ``hermes`` for BFCL's Qwen FC results).
         model: the model name the run is stored under (a ``models`` row is upserted).
         suite_spec: suite to score against (``bfcl`` = newest loaded version).
         underscore_to_dot: FC names had ``.`` replaced by ``_``; None detects it.
         label: optional run label.
 
     Raises:
-        ConfigError: bad mode, unreadable tree, or ids the suite does not have.
+        ConfigError: unknown call format, unreadable tree, or ids the suite does not have.
         SuiteError: unknown suite.
     """
     call_format = get_format(mode)
@@ -202,8 +214,10 @@ def evaluate_results(
         dots = (
             underscore_to_dot
             if underscore_to_dot is not None
-            else call_format.replaces_dots and detect_underscore_to_dot(files, cases)
+            else call_format.replaces_dots and detect_underscore_to_dot(files, cases, mode)
         )
+        sample = (e.get("result") for f in files for e in f.entries[:_FIT_SAMPLE])
+        misfit = fit_warning(sample, mode)
         run_id = _store(session, suite, files, cases, model, mode, dots, label, results_dir)
         write_run_scores(session, run_id)
         report = EvaluateReport(run_id, model, f"{suite.name}@{suite.version}", mode, dots)
@@ -217,6 +231,7 @@ def evaluate_results(
         order = {c: i for i, c in enumerate(counts)}
         report.categories.sort(key=lambda c: order.get(c.category, len(order)))
         report.skipped_files = skipped
+        report.warnings = [misfit] if misfit else []
     return report
 
 

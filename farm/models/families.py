@@ -19,11 +19,18 @@ Families (reference: serving-and-queue.md 1.3 and 1.4):
 * Llama 4: ``llama4_pythonic`` with its template.
 * Mistral: ``mistral`` with the mistral tokenizer mode.
 * GLM-4.5 / 4.5-Air / 4.6: ``glm45`` parser and reasoning parser.
-* GLM-4-9B-chat: no vLLM parser exists, and named tool choice would leak the answer, so it
-  runs in prompt mode.
+* GLM-4-9B-chat: no vLLM parser exists (and named tool choice would leak the answer), so it
+  runs in FC mode with client-side parsing: requests send ``tool_choice: "none"`` (vLLM
+  refuses ``auto`` without a parser, and still renders the tools with ``none``), its chat
+  template renders the tools, the farm decodes its replies, a name line and a JSON object
+  (call format ``glm4``).
 * DeepSeek V3 (0324) and V3.1: ``deepseek_v3`` / ``deepseek_v31`` with their templates.
 * Others: Hermes 3, gpt-oss, Kimi-K2, Granite 3.x, Phi-4-mini, xLAM-2, InternLM 2.5,
   MiniMax-M2, Seed-OSS, Hunyuan-A13B.
+
+Each family preset names its call format (:mod:`farm.formats.families`): the server's
+``tool_calls`` are used when present, else calls in the family's syntax are parsed from the
+reply text by the client and the result records ``parsed_by: client``.
 """
 
 from __future__ import annotations
@@ -57,7 +64,9 @@ class _Family:
     """Serving settings shared by the models of one family."""
 
     parser: str | None
+    call_format: str | None = None
     mode: str = "fc"
+    tool_choice: str = "auto"
     template: str | None = None
     reasoning: str | None = None
     trust_remote_code: bool = False
@@ -74,10 +83,11 @@ def _register(key: str, hf_id: str, family: _Family, *, tp: int = 1, name: str =
             key=key,
             display_name=name or hf_id.split("/")[-1],
             backend="vllm",
-            mode="prompt" if family.mode == "prompt" else "fc",
+            mode=family.call_format or ("prompt" if family.mode == "prompt" else "fc"),
             served_name=hf_id,
             model_path=hf_id,
             tool_call_parser=family.parser,
+            tool_choice="none" if family.tool_choice == "none" else "auto",
             chat_template=family.template,
             reasoning_parser=family.reasoning,
             max_model_len=family.max_model_len,
@@ -87,18 +97,34 @@ def _register(key: str, hf_id: str, family: _Family, *, tp: int = 1, name: str =
         )
 
 
-QWEN25 = _Family(parser="hermes")
-QWEN3 = _Family(parser="hermes", reasoning="qwen3")
-QWEN3_CODER = _Family(parser="qwen3_coder")
-LLAMA31 = _Family(parser="llama3_json", template="tool_chat_template_llama3.1_json.jinja")
-LLAMA32 = _Family(parser="llama3_json", template="tool_chat_template_llama3.2_json.jinja")
-LLAMA4 = _Family(parser="llama4_pythonic", template="tool_chat_template_llama4_pythonic.jinja")
-MISTRAL = _Family(parser="mistral", extra_args=("--tokenizer-mode", "mistral"))
-GLM45 = _Family(parser="glm45", reasoning="glm45")
-GLM4_CHAT = _Family(parser=None, mode="prompt", trust_remote_code=True)
+QWEN25 = _Family(parser="hermes", call_format="hermes")
+QWEN3 = _Family(parser="hermes", call_format="hermes", reasoning="qwen3")
+QWEN3_CODER = _Family(parser="qwen3_coder", call_format="qwen3_coder")
+LLAMA31 = _Family(
+    parser="llama3_json",
+    call_format="llama3_json",
+    template="tool_chat_template_llama3.1_json.jinja",
+)
+LLAMA32 = _Family(
+    parser="llama3_json",
+    call_format="llama3_json",
+    template="tool_chat_template_llama3.2_json.jinja",
+)
+LLAMA4 = _Family(
+    parser="llama4_pythonic",
+    call_format="pythonic",
+    template="tool_chat_template_llama4_pythonic.jinja",
+)
+MISTRAL = _Family(
+    parser="mistral", call_format="mistral", extra_args=("--tokenizer-mode", "mistral")
+)
+GLM45 = _Family(parser="glm45", call_format="glm45", reasoning="glm45")
+# vLLM answers 400 to tool_choice auto without a parser; "none" still renders the tools
+# into the prompt (serving-and-queue.md 1.4), and the farm parses the reply text.
+GLM4_CHAT = _Family(parser=None, call_format="glm4", tool_choice="none", trust_remote_code=True)
 DEEPSEEK_V3 = _Family(parser="deepseek_v3", template="tool_chat_template_deepseekv3.jinja")
 DEEPSEEK_V31 = _Family(parser="deepseek_v31", template="tool_chat_template_deepseekv31.jinja")
-HERMES = _Family(parser="hermes")
+HERMES = _Family(parser="hermes", call_format="hermes")
 GPT_OSS = _Family(parser="openai", reasoning="openai_gptoss")
 KIMI_K2 = _Family(parser="kimi_k2", trust_remote_code=True)
 GRANITE = _Family(parser="granite")
@@ -197,6 +223,7 @@ def preset_rows(settings: Settings) -> list[dict[str, Any]]:
                 "mode": spec.mode,
                 "served_name": spec.request_model,
                 "tool_call_parser": spec.tool_call_parser,
+                "call_format": spec.mode,
                 "parser_known": known if served else None,
                 "chat_template": spec.chat_template,
                 "reasoning_parser": spec.reasoning_parser,

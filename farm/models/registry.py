@@ -44,7 +44,7 @@ from farm.formats import get_format
 
 #: A registered backend name (:mod:`farm.backends` holds the only lists).
 Backend = Annotated[str, AfterValidator(check_backend)]
-ToolChoice = Literal["auto", "named", "required"]
+ToolChoice = Literal["auto", "named", "required", "none"]
 
 #: BFCL's sampling defaults (bfcl.md 2.10): temperature 0.001, nothing else set.
 DEFAULT_GENERATION: dict[str, Any] = {"temperature": 0.001}
@@ -198,6 +198,9 @@ def build_spec(name: str, fields: dict[str, Any], origin: str) -> ModelSpec:
     Raises:
         ConfigError: naming the first invalid field.
     """
+    if "call_format" in fields:  # models.toml may spell the format call_format
+        fields = {**fields, "mode": fields["call_format"]}
+        del fields["call_format"]
     try:
         return ModelSpec.model_validate({**fields, "key": name})
     except ValidationError as exc:
@@ -244,6 +247,32 @@ def _env_fallback(backend: str) -> bool:
     server backends, whose endpoint is the server a worker hosts or attaches to.
     """
     return server_backend_info(backend) is None and endpoint_backend_for(backend).url
+
+
+def choose_mode(mode: str | None, call_format: str | None) -> str | None:
+    """The call format named by ``--mode`` and ``--call-format`` (None: the model's own).
+
+    ``--call-format`` wins; with both, ``--mode fc`` goes with any FC-style format (one that
+    offers native tools), ``--mode prompt`` only with ``prompt``.
+
+    Raises:
+        ConfigError: an unknown call format, or one that contradicts ``--mode``.
+    """
+    if call_format is None:
+        return mode
+    from farm.formats.fc import FunctionCalling
+    from farm.formats.registry import format_names
+
+    try:
+        chosen = get_format(call_format)
+    except ConfigError:
+        raise ConfigError(
+            f"unknown call format {call_format!r}: choose one of {', '.join(format_names())}"
+        ) from None
+    if mode is not None and mode != call_format:
+        if mode != "fc" or not isinstance(chosen, FunctionCalling):
+            raise ConfigError(f"--call-format {call_format} contradicts --mode {mode}")
+    return call_format
 
 
 def normalise_base_url(url: str) -> str:

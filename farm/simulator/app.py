@@ -22,9 +22,10 @@ from typing import Any
 from aiohttp import web
 
 from farm import __version__
-from farm.answers.ground_truth import CaseIndex, Reply, answer, is_wrong
+from farm.answers.ground_truth import CaseIndex, Reply, answer, is_wrong, python_call_text
 from farm.simulator.config import FaultKind, SimulatorConfig
 from farm.simulator.metrics import Metrics
+from farm.simulator.styles import styled_message
 from farm.suites.case import Case
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("sim")
@@ -121,19 +122,54 @@ class Simulator:
         prompt = str(payload.get("prompt", ""))
         return self.index.find_in_prompt(prompt), [{"role": "user", "content": prompt}]
 
+    def none_reply(self, reply: Reply) -> str:
+        """The text answer to ``tool_choice: "none"``.
+
+        A family style writes its calls as text (a chat template still renders the tools),
+        any other style answers prose.
+        """
+        from farm.simulator.styles import render_calls
+
+        style = self.config.call_style
+        text = render_calls(style, reply.tool_calls) if style != "tool_calls" else None
+        return text or "I would call a tool here, but tool calls are switched off."
+
     def reply_for(self, payload: dict[str, Any]) -> Reply:
         """The answer to a chat or completion payload."""
         tools = payload.get("tools") or None
         case, messages = self.find_case(payload)
         if case is None:
-            return Reply(content="I do not know this question (the simulator has no such case).")
-        wrong = is_wrong(case.case_id, rate=self.config.wrong_rate, seed=self.config.seed)
-        reply = answer(case, messages, fc=bool(tools), wrong=wrong, suite_extra=self.suite_extra)
+            reply = probe_reply(messages, fc=bool(tools))
+            if reply is None:
+                return Reply(
+                    content="I do not know this question (the simulator has no such case)."
+                )
+        else:
+            wrong = is_wrong(case.case_id, rate=self.config.wrong_rate, seed=self.config.seed)
+            reply = answer(
+                case, messages, fc=bool(tools), wrong=wrong, suite_extra=self.suite_extra
+            )
         choice = payload.get("tool_choice")
+        if tools and reply.tool_calls and choice == "none":
+            return Reply(content=self.none_reply(reply))
         if tools and reply.tool_calls and isinstance(choice, dict):
             wanted = choice.get("function", {}).get("name")
             reply = Reply(tool_calls=[c for c in reply.tool_calls if c[0] == wanted][:1])
         return reply
+
+
+def probe_reply(messages: Sequence[dict[str, Any]], *, fc: bool) -> Reply | None:
+    """The conforming answer to a request of ``farm endpoints probe``, else None."""
+    from farm.endpoints.conformance import probe_answer
+
+    calls = probe_answer(messages)
+    if calls is None:
+        return None
+    if not calls:
+        return Reply(content="Here is my answer, no tool needed.")
+    if fc:
+        return Reply(tool_calls=[(n, json.dumps(a, ensure_ascii=False)) for n, a in calls])
+    return Reply(content=python_call_text(calls))
 
 
 async def _fault(request: web.Request, sim: Simulator, kind: FaultKind) -> web.Response:
@@ -204,13 +240,7 @@ async def _generate(request: web.Request, chat: bool) -> web.Response:
     }
     model = payload.get("model") or sim.config.model_name
     if chat:
-        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
-        if reply.tool_calls:
-            message["tool_calls"] = [
-                {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
-                for i, (n, a) in enumerate(reply.tool_calls)
-            ]
-        finish = "tool_calls" if reply.tool_calls else "stop"
+        message, finish = styled_message(sim.config.call_style, reply.content, reply.tool_calls)
         choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
         kind = "chat.completion"
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FaultKind = Literal["5xx", "drop", "hang"]
 
@@ -27,6 +27,8 @@ class SimulatorConfig(BaseModel):
         fail_kind: the fault used by ``fail_first``.
         hang_s: how long a hang lasts.
         subprocess: run the server in a child process instead of a thread.
+        call_style: how calls come back: ``tool_calls``, a protocol deviation or a family's
+            text syntax (see :mod:`farm.simulator.styles`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
@@ -45,3 +47,13 @@ class SimulatorConfig(BaseModel):
     fail_kind: FaultKind = "5xx"
     hang_s: float = Field(default=3600.0, ge=0)
     subprocess: bool = False
+    call_style: str = "tool_calls"
+
+    @field_validator("call_style")
+    @classmethod
+    def _known_style(cls, value: str) -> str:
+        from farm.simulator.styles import call_styles
+
+        if value not in call_styles():
+            raise ValueError(f"unknown call style {value!r}: one of {', '.join(call_styles())}")
+        return value

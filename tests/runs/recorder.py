@@ -12,6 +12,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from farm.endpoints.conformance import probe_answer
+
 
 class Recorder:
     """The bodies of the chat requests that went through the proxy."""
@@ -23,8 +25,12 @@ class Recorder:
 
     @property
     def tool_counts(self) -> list[int]:
-        """How many tools each chat request offered."""
-        return [len(b.get("tools") or []) for b in self.bodies if "messages" in b]
+        """How many tools each chat request of a case offered (start-up probes left out)."""
+        return [
+            len(b.get("tools") or [])
+            for b in self.bodies
+            if "messages" in b and probe_answer(b["messages"]) is None
+        ]
 
 
 @contextmanager

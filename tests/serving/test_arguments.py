@@ -102,10 +102,11 @@ def test_family_settings_reach_the_command_line(examples):
     assert "--tool-call-parser deepseek_v3 --chat-template" in cmd("deepseek-v3-0324")
 
 
-def test_glm4_9b_chat_runs_in_prompt_mode_without_a_parser(examples):
+def test_glm4_9b_chat_runs_in_fc_mode_parsed_by_the_client_without_a_parser(examples):
     settings = load_settings()
     spec = lookup_model(settings, "glm-4-9b-chat")
-    assert spec.mode == "prompt" and spec.tool_call_parser is None
+    assert spec.mode == "glm4" and spec.tool_call_parser is None  # FC, parsed by the client
+    assert spec.tool_choice == "none"
     line = flags(vllm_command(launch_spec(spec, settings)))
     assert "--enable-auto-tool-choice" not in line and "--tool-call-parser" not in line
     assert "--trust-remote-code" in line

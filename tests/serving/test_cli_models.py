@@ -71,6 +71,7 @@ def test_presets_are_listed_with_their_parsers(farm_home, farm):
     assert done.returncode == 0, done.stderr
     rows = {row["name"]: row for row in json.loads(done.stdout.splitlines()[-1])}
     assert rows["llama-3.1-8b-instruct"]["tool_call_parser"] == "llama3_json"
-    assert rows["glm-4-9b-chat"]["mode"] == "prompt"
+    assert rows["glm-4-9b-chat"]["mode"] == "glm4"  # FC, calls parsed by the client
+    assert rows["glm-4-9b-chat"]["call_format"] == "glm4"
     table = farm("models", "presets")
     assert "checked against vLLM 0.12.0" in table.stdout

@@ -192,6 +192,14 @@ def as_tool_calls(calls: Calls) -> list[dict[str, str]]:
     return [{name: json.dumps(args, ensure_ascii=False)} for c in calls for name, args in c.items()]
 
 
+def predecode(raw: Any, name: str, docs: Docs = None) -> Any:
+    """A stored single-turn result decoded with family ``name``, or the DecodeError raised."""
+    try:
+        return decode_family(raw, name, docs)
+    except DecodeError as exc:
+        return exc
+
+
 def suggest(raw: Any, docs: Docs = None) -> str | None:
     """The first family whose syntax ``raw`` is in and that decodes it into calls, if any."""
     for name in _SUGGEST_ORDER:
@@ -212,5 +220,6 @@ __all__ = [
     "client_calls",
     "decode_family",
     "get_family",
+    "predecode",
     "suggest",
 ]
