@@ -47,6 +47,7 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
     Raises:
         ConfigError: for a bad model, endpoint or option.
     """
+    from farm.endpoints.preflight import check_model_endpoints
     from workers.app import make_celery
     from workers.runtime import WorkerRuntime, default_worker_name
 
@@ -62,6 +63,7 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
     name = options.name or default_worker_name(spec.key)
     with open_endpoint(settings, spec, options.endpoint) as urls:
         spec = with_endpoints(spec, urls) if urls else spec
+        check_model_endpoints(spec, settings)  # fail fast: one line, before taking shards
         runtime = WorkerRuntime(
             settings, spec, name, endpoints=urls if isinstance(urls, Endpoints) else None
         )

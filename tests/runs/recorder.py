@@ -23,8 +23,14 @@ class Recorder:
 
     @property
     def tool_counts(self) -> list[int]:
-        """How many tools each chat request offered."""
-        return [len(b.get("tools") or []) for b in self.bodies if "messages" in b]
+        """How many tools each chat request offered (the start-up check's ping left out)."""
+        from farm.endpoints.preflight import PING
+
+        return [
+            len(b.get("tools") or [])
+            for b in self.bodies
+            if "messages" in b and b["messages"] != PING.messages
+        ]
 
 
 @contextmanager
