@@ -62,7 +62,8 @@ HEARTBEAT_SECONDS = 2.0
 #: Layer 4: deliveries of one shard before it is abandoned (a poison shard).
 MAX_DELIVERIES = 5
 #: Layer 4: a queued shard untouched this long gets a new broker message (its message
-#: may have been lost with a Redis restart); independent of the (short) lease.
+#: may have been lost with a Redis restart); independent of the (short) lease, so shards
+#: waiting their turn are not sent again and again (``FARM_LOST_MESSAGE_SECONDS``).
 LOST_MESSAGE_SECONDS = 900
 
 #: Layer 5: how long a worker keeps inferred results waiting for the database, seconds.

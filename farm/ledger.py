@@ -247,12 +247,20 @@ def release_shard(
     )
 
 
-def stale_shards(session: Session, *, lease_seconds: int) -> list[Shard]:
+def stale_shards(
+    session: Session,
+    *,
+    lease_seconds: int,
+    lost_after: int = failures.LOST_MESSAGE_SECONDS,
+    quiet_models: Sequence[str] = (),
+) -> list[Shard]:
     """Shards of active runs that need a new broker message, locked for the caller.
 
-    Those are running shards whose lease expired (their worker died) and queued shards
-    untouched for a whole lease period (their message may have been lost, e.g. with a
-    Redis restart without persistence; a duplicate message is harmless).
+    Those are running shards whose lease expired (their worker died), queued shards
+    untouched for ``lost_after`` seconds (their message may have been lost, e.g. with a
+    Redis restart without persistence; a duplicate message is harmless), and queued shards
+    untouched for a lease period whose model's queue is empty (``quiet_models``: their
+    message is gone, lost or taken by a worker that died before claiming it).
     """
     now = utcnow()
     stmt = (
@@ -263,13 +271,33 @@ def stale_shards(session: Session, *, lease_seconds: int) -> list[Shard]:
             or_(
                 (Shard.status == SHARD_RUNNING) & (Shard.lease_expires_at < now),
                 (Shard.status == SHARD_QUEUED)
-                & (Shard.updated_at < now - timedelta(seconds=lease_seconds)),
+                & (Shard.updated_at < now - timedelta(seconds=lost_after)),
+                (Shard.status == SHARD_QUEUED)
+                & (Shard.updated_at < now - timedelta(seconds=lease_seconds))
+                & Run.model_key.in_(list(quiet_models)),
             ),
         )
         .order_by(Shard.run_id, Shard.shard_no)
         .with_for_update(skip_locked=True, of=Shard)
     )
     return list(session.scalars(stmt))
+
+
+def waiting_models(session: Session, *, older_than: int) -> list[str]:
+    """Models with queued shards of active runs untouched for ``older_than`` seconds."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    return list(
+        session.scalars(
+            select(Run.model_key)
+            .join(Shard, Shard.run_id == Run.id)
+            .where(
+                Run.status.in_(ACTIVE_RUN),
+                Shard.status == SHARD_QUEUED,
+                Shard.updated_at < cutoff,
+            )
+            .distinct()
+        )
+    )
 
 
 def mark_stalled(

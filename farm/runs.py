@@ -309,8 +309,10 @@ def sweep(
 ) -> SweepReport:
     """Re-enqueue lost or expired shards, finalise complete runs, mark stalled runs.
 
-    Shards whose lease expired or whose message may be lost get a new message; runs whose
-    workers vanished are marked stalled (:func:`farm.ledger.mark_stalled`).
+    Shards whose lease expired or whose message may be lost (queued a lease period with
+    their model's queue empty, or ``FARM_LOST_MESSAGE_SECONDS`` in any case) get a new
+    message; runs whose workers vanished are marked stalled
+    (:func:`farm.ledger.mark_stalled`).
 
     ``send`` enqueues shard specs (default: :func:`farm.producer.enqueue`);
     ``stall_seconds`` defaults to :data:`farm.ledger.STALL_LEASES` lease periods. Several
@@ -321,8 +323,20 @@ def sweep(
 
     specs: list[ShardSpec] = []
     finalised = 0
+    quiet_models: list[str] = []
+    if settings.broker_url:  # queued shards whose queue is empty lost their message
+        from farm.broker import queue_depth
+
+        with session_scope(engine) as session:
+            waiting = ledger.waiting_models(session, older_than=settings.lease_seconds)
+        quiet_models = [m for m in waiting if queue_depth(settings, m) == 0]
     with session_scope(engine) as session:
-        stale = ledger.stale_shards(session, lease_seconds=settings.lease_seconds)
+        stale = ledger.stale_shards(
+            session,
+            lease_seconds=settings.lease_seconds,
+            lost_after=settings.lost_message_seconds,
+            quiet_models=quiet_models,
+        )
         runs: dict[uuid.UUID, Run] = {}
         for shard in stale:
             run = runs.get(shard.run_id) or session.get(Run, shard.run_id)

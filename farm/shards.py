@@ -25,7 +25,13 @@ from farm import ledger
 from farm.benchmarks.registry import benchmark_for
 from farm.db.engine import session_scope
 from farm.errors import FarmError, RunError
-from farm.failures import WRITE_RETRY_DEADLINE, Breaker, heartbeat_seconds, retry_storage
+from farm.failures import (
+    LEASE_SECONDS,
+    WRITE_RETRY_DEADLINE,
+    Breaker,
+    heartbeat_seconds,
+    retry_storage,
+)
 from farm.result_row import SHARD_ABANDONED, Failure, ResultRow, failed_row
 from farm.shardspec import SHARD_TASK as SHARD_TASK  # re-exported: the task name
 from farm.shardspec import ShardSpec as ShardSpec  # re-exported: the payload
@@ -63,7 +69,7 @@ class ShardEnv:
     spec: ModelSpec
     pool: EndpointPool
     worker: str
-    lease_seconds: int = 900
+    lease_seconds: int = LEASE_SECONDS
     poll_seconds: float = 1.0
     on_case: Callable[[bool], None] | None = None
     breaker: Breaker | None = None
