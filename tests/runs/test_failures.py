@@ -16,7 +16,7 @@ from sqlalchemy import select
 from farm.config import load_settings
 from farm.db.engine import session_scope
 from farm.db.migrate import open_database
-from farm.db.models import Result, Run, RunScore
+from farm.db.models import Result, Run, RunScore, TestCase
 from farm.failures import Breaker
 from farm.report.rows import INCOMPLETE_MARK
 from farm.result_row import Failure, ResultRow
@@ -224,3 +224,40 @@ def test_farm_submit_wait_exits_non_zero_on_an_incomplete_run_and_resume_complet
     with session_scope(runs_engine) as session:
         rows = session.scalars(select(Result).where(Result.run_id == run_id)).all()
     assert len(rows) == len(cases) and all(r.valid is not None for r in rows)
+
+
+def test_a_scorer_exception_is_a_scorer_error_row_shown_apart_never_a_wrong_answer(
+    farm_home: Path,
+) -> None:
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=["simple_python"])
+        broken = session.get(TestCase, (suite.id, cases[0].case_id))
+        assert broken is not None
+        broken.answer = 5  # a malformed ground truth: BFCL's checker raises on it
+    with running_simulator(cases, SimulatorConfig()) as sim:
+        done = run_farm(
+            "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite",
+            f"bfcl@{suite.version}", "-c", "simple_python", "--json",
+        )  # fmt: skip
+    assert done.returncode != 0
+    run_id = uuid.UUID(json.loads(done.stdout.strip().splitlines()[-1])["run_id"])
+    assert "(1 scorer_error)" in last_line(done.stderr)
+    with session_scope(engine) as session:
+        row = session.get(Result, (run_id, cases[0].case_id))
+        assert row is not None
+        assert (row.valid, row.error_type, row.inference_error) == (None, "scorer_error", None)
+        assert row.raw_output is not None  # the model's answer is kept
+        assert "Traceback" in row.error_detail["traceback"]
+        score = session.get(RunScore, (run_id, "simple_python", "category"))
+        assert score is not None
+        assert (score.n, score.correct, score.errors, score.scorer_errors) == (
+            len(cases),
+            len(cases) - 1,
+            0,
+            1,
+        )
+    shown = run_farm("status", str(run_id))
+    assert "scorer" in shown.stdout, shown.stdout
