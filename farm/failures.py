@@ -2,7 +2,7 @@
 
 Each layer retries what it can fix and hands the rest up as data, never as a verdict:
 
-1. **Request** (:mod:`farm.endpoints.pool`, :class:`~farm.endpoints.client.RetryPolicy`):
+1. **Request** (:mod:`farm.endpoints.pool`, :class:`RetryPolicy`):
    timeouts, dropped connections, 429 and 5xx are retried with capped exponential backoff
    and jitter; attempts come from ``FARM_MAX_ATTEMPTS``, then the model's ``max_attempts``,
    then a per-call override. Other 4xx and malformed answers are final at once.
@@ -42,13 +42,50 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from farm.errors import EndpointDead, StorageError
+
+if TYPE_CHECKING:
+    from farm.models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_JITTER = random.Random()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Layer 1: bounded attempts per request, capped exponential backoff with half jitter.
+
+    Layering, lowest first: the settings (``FARM_MAX_ATTEMPTS``, ``FARM_REQUEST_TIMEOUT``),
+    the model spec's ``max_attempts`` / ``request_timeout`` (:meth:`for_model`), then a
+    per-call override in the pool (``EndpointPool.complete(..., max_attempts=)``).
+    """
+
+    max_attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    timeout: float = 600.0
+    connect_timeout: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based): half jitter."""
+        cap = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        draw = (rng if rng is not None else _JITTER).random()
+        return cap * (0.5 + draw / 2)
+
+    @classmethod
+    def for_model(cls, spec: ModelSpec, *, max_attempts: int, timeout: float) -> RetryPolicy:
+        """Settings defaults (``max_attempts``, ``timeout``) overridden by the spec's fields."""
+        return cls(
+            max_attempts=spec.max_attempts or max_attempts,
+            timeout=spec.request_timeout or timeout,
+            connect_timeout=min(5.0, spec.request_timeout or timeout),
+        )
+
 
 #: Layer 3: inferences that must all fail, from a process's first one, to call an
 #: endpoint dead.
@@ -66,6 +103,11 @@ MAX_DELIVERIES = 5
 #: waiting their turn are not sent again and again (``FARM_LOST_MESSAGE_SECONDS``).
 LOST_MESSAGE_SECONDS = 900
 
+#: Layer 5: the shard task's own retries when the database is down before a shard starts
+#: (Celery ``autoretry_for=(StorageError,)``; nothing inferred yet, no delivery counted).
+TASK_RETRY_BACKOFF = 2
+TASK_RETRY_BACKOFF_MAX = 60
+TASK_MAX_RETRIES = 8
 #: Layer 5: how long a worker keeps inferred results waiting for the database, seconds.
 WRITE_RETRY_DEADLINE = 1800.0
 #: Layer 5: backoff between write attempts: first delay and cap, seconds.

@@ -13,11 +13,11 @@ import asyncio
 import logging
 
 from farm.config import Settings
-from farm.endpoints.client import HttpEndpoint, RetryPolicy
+from farm.endpoints.client import HttpEndpoint
 from farm.endpoints.pool import EndpointPool
 from farm.endpoints.types import CompletionRequest
 from farm.errors import EndpointDead, EndpointError, EndpointTransient
-from farm.failures import short_reason
+from farm.failures import RetryPolicy, short_reason
 from farm.models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
