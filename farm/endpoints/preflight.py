@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
+
 from farm.config import Settings
 from farm.endpoints.client import HttpEndpoint
 from farm.endpoints.pool import EndpointPool
@@ -31,15 +33,23 @@ PING = CompletionRequest(
 )
 
 
-async def preflight(spec: ModelSpec, settings: Settings, *, timeout: float | None = None) -> None:
+async def preflight(
+    spec: ModelSpec,
+    settings: Settings,
+    *,
+    timeout: float | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
     """Check every endpoint of ``spec`` (concurrently); return when all answered.
+
+    ``transport`` replaces the network for every HTTP endpoint (unit tests).
 
     Raises:
         EndpointDead: one line naming the first endpoint that failed and why.
     """
     limit = min(timeout or PREFLIGHT_TIMEOUT, settings.request_timeout)
     policy = RetryPolicy(max_attempts=2, timeout=limit, connect_timeout=min(5.0, limit))
-    async with EndpointPool(spec, settings, policy=policy) as pool:
+    async with EndpointPool(spec, settings, policy=policy, transport=transport) as pool:
         outcomes = await asyncio.gather(
             *(_check_one(endpoint, spec) for endpoint in pool.endpoints),
             return_exceptions=True,
