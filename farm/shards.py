@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,7 @@ class ShardEnv:
     write_deadline_s: float = WRITE_RETRY_DEADLINE
     _suite_extra: dict[int, dict[str, Any]] = field(default_factory=dict)
     _embedders: dict[str, EmbeddingClient] = field(default_factory=dict)
+    _active: set[tuple[uuid.UUID, int]] = field(default_factory=set)
 
     def retrieval(self, shard: ShardSpec) -> ToolRetrieval | None:
         """The shard's tool retrieval (``None`` when off), one embedding client per model.
@@ -116,9 +118,21 @@ async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
     """Run one shard to completion (or to a cancel) and write its results.
 
     Safe to call any number of times for the same shard, concurrently or not: the lease
-    keeps two live copies apart and the result writes are idempotent. Inferred results
-    wait in memory through a database outage (:func:`farm.failures.retry_storage`).
+    keeps two live copies apart (two in one process, where the lease owner is the same, are
+    kept apart here) and the result writes are idempotent. Inferred results wait in memory
+    through a database outage (:func:`farm.failures.retry_storage`).
     """
+    key = (shard.run_id, shard.shard_no)
+    if key in env._active:  # a duplicate message of a shard this process is running
+        return ShardOutcome("skipped", reason="running here")
+    env._active.add(key)
+    try:
+        return await _execute(env, shard)
+    finally:
+        env._active.discard(key)
+
+
+async def _execute(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
     claim = await asyncio.to_thread(_claim, env, shard)
     if not claim.granted:
         if claim.reason == "failed":
