@@ -16,7 +16,8 @@ from sqlalchemy import select
 from farm.config import load_settings
 from farm.db.engine import session_scope
 from farm.db.migrate import open_database
-from farm.db.models import Result, Run, RunScore, TestCase
+from farm.db.models import Result, Run, RunScore
+from farm.db.models import TestCase as CaseRow
 from farm.failures import Breaker
 from farm.report.rows import INCOMPLETE_MARK
 from farm.result_row import Failure, ResultRow
@@ -234,7 +235,7 @@ def test_a_scorer_exception_is_a_scorer_error_row_shown_apart_never_a_wrong_answ
     suite = load_mini_suite(settings, engine)
     with session_scope(engine) as session:
         cases = load_cases(session, suite.id, categories=["simple_python"])
-        broken = session.get(TestCase, (suite.id, cases[0].case_id))
+        broken = session.get(CaseRow, (suite.id, cases[0].case_id))
         assert broken is not None
         broken.answer = 5  # a malformed ground truth: BFCL's checker raises on it
     with running_simulator(cases, SimulatorConfig()) as sim:
