@@ -123,7 +123,6 @@ def main() -> None:
                 killed_at = datetime.now().astimezone()
                 victim.wait()
                 expiry, elsewhere = watch(engine, planned.run_id, held, killed)
-                print(f"watched: expiry {expiry}, elsewhere {elsewhere}", flush=True)
                 if not wait_done(engine, planned.run_id):
                     print((home / "survivor.log").read_text()[-3000:])
                     with session_scope(engine) as session:
