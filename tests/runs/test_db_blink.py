@@ -89,6 +89,14 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def wait_or_show(workers: Workers, predicate, timeout: float, what: str) -> None:
+    """:func:`wait_until`, with the worker's log in the failure message."""
+    try:
+        wait_until(predicate, timeout, what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nworker log:\n{workers.log(0)[-3000:]}") from None
+
+
 def test_a_database_outage_at_write_time_loses_nothing_and_reruns_nothing(
     runs_settings, private_postgres: PrivatePostgres, workers: Workers
 ) -> None:
@@ -116,7 +124,7 @@ def test_a_database_outage_at_write_time_loses_nothing_and_reruns_nothing(
                     select(Shard.status).where(Shard.run_id == planned.run_id)
                 ) == ("running")
 
-        wait_until(running, 60, "the worker to start the shard")
+        wait_or_show(workers, running, 90, "the worker to start the shard")
         engine.dispose()
         private_postgres.stop()  # the database goes away mid-shard
         served = sim.simulator.metrics.http
@@ -124,7 +132,7 @@ def test_a_database_outage_at_write_time_loses_nothing_and_reruns_nothing(
         def inferred() -> bool:
             return served[("/v1/chat/completions", 200)] >= len(cases) + 1  # + the check
 
-        wait_until(inferred, 60, "inference of every case while the database is down")
+        wait_or_show(workers, inferred, 90, "inference of every case while the database is down")
         time.sleep(2.0)  # the write meets the outage and waits
         private_postgres.start()
 
@@ -137,7 +145,7 @@ def test_a_database_outage_at_write_time_loses_nothing_and_reruns_nothing(
             except Exception:  # noqa: BLE001  the database is still coming up
                 return False
 
-        wait_until(done, 90, "the run to finish after the outage")
+        wait_or_show(workers, done, 120, "the run to finish after the outage")
         requests = served[("/v1/chat/completions", 200)]
     with session_scope(engine) as session:
         rows = session.scalar(select(func.count()).where(Result.run_id == planned.run_id))
