@@ -262,3 +262,18 @@ def test_a_scorer_exception_is_a_scorer_error_row_shown_apart_never_a_wrong_answ
         )
     shown = run_farm("status", str(run_id))
     assert "scorer" in shown.stdout, shown.stdout
+
+
+def test_a_worker_whose_endpoint_is_dead_exits_at_start_with_one_line(
+    runs_settings, workers: Workers
+) -> None:
+    port = free_port()
+    started = time.monotonic()
+    proc = workers.start(f"http://127.0.0.1:{port}/v1")
+    assert proc.wait(timeout=60) != 0
+    assert time.monotonic() - started < 30
+    log = workers.log(0).strip()
+    assert (
+        log.splitlines()[-1] == f"farm: error: endpoint http://127.0.0.1:{port}: connection refused"
+    )
+    assert "Traceback" not in log
