@@ -65,7 +65,12 @@ class Settings(BaseSettings):
         default="", description="Prefix of every broker key (isolates farms sharing a Redis)."
     )
     shard_size: int = Field(default=0, ge=0, description="Cases per shard; 0 chooses one.")
-    lease_seconds: int = Field(default=900, ge=3, description="Shard lease before a sweep.")
+    lease_seconds: int = Field(
+        default=30, ge=3, description="Shard lease, renewed every 2 s; expired, it is swept."
+    )
+    lost_message_seconds: int = Field(
+        default=900, ge=3, description="A queued shard untouched this long gets a new message."
+    )
     visibility_timeout: int = Field(
         default=4 * 3600, ge=60, description="Redis visibility timeout of broker messages."
     )

@@ -12,7 +12,8 @@ and reporting code matches on our classes only::
     ├── RunError               unknown run, run in the wrong state for the request
     ├── EndpointError          a model endpoint failed
     │   ├── EndpointTransient  timeouts, connection drops, 429, 5xx: retried with backoff
-    │   └── EndpointPermanent  4xx and protocol violations: final, recorded as an error row
+    │   ├── EndpointPermanent  4xx and protocol violations: final, recorded as an error row
+    │   └── EndpointDead       every request so far failed: the run or worker stops at once
     ├── ServingError           a model server the farm hosts failed to start or stop
     ├── ModelStoreError        the offline model store is missing or corrupt
     ├── ScoringError           a scorer bug (never a bad model output: that is a verdict)
@@ -74,6 +75,10 @@ class EndpointTransient(EndpointError):
 
 class EndpointPermanent(EndpointError):
     """A failure that a retry cannot fix: HTTP 4xx or a malformed response."""
+
+
+class EndpointDead(EndpointError):
+    """An endpoint failed every request so far (see :class:`farm.failures.Breaker`)."""
 
 
 class ServingError(FarmError):

@@ -8,7 +8,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from farm.benchmarks.registry import benchmark_of
-from farm.db.models import Result, Run, RunScore
+from farm.db.models import Result, Run, RunScore, TestCase
 from farm.errors import RunError
 from farm.report.latency import write_run_stats
 from farm.scoring.sections import CategoryScore
@@ -16,17 +16,33 @@ from farm.scoring.sections import CategoryScore
 
 def category_totals(session: Session, run_id: uuid.UUID) -> dict[str, tuple[int, int, int]]:
     """``category -> (n, correct, inference errors)`` of a run, counted in SQL."""
+    return {cat: (n, correct, errors) for cat, (n, correct, errors, _) in _totals(session, run_id)}
+
+
+def _totals(session: Session, run_id: uuid.UUID) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """``(category, (n, correct, inference errors, scorer errors))`` of a run's results."""
     rows = session.execute(
         select(
             Result.category,
             func.count(),
             func.sum(case((Result.valid.is_(True), 1), else_=0)),
             func.sum(case((Result.inference_error.is_not(None), 1), else_=0)),
+            func.sum(case((Result.error_type == "scorer_error", 1), else_=0)),
         )
         .where(Result.run_id == run_id)
         .group_by(Result.category)
     ).all()
-    return {cat: (int(n), int(correct or 0), int(errors or 0)) for cat, n, correct, errors in rows}
+    return [(c, (int(n), int(ok or 0), int(err or 0), int(se or 0))) for c, n, ok, err, se in rows]
+
+
+def _planned(session: Session, run: Run) -> dict[str, int]:
+    """Cases per category a farm run planned (every case of its categories)."""
+    rows = session.execute(
+        select(TestCase.category, func.count())
+        .where(TestCase.suite_id == run.suite_id, TestCase.category.in_(run.categories or []))
+        .group_by(TestCase.category)
+    ).all()
+    return {cat: int(n) for cat, n in rows}
 
 
 def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
@@ -37,18 +53,27 @@ def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
     BFCL, where categories the run did not include count as 0 and mark the section
     ``ran=False``).
 
+    In the farm's own runs a case without a verdict counts as wrong: ``n`` is the number of
+    planned cases, ``errors`` counts failed inferences and cases never run, and
+    ``scorer_errors`` the cases whose scorer raised. Imported runs (``farm evaluate``) keep
+    BFCL's verdicts, their ``errors`` being the imported inference errors.
+
     Raises:
         RunError: the run does not exist.
     """
     run = session.get(Run, run_id)
     if run is None:
         raise RunError(f"unknown run {run_id}")
-    totals = category_totals(session, run_id)
+    totals = dict(_totals(session, run_id))
+    planned = _planned(session, run) if run.source != "evaluate" else {}
     categories = list(dict.fromkeys([*(run.categories or []), *totals]))
     session.execute(delete(RunScore).where(RunScore.run_id == run_id))
     scores: dict[str, CategoryScore] = {}
     for category in categories:
-        n, correct, errors = totals.get(category, (0, 0, 0))
+        n, correct, errors, scorer_errors = totals.get(category, (0, 0, 0, 0))
+        if planned.get(category, 0) > n:  # cases never run count as errors (wrong)
+            errors += planned[category] - n
+            n = planned[category]
         scores[category] = CategoryScore(category, n, correct, True)
         session.add(
             RunScore(
@@ -58,6 +83,7 @@ def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
                 n=n,
                 correct=correct,
                 errors=errors,
+                scorer_errors=scorer_errors,
                 accuracy=correct / n if n else 0.0,
                 ran=True,
             )

@@ -18,15 +18,23 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from farm import failures
 from farm.db.base import utcnow
 from farm.db.lookup import resolve_run_id
 from farm.db.models import Result, Run, Shard
 from farm.errors import RunError
+from farm.result_row import COLUMNS, SCORER_ERROR, ResultRow
 
 #: Run statuses. ``pending``: planned, nothing done yet; ``running``: some shard started;
 #: ``done``: every case has a result and the scores are written; ``cancelled``: stopped
 #: by the user (``farm resume`` continues it).
 RUN_PENDING, RUN_RUNNING, RUN_DONE, RUN_CANCELLED = "pending", "running", "done", "cancelled"
+#: ``incomplete``: the run ended with cases that have no scored result (failed inferences,
+#: scorer errors, or cases never run because its endpoint was dead); its scores count those
+#: as wrong and are marked so. ``farm resume`` re-runs them.
+RUN_INCOMPLETE = "incomplete"
+#: Runs that will make no more progress on their own.
+ENDED_RUN = (RUN_DONE, RUN_INCOMPLETE, RUN_CANCELLED)
 #: ``stalled``: a started run that no worker has worked on for :data:`STALL_LEASES` lease
 #: periods (its workers vanished); the first shard a worker claims makes it ``running``
 #: again, and ``farm resume`` re-enqueues it.
@@ -41,26 +49,10 @@ SHARD_QUEUED, SHARD_RUNNING, SHARD_DONE = "queued", "running", "done"
 SHARD_CANCELLED, SHARD_FAILED = "cancelled", "failed"
 
 #: Deliveries of one shard before it is given up (a poison shard that kills its worker).
-MAX_DELIVERIES = 5
+MAX_DELIVERIES = failures.MAX_DELIVERIES
 
 #: Columns of ``results`` a shard writes, besides run_id/case_id.
-RESULT_COLUMNS = (
-    "category",
-    "raw_output",
-    "decoded",
-    "valid",
-    "error_type",
-    "error_detail",
-    "inference_error",
-    "inference_message",
-    "latency_s",
-    "input_tokens",
-    "output_tokens",
-    "attempts",
-    "endpoint",
-    "worker",
-    "call_info",
-)
+RESULT_COLUMNS = COLUMNS
 
 
 @dataclass(frozen=True)
@@ -170,7 +162,7 @@ def write_shard_results(
     session: Session,
     run_id: uuid.UUID,
     shard_no: int,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[ResultRow],
     *,
     owner: str,
     shard_status: str = SHARD_DONE,
@@ -184,13 +176,8 @@ def write_shard_results(
     """
     run = session.scalars(select(Run).where(Run.id == run_id).with_for_update()).one()
     if rows:
-        payload = [
-            {"run_id": run_id, "case_id": row["case_id"], **{k: row.get(k) for k in RESULT_COLUMNS}}
-            for row in _dedupe(rows)
-        ]
-        for item in payload:
-            item["attempts"] = item["attempts"] or 1
-            item["created_at"] = utcnow()
+        now = utcnow()
+        payload = [{"run_id": run_id, **row.columns(), "created_at": now} for row in _dedupe(rows)]
         stmt = insert_for(session)(Result).on_conflict_do_nothing(
             index_elements=["run_id", "case_id"]
         )
@@ -205,25 +192,48 @@ def write_shard_results(
 
 
 def maybe_finalise(session: Session, run: Run) -> bool:
-    """Finalise ``run`` (locked by the caller) when every planned case has a result."""
-    if run.status == RUN_DONE:
+    """Finalise ``run`` (locked by the caller) when every planned case has a result.
+
+    The run ends ``done`` when every result is scored, else ``incomplete``.
+    """
+    if run.status in (RUN_DONE, RUN_INCOMPLETE):
         return False
-    count = session.scalar(select(func.count()).select_from(Result).where(Result.run_id == run.id))
+    count, unscored = session.execute(
+        select(func.count(), func.count().filter(Result.valid.is_(None))).where(
+            Result.run_id == run.id
+        )
+    ).one()
     if (count or 0) < run.n_cases:
         return False
+    end_run(session, run, RUN_INCOMPLETE if unscored else RUN_DONE)
+    return True
+
+
+def end_run(session: Session, run: Run, status: str) -> None:
+    """Write ``run``'s scores and end it ``done`` or ``incomplete`` (locked by the caller).
+
+    An ``incomplete`` run may lack results (its endpoint died): its unfinished shards are
+    cancelled, so no worker takes them before ``farm resume``.
+    """
     from farm.finalize import write_run_scores
 
     write_run_scores(session, run.id)
-    run.status = RUN_DONE
+    run.status = status
     run.finished_at = utcnow()
     if run.started_at is None:
         run.started_at = run.finished_at
+    if status == RUN_INCOMPLETE:
+        session.execute(
+            update(Shard)
+            .where(Shard.run_id == run.id, Shard.status.in_((SHARD_RUNNING, SHARD_QUEUED)))
+            .values(status=SHARD_CANCELLED, lease_owner=None, lease_expires_at=None)
+        )
+        return
     session.execute(
         update(Shard)
         .where(Shard.run_id == run.id, Shard.status != SHARD_DONE)
         .values(status=SHARD_DONE, lease_owner=None, lease_expires_at=None)
     )
-    return True
 
 
 def release_shard(
@@ -237,12 +247,20 @@ def release_shard(
     )
 
 
-def stale_shards(session: Session, *, lease_seconds: int) -> list[Shard]:
+def stale_shards(
+    session: Session,
+    *,
+    lease_seconds: int,
+    lost_after: int = failures.LOST_MESSAGE_SECONDS,
+    quiet_models: Sequence[str] = (),
+) -> list[Shard]:
     """Shards of active runs that need a new broker message, locked for the caller.
 
-    Those are running shards whose lease expired (their worker died) and queued shards
-    untouched for a whole lease period (their message may have been lost, e.g. with a
-    Redis restart without persistence; a duplicate message is harmless).
+    Those are running shards whose lease expired (their worker died), queued shards
+    untouched for ``lost_after`` seconds (their message may have been lost, e.g. with a
+    Redis restart without persistence; a duplicate message is harmless), and queued shards
+    untouched for a lease period whose model's queue is empty (``quiet_models``: their
+    message is gone, lost or taken by a worker that died before claiming it).
     """
     now = utcnow()
     stmt = (
@@ -253,13 +271,33 @@ def stale_shards(session: Session, *, lease_seconds: int) -> list[Shard]:
             or_(
                 (Shard.status == SHARD_RUNNING) & (Shard.lease_expires_at < now),
                 (Shard.status == SHARD_QUEUED)
-                & (Shard.updated_at < now - timedelta(seconds=lease_seconds)),
+                & (Shard.updated_at < now - timedelta(seconds=lost_after)),
+                (Shard.status == SHARD_QUEUED)
+                & (Shard.updated_at < now - timedelta(seconds=lease_seconds))
+                & Run.model_key.in_(list(quiet_models)),
             ),
         )
         .order_by(Shard.run_id, Shard.shard_no)
         .with_for_update(skip_locked=True, of=Shard)
     )
     return list(session.scalars(stmt))
+
+
+def waiting_models(session: Session, *, older_than: int) -> list[str]:
+    """Models with queued shards of active runs untouched for ``older_than`` seconds."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    return list(
+        session.scalars(
+            select(Run.model_key)
+            .join(Shard, Shard.run_id == Run.id)
+            .where(
+                Run.status.in_(ACTIVE_RUN),
+                Shard.status == SHARD_QUEUED,
+                Shard.updated_at < cutoff,
+            )
+            .distinct()
+        )
+    )
 
 
 def mark_stalled(
@@ -309,8 +347,18 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _dedupe(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
+def _dedupe(rows: Sequence[ResultRow]) -> list[ResultRow]:
+    seen: dict[str, ResultRow] = {}
     for row in rows:
-        seen.setdefault(str(row["case_id"]), row)
+        seen.setdefault(row.case_id, row)
     return list(seen.values())
+
+
+def unscored_filter() -> Any:
+    """SQL condition of result rows without a verdict (model and scorer errors)."""
+    return Result.valid.is_(None)
+
+
+def scorer_error_filter() -> Any:
+    """SQL condition of scorer-error rows."""
+    return Result.error_type == SCORER_ERROR

@@ -20,6 +20,8 @@ from farm import ledger
 from farm.config import Settings
 from farm.db.engine import session_scope
 from farm.db.models import Run, Shard
+from farm.errors import EndpointDead
+from farm.failures import Breaker
 from farm.models.registry import ModelSpec
 from farm.shards import ShardEnv, ShardOutcome, execute_shard
 from farm.shardspec import ShardSpec
@@ -69,11 +71,24 @@ async def execute_locally(
     on_case: Callable[[bool], None] | None = None,
     shards_in_flight: int = SHARDS_IN_FLIGHT,
 ) -> list[ShardOutcome]:
-    """Execute ``shards`` with one endpoint pool for ``spec`` on the running loop."""
+    """Execute ``shards`` with one endpoint pool for ``spec`` on the running loop.
+
+    Raises:
+        EndpointDead: the first inferences all failed (:class:`farm.failures.Breaker`); the
+            shards stopped, keeping their scored results.
+    """
     from farm.endpoints.pool import EndpointPool
 
     outcomes: list[ShardOutcome] = []
     gate = asyncio.Semaphore(max(1, shards_in_flight))
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+
+    def stop_all(_error: EndpointDead) -> None:
+        loop.call_soon_threadsafe(main.cancel)
+
+    breaker = Breaker(on_trip=stop_all)
     async with EndpointPool(spec, settings) as pool:
         env = ShardEnv(
             engine=engine,
@@ -83,6 +98,7 @@ async def execute_locally(
             lease_seconds=settings.lease_seconds,
             poll_seconds=1.0,
             on_case=on_case,
+            breaker=breaker,
         )
 
         async def one(shard: ShardSpec) -> None:
@@ -91,6 +107,11 @@ async def execute_locally(
 
         try:
             await asyncio.gather(*(one(s) for s in shards))
+        except asyncio.CancelledError:
+            if breaker.tripped is None:
+                raise
+            main.uncancel()
+            raise breaker.tripped from None
         finally:
             await env.aclose()
     return outcomes
@@ -110,6 +131,10 @@ def run_locally(
     ``farm run`` passes the shards it just planned; a resume reads the pending ones. A run
     left unfinished (interrupted) keeps what it wrote; running this again, or ``farm
     resume``, continues it.
+
+    Raises:
+        EndpointDead: the endpoint failed the run's first requests; the run ends
+            ``incomplete`` (``farm resume`` continues it).
     """
     with session_scope(engine) as session:
         run = ledger.get_run(session, run_id, lock=True)
@@ -118,7 +143,16 @@ def run_locally(
         _release_local_leases(session, run)
     if shards is None:
         shards = pending_shards(engine, run_id)
-    outcomes = asyncio.run(execute_locally(settings, engine, spec, shards, on_case=on_case))
+    try:
+        outcomes = asyncio.run(execute_locally(settings, engine, spec, shards, on_case=on_case))
+    except EndpointDead as exc:
+        with session_scope(engine) as session:
+            run = ledger.get_run(session, run_id, lock=True)
+            if run.status not in ledger.ENDED_RUN:
+                ledger.end_run(session, run, ledger.RUN_INCOMPLETE)
+        raise EndpointDead(
+            f"{exc.message}; run {run_id} stopped incomplete ('farm resume {run_id}' continues it)"
+        ) from None
     return LocalReport(
         run_id,
         len(shards),

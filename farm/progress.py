@@ -116,7 +116,7 @@ def wait_for_run(
     poll_seconds: float = 0.5,
     timeout: float | None = None,
 ) -> str:
-    """Poll the database until the run is done or cancelled; return its final status.
+    """Poll the database until the run ended (done, incomplete, cancelled); return its status.
 
     Raises:
         RunError: if ``timeout`` seconds pass first.

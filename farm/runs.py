@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from farm import ledger
@@ -43,6 +43,9 @@ class RunStatus:
     Attributes:
         done: cases with a result; ``errors``: of those, failed inferences;
         ``correct``: of those, valid verdicts. ``shards`` counts shards by status.
+        scorer_errors: cases whose scorer raised (no verdict, apart from ``errors``).
+        error_kinds: failed inferences by kind (``endpoint_transient``: 12, ...), with
+            detail only.
     """
 
     run_id: uuid.UUID
@@ -62,11 +65,38 @@ class RunStatus:
     options: dict[str, Any] = field(default_factory=dict)
     shards: dict[str, int] = field(default_factory=dict)
     scores: list[ScoreRow] = field(default_factory=list)
+    scorer_errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
         """Whether the run will make no more progress on its own."""
-        return self.status in (ledger.RUN_DONE, ledger.RUN_CANCELLED)
+        return self.status in ledger.ENDED_RUN
+
+    @property
+    def unscored(self) -> int:
+        """Planned cases without a verdict: failed, scorer errors, never run."""
+        return self.n_cases - self.done + self.errors_unscored
+
+    @property
+    def errors_unscored(self) -> int:
+        """Result rows without a verdict (imported BFCL errors carry BFCL's verdict)."""
+        return self.errors + self.scorer_errors if self.source != "evaluate" else 0
+
+    def incomplete_line(self) -> str:
+        """One line saying why the run is incomplete and what to do."""
+        kinds = dict(self.error_kinds)
+        if self.scorer_errors:
+            kinds["scorer_error"] = self.scorer_errors
+        missing = self.n_cases - self.done
+        if missing:
+            kinds["not run"] = missing
+        shown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda i: -i[1]))
+        return (
+            f"run {self.run_id} incomplete: {self.unscored} of {self.n_cases} cases have no "
+            f"scored result ({shown or 'unknown'}); scores count them as wrong; "
+            f"'farm resume {self.run_id}' re-runs them"
+        )
 
 
 def _counts(
@@ -91,7 +121,23 @@ def _status(session: Session, run: Run, *, detail: bool) -> RunStatus:
     done, errors, correct = _counts(session, [run.id]).get(run.id, (0, 0, 0))
     shards: dict[str, int] = {}
     scores: list[ScoreRow] = []
+    kinds: dict[str, int] = {}
+    scorer_errors = 0
     if detail:
+        scorer_errors = int(
+            session.scalar(
+                select(func.count()).where(Result.run_id == run.id, ledger.scorer_error_filter())
+            )
+            or 0
+        )
+        kinds = {
+            str(kind): int(n)
+            for kind, n in session.execute(
+                select(Result.inference_error, func.count())
+                .where(Result.run_id == run.id, Result.inference_error.is_not(None))
+                .group_by(Result.inference_error)
+            ).all()
+        }
         shards = {
             status: int(n)
             for status, n in session.execute(
@@ -108,7 +154,8 @@ def _status(session: Session, run: Run, *, detail: bool) -> RunStatus:
                 .order_by(RunScore.kind, RunScore.category)
             )
         ]
-    return _make_status(run, done, errors, correct, shards, scores)
+    status = _make_status(run, done, errors, correct, shards, scores)
+    return replace(status, scorer_errors=scorer_errors, error_kinds=kinds)
 
 
 def _make_status(
@@ -184,8 +231,8 @@ def cancel_run(session: Session, run_id: uuid.UUID | str) -> RunStatus:
         RunError: for an unknown run, or one that already finished.
     """
     run = ledger.get_run(session, run_id, lock=True)
-    if run.status == ledger.RUN_DONE:
-        raise RunError(f"run {run.id} is already done")
+    if run.status in (ledger.RUN_DONE, ledger.RUN_INCOMPLETE):
+        raise RunError(f"run {run.id} is already {run.status}")
     if run.status == ledger.RUN_CANCELLED:
         raise RunError(f"run {run.id} is already cancelled")
     run.status = ledger.RUN_CANCELLED
@@ -199,19 +246,23 @@ def cancel_run(session: Session, run_id: uuid.UUID | str) -> RunStatus:
 
 
 def plan_resume(session: Session, run_id: uuid.UUID | str) -> list[ShardSpec]:
-    """Reopen a cancelled or stalled run; return the shards to enqueue.
+    """Reopen a cancelled, stalled or incomplete run; return the shards to enqueue.
 
-    Every shard with a case that has no result goes back to queued (with its delivery
-    counter reset), except shards a live worker still holds.
+    Result rows without a verdict (failed inferences, scorer errors) are deleted, so their
+    cases run again. Every shard with a case that has no result goes back to queued (with
+    its delivery counter reset), except shards a live worker still holds.
 
     Raises:
-        RunError: for an unknown run or one that is already done.
+        RunError: for an unknown run, an imported one, or one that is already done.
     """
     from farm.producer import shard_spec
 
     run = ledger.get_run(session, run_id, lock=True)
+    if run.source == "evaluate":
+        raise RunError(f"run {run.id} was imported from result files: nothing to resume")
     if run.status == ledger.RUN_DONE:
         raise RunError(f"run {run.id} is already done: nothing to resume")
+    session.execute(delete(Result).where(Result.run_id == run.id, ledger.unscored_filter()))
     done = set(session.scalars(select(Result.case_id).where(Result.run_id == run.id)))
     now = utcnow()
     specs: list[ShardSpec] = []
@@ -258,8 +309,10 @@ def sweep(
 ) -> SweepReport:
     """Re-enqueue lost or expired shards, finalise complete runs, mark stalled runs.
 
-    Shards whose lease expired or whose message may be lost get a new message; runs whose
-    workers vanished are marked stalled (:func:`farm.ledger.mark_stalled`).
+    Shards whose lease expired or whose message may be lost (queued a lease period with
+    their model's queue empty, or ``FARM_LOST_MESSAGE_SECONDS`` in any case) get a new
+    message; runs whose workers vanished are marked stalled
+    (:func:`farm.ledger.mark_stalled`).
 
     ``send`` enqueues shard specs (default: :func:`farm.producer.enqueue`);
     ``stall_seconds`` defaults to :data:`farm.ledger.STALL_LEASES` lease periods. Several
@@ -270,8 +323,20 @@ def sweep(
 
     specs: list[ShardSpec] = []
     finalised = 0
+    quiet_models: list[str] = []
+    if settings.broker_url:  # queued shards whose queue is empty lost their message
+        from farm.broker import queue_depth
+
+        with session_scope(engine) as session:
+            waiting = ledger.waiting_models(session, older_than=settings.lease_seconds)
+        quiet_models = [m for m in waiting if queue_depth(settings, m) == 0]
     with session_scope(engine) as session:
-        stale = ledger.stale_shards(session, lease_seconds=settings.lease_seconds)
+        stale = ledger.stale_shards(
+            session,
+            lease_seconds=settings.lease_seconds,
+            lost_after=settings.lost_message_seconds,
+            quiet_models=quiet_models,
+        )
         runs: dict[uuid.UUID, Run] = {}
         for shard in stale:
             run = runs.get(shard.run_id) or session.get(Run, shard.run_id)

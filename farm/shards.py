@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,15 @@ from sqlalchemy.orm import Session
 from farm import ledger
 from farm.benchmarks.registry import benchmark_for
 from farm.db.engine import session_scope
-from farm.errors import FarmError, RunError, ScoringError
+from farm.errors import FarmError, RunError
+from farm.failures import (
+    LEASE_SECONDS,
+    WRITE_RETRY_DEADLINE,
+    Breaker,
+    heartbeat_seconds,
+    retry_storage,
+)
+from farm.result_row import SHARD_ABANDONED, Failure, ResultRow, failed_row
 from farm.shardspec import SHARD_TASK as SHARD_TASK  # re-exported: the task name
 from farm.shardspec import ShardSpec as ShardSpec  # re-exported: the payload
 from farm.suites.case import Case
@@ -53,17 +62,22 @@ class ShardEnv:
         lease_seconds: how long a lease lasts without renewal.
         poll_seconds: how often the watcher renews the lease and checks for a cancel.
         on_case: called after each case with whether it was an inference error.
+        breaker: counts inferences; calls the endpoint dead when the first ones all fail.
+        write_deadline_s: how long inferred results wait for an unreachable database.
     """
 
     engine: Engine
     spec: ModelSpec
     pool: EndpointPool
     worker: str
-    lease_seconds: int = 900
+    lease_seconds: int = LEASE_SECONDS
     poll_seconds: float = 1.0
     on_case: Callable[[bool], None] | None = None
+    breaker: Breaker | None = None
+    write_deadline_s: float = WRITE_RETRY_DEADLINE
     _suite_extra: dict[int, dict[str, Any]] = field(default_factory=dict)
     _embedders: dict[str, EmbeddingClient] = field(default_factory=dict)
+    _active: set[tuple[uuid.UUID, int]] = field(default_factory=set)
 
     def retrieval(self, shard: ShardSpec) -> ToolRetrieval | None:
         """The shard's tool retrieval (``None`` when off), one embedding client per model.
@@ -104,8 +118,21 @@ async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
     """Run one shard to completion (or to a cancel) and write its results.
 
     Safe to call any number of times for the same shard, concurrently or not: the lease
-    keeps two live copies apart and the result writes are idempotent.
+    keeps two live copies apart (two in one process, where the lease owner is the same, are
+    kept apart here) and the result writes are idempotent. Inferred results wait in memory
+    through a database outage (:func:`farm.failures.retry_storage`).
     """
+    key = (shard.run_id, shard.shard_no)
+    if key in env._active:  # a duplicate message of a shard this process is running
+        return ShardOutcome("skipped", reason="running here")
+    env._active.add(key)
+    try:
+        return await _execute(env, shard)
+    finally:
+        env._active.discard(key)
+
+
+async def _execute(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
     claim = await asyncio.to_thread(_claim, env, shard)
     if not claim.granted:
         if claim.reason == "failed":
@@ -114,7 +141,7 @@ async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
         return ShardOutcome("skipped", reason=claim.reason)
     todo, suite_extra = await asyncio.to_thread(_pending_cases, env, shard)
     model = env.spec.model_copy(update={"mode": shard.mode, "generation": dict(shard.generation)})
-    rows: list[dict[str, Any]] = []
+    rows: list[ResultRow] = []
     tasks = [
         asyncio.create_task(_run_case(env, model, case, suite_extra, rows, shard)) for case in todo
     ]
@@ -126,14 +153,14 @@ async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
         watcher.cancel()
         for task in tasks:
             task.cancel()
-        kept = [r for r in rows if r.get("inference_error") is None]  # errors: try again
-        await asyncio.shield(asyncio.to_thread(_write, env, shard, kept, ledger.SHARD_QUEUED))
+        kept = [r for r in rows if not r.model_error]  # model errors: try again
+        await asyncio.shield(_write_retrying(env, shard, kept, ledger.SHARD_QUEUED))
         raise
     finally:
         watcher.cancel()
     complete = len(rows) == len(todo)
     status = ledger.SHARD_DONE if complete else ledger.SHARD_CANCELLED
-    finalised = await asyncio.to_thread(_write, env, shard, rows, status)
+    finalised = await _write_retrying(env, shard, rows, status)
     return ShardOutcome("done" if complete else "cancelled", len(rows), "", finalised)
 
 
@@ -142,68 +169,31 @@ async def _run_case(
     model: ModelSpec,
     case: Case,
     suite_extra: dict[str, Any] | None,
-    rows: list[dict[str, Any]],
+    rows: list[ResultRow],
     shard: ShardSpec,
 ) -> None:
-    from farm.formats.reply import truncation_kind
+    from farm.caserun import run_case
 
-    bench = benchmark_for(case.category)
-    try:
-        outcome = await bench.solve(
-            case, model, env.pool, suite_extra=suite_extra, tool_retrieval=env.retrieval(shard)
-        )
-        error_type, error_message = outcome.error_type, outcome.error_message
-        raw_output = outcome.raw_output
-    except FarmError as exc:
-        outcome, error_type, error_message, raw_output = None, type(exc).__name__, str(exc), None
-    except Exception as exc:  # a bug must not lose the shard: it becomes an error row
-        log.exception("inference of %s failed", case.case_id)
-        outcome, error_type, error_message, raw_output = None, type(exc).__name__, str(exc), None
-    row: dict[str, Any] = {
-        "case_id": case.case_id,
-        "category": case.category,
-        "raw_output": raw_output,
-        "inference_error": error_type,
-        "inference_message": error_message,
-        "worker": env.worker,
-    }
-    if outcome is not None:
-        row.update(
-            latency_s=outcome.latency_s,
-            input_tokens=outcome.input_tokens,
-            output_tokens=outcome.output_tokens,
-            attempts=outcome.attempts,
-            endpoint=outcome.endpoint,
-            call_info=getattr(outcome, "call_info", None),
-        )
-    try:
-        if error_type is not None:
-            verdict = bench.score_failure(case, error_message or error_type)
-        else:
-            verdict = bench.score(
-                case,
-                raw_output,
-                mode=model.mode,
-                underscore_to_dot=model.dots_replaced,
-                suite_extra=suite_extra,
-            )
-        row.update(
-            valid=verdict.valid,
-            error_type=truncation_kind(verdict.valid, verdict.error_type, row.get("call_info")),
-            error_detail=verdict.detail,
-            decoded=verdict.decoded,
-        )
-    except (ScoringError, Exception) as exc:  # scorer bugs are recorded, never fatal
-        log.exception("scoring of %s failed", case.case_id)
-        row.update(valid=False, error_type="scoring:error", error_detail={"message": str(exc)})
+    row = await run_case(env, model, case, suite_extra, env.retrieval(shard))
     rows.append(row)
     if env.on_case is not None:
-        env.on_case(error_type is not None)
+        env.on_case(row.model_error)
+
+
+async def _write_retrying(
+    env: ShardEnv, shard: ShardSpec, rows: list[ResultRow], status: str
+) -> bool:
+    """Write the shard's rows, waiting for the database as long as the policy allows."""
+    return await retry_storage(
+        lambda: asyncio.to_thread(_write, env, shard, rows, status),
+        what=f"writing {len(rows)} result(s) of shard {shard.run_id}/{shard.shard_no}",
+        deadline_s=env.write_deadline_s,
+    )
 
 
 async def _watch(env: ShardEnv, shard: ShardSpec, tasks: Sequence[asyncio.Task[None]]) -> None:
     """Renew the lease; on a cancelled run, drop the requests still in flight."""
-    interval = max(0.05, min(env.poll_seconds, env.lease_seconds / 3))
+    interval = min(env.poll_seconds, heartbeat_seconds(env.lease_seconds))
     while True:
         await asyncio.sleep(interval)
         try:
@@ -286,7 +276,7 @@ def load_shard_cases(session: Session, suite_id: int, case_ids: Sequence[str]) -
     return [case_from_row(rows[c]) for c in case_ids]
 
 
-def _write(env: ShardEnv, shard: ShardSpec, rows: list[dict[str, Any]], status: str) -> bool:
+def _write(env: ShardEnv, shard: ShardSpec, rows: list[ResultRow], status: str) -> bool:
     with session_scope(env.engine) as session:
         return ledger.write_shard_results(
             session, shard.run_id, shard.shard_no, rows, owner=env.worker, shard_status=status
@@ -300,21 +290,8 @@ def _abandon(env: ShardEnv, shard: ShardSpec, attempts: int) -> tuple[int, bool]
         done = ledger.done_case_ids(session, shard.run_id, shard.case_ids)
         wanted = [c for c in shard.case_ids if c not in done]
         cases = load_shard_cases(session, shard.suite_id, wanted)
-        rows = []
-        for case in cases:
-            verdict = benchmark_for(case.category).score_failure(case, message)
-            rows.append(
-                {
-                    "case_id": case.case_id,
-                    "category": case.category,
-                    "inference_error": "ShardAbandoned",
-                    "inference_message": message,
-                    "valid": verdict.valid,
-                    "error_type": verdict.error_type,
-                    "error_detail": verdict.detail,
-                    "worker": env.worker,
-                }
-            )
+        failure = Failure(SHARD_ABANDONED, message)
+        rows = [failed_row(c.case_id, c.category, failure, worker=env.worker) for c in cases]
         finalised = ledger.write_shard_results(
             session,
             shard.run_id,

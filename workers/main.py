@@ -49,6 +49,7 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
     Raises:
         ConfigError: for a bad model, endpoint or option.
     """
+    from farm.endpoints.preflight import check_model_endpoints
     from farm.endpoints.probe import startup_check
     from workers.app import make_celery
     from workers.runtime import WorkerRuntime, default_worker_name
@@ -65,6 +66,7 @@ def run_worker(settings: Settings, options: WorkerOptions) -> int:
     name = options.name or default_worker_name(spec.key)
     with open_endpoint(settings, spec, options.endpoint) as urls:
         spec = with_endpoints(spec, urls) if urls else spec
+        check_model_endpoints(spec, settings)  # fail fast: one line, before taking shards
         for warning in startup_check(spec, strict=options.strict):
             print(f"warning: {warning}", file=sys.stderr, flush=True)
         runtime = WorkerRuntime(

@@ -20,7 +20,8 @@ from typing import Any
 
 from farm.config import Settings
 from farm.db.engine import make_engine
-from farm.errors import FarmError, ServingError
+from farm.errors import EndpointDead, FarmError, ServingError
+from farm.failures import Breaker, heartbeat_seconds, sweep_seconds
 from farm.models.registry import ModelSpec
 from farm.shards import ShardEnv, ShardOutcome, execute_shard
 from farm.shardspec import ShardSpec
@@ -101,7 +102,8 @@ class WorkerRuntime:
             pool=self._pool,
             worker=self.name,
             lease_seconds=self.settings.lease_seconds,
-            poll_seconds=min(2.0, self.settings.lease_seconds / 4),
+            poll_seconds=heartbeat_seconds(self.settings.lease_seconds),
+            breaker=Breaker(on_trip=self._endpoint_dead),
         )
         if self._sweep:
             self._sweeper = threading.Thread(
@@ -137,6 +139,9 @@ class WorkerRuntime:
                 raise EndpointLost(self.fatal.message) from None
             raise
         return outcome
+
+    def _endpoint_dead(self, error: EndpointDead) -> None:
+        self.fail(ServingError(error.message))
 
     def fail(self, error: ServingError) -> None:
         """Become fatal: stop running shards, refuse new ones, ask the process to stop."""
@@ -193,7 +198,7 @@ class WorkerRuntime:
     def _sweep_loop(self) -> None:
         from farm.runs import sweep
 
-        interval = max(2.0, self.settings.lease_seconds / 4)
+        interval = sweep_seconds(self.settings.lease_seconds)
         while not self._stop.wait(interval):
             try:
                 report = sweep(self.settings, self.engine)

@@ -1,8 +1,10 @@
 """The shard task: validate the payload, run the shard on the process's runtime.
 
-A malformed payload can never succeed, so it is logged and dropped. A database outage is
-retried with capped exponential backoff; everything else a shard meets is recorded as data
-by :func:`farm.shards.execute_shard`.
+A malformed payload can never succeed, so it is logged and dropped. A database outage before
+the shard starts is retried with capped exponential backoff (the policy's layer 5 in
+:mod:`farm.failures`; an outage at write time is waited out inside the shard, so nothing is
+inferred twice); everything else a shard meets is recorded as data by
+:func:`farm.shards.execute_shard`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from celery.exceptions import Reject
 
 from farm.errors import RunError, StorageError
+from farm.failures import TASK_MAX_RETRIES, TASK_RETRY_BACKOFF, TASK_RETRY_BACKOFF_MAX
 from farm.shards import SHARD_TASK, ShardSpec
 from workers.runtime import EndpointLost
 
@@ -43,11 +46,11 @@ def register_tasks(app: FarmCelery) -> None:
         bind=True,
         acks_late=True,
         reject_on_worker_lost=True,
-        autoretry_for=(StorageError,),
-        retry_backoff=2,
-        retry_backoff_max=60,
+        autoretry_for=(StorageError,),  # the policy's layer 5 (farm/failures.py)
+        retry_backoff=TASK_RETRY_BACKOFF,
+        retry_backoff_max=TASK_RETRY_BACKOFF_MAX,
         retry_jitter=True,
-        max_retries=8,
+        max_retries=TASK_MAX_RETRIES,
         ignore_result=True,
     )
     def execute_shard_task(self: Any, payload: Any) -> dict[str, Any]:

@@ -41,6 +41,18 @@ def resume(run: str, endpoint: str | None, concurrency: int | None) -> None:
 
     settings = cli_settings()
     engine = open_database(settings)
+    spec = None
+    if not settings.broker_url:  # embedded: check the endpoint before reopening the run
+        from farm.endpoints.preflight import check_model_endpoints
+        from farm.resolve import resolve_model
+
+        with session_scope(engine) as session:
+            before = run_status(session, run)
+        if before.status != "done" and before.source != "evaluate":
+            spec = resolve_model(settings, before.model_key, endpoint=endpoint, mode=before.mode)
+            if concurrency:
+                spec = spec.model_copy(update={"max_concurrency": concurrency})
+            check_model_endpoints(spec, settings)
     with session_scope(engine) as session:
         specs = plan_resume(session, run)
         status = run_status(session, run)
@@ -51,16 +63,13 @@ def resume(run: str, endpoint: str | None, concurrency: int | None) -> None:
         enqueue(settings, specs)
         click.echo(f"run {status.run_id}: {len(specs)} shard(s) re-enqueued")
         return
-    if status.status == "done":
+    if status.status == "done" or spec is None:
         click.echo(f"run {status.run_id} is done")
         return
-    from farm.cli.run import execute_with_progress
-    from farm.resolve import resolve_model
+    from farm.cli.run import execute_with_progress, fail_if_incomplete
 
-    spec = resolve_model(settings, status.model_key, endpoint=endpoint, mode=status.mode)
-    if concurrency:
-        spec = spec.model_copy(update={"max_concurrency": concurrency})
     execute_with_progress(settings, engine, spec, status.run_id)
+    fail_if_incomplete(engine, status.run_id)
 
 
 @click.command()

@@ -75,6 +75,9 @@ def run(
                 "--tool-retrieval needs an embedding endpoint: set EMBEDDING_BASE_URL "
                 "(or OPENAI_BASE_URL)"
             )
+    from farm.endpoints.preflight import check_model_endpoints
+
+    check_model_endpoints(spec, settings)  # fail fast: before anything is planned
     engine = open_database(settings)
     planned = plan_embedded(
         settings,
@@ -89,6 +92,23 @@ def run(
     final = execute_with_progress(settings, engine, spec, planned.run_id, shards=planned.shards)
     if as_json:
         emit_json({"run_id": str(planned.run_id), "status": final})
+    fail_if_incomplete(engine, planned.run_id)
+
+
+def fail_if_incomplete(engine: Any, run_id: uuid.UUID) -> None:
+    """Raise a one-line RunError when the run ended ``incomplete`` (the exit is non-zero).
+
+    Raises:
+        RunError: naming the cases without a scored result, their kinds and the remedy.
+    """
+    from farm.db.engine import session_scope
+    from farm.errors import RunError
+    from farm.runs import run_status
+
+    with session_scope(engine) as session:
+        status = run_status(session, run_id)
+    if status.status == "incomplete":
+        raise RunError(status.incomplete_line())
 
 
 def embedded_model(
@@ -193,6 +213,8 @@ def execute_with_progress(
         after = run_status(session, run_id)
     print_leaderboard_row(engine, run_id, console())
     print_deviations(engine, run_id, err)
+    if after.status == "incomplete":
+        return after.status
     err.print(
         f"run {run_id} {after.status}: {after.done}/{after.n_cases} cases, "
         f"{after.errors} errors, {after.correct} correct"

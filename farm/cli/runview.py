@@ -37,6 +37,8 @@ def status_dict(status: RunStatus) -> dict[str, Any]:
         "n_cases": status.n_cases,
         "done": status.done,
         "errors": status.errors,
+        "error_kinds": status.error_kinds,
+        "scorer_errors": status.scorer_errors,
         "correct": status.correct,
         "categories": status.categories,
         "created_at": status.created_at.isoformat(),
@@ -62,6 +64,19 @@ def status_lines(status: RunStatus) -> list[str]:
         f"  {status.done}/{status.n_cases} cases done ({pct:.1f}%), {status.errors} errors, "
         f"{status.correct} correct",
     ]
+    if status.error_kinds:
+        label = "imported inference errors" if status.source == "evaluate" else "model errors"
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(status.error_kinds.items()))
+        lines.append(f"  {label}: {kinds}")
+    if status.scorer_errors:
+        lines.append(
+            f"  scorer errors: {status.scorer_errors} (no verdict; a farm bug, not the model)"
+        )
+    if status.status == "incomplete":
+        lines.append(
+            f"  incomplete: {status.unscored} case(s) without a verdict count as wrong; "
+            f"'farm resume {str(status.run_id)[:8]}' re-runs them"
+        )
     if status.options.get("tool_retrieval"):
         lines.append(
             f"  tool retrieval: top {status.options['tool_retrieval']} functions "

@@ -51,7 +51,7 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
             f"{STALL_LEASES * settings.lease_seconds}s; start a worker (its shards are "
             f"re-delivered) or 'farm resume {str(current.run_id)[:8]}'"
         )
-    if current.status == "done":
+    if current.status in ("done", "incomplete"):
         print_leaderboard_row(engine, current.run_id, console())
 
 
@@ -60,7 +60,7 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
 @click.option(
     "--status",
     "status_filter",
-    type=click.Choice(["pending", "running", "stalled", "done", "cancelled"]),
+    type=click.Choice(["pending", "running", "stalled", "done", "incomplete", "cancelled"]),
     help="Only runs in this status.",
 )
 @click.option("--limit", type=int, default=20, show_default=True, help="How many runs.")

@@ -73,6 +73,10 @@ def submit(
         emit_json({"run_id": str(planned.run_id), "status": final or "queued"})
     elif not wait:
         click.echo(str(planned.run_id))
+    if final is not None:
+        from farm.cli.run import fail_if_incomplete
+
+        fail_if_incomplete(engine, planned.run_id)
 
 
 def _probe_known_endpoint(

@@ -130,8 +130,9 @@ class Shard(Base):
 class Result(Base):
     """The outcome of one case in one run: what the model said and the verdict.
 
-    A failed inference is a row with ``inference_error`` set and ``raw_output`` null;
-    error text never goes where model output belongs.
+    A failed inference is a row with ``inference_error`` set, ``raw_output`` null and no
+    verdict (``valid`` null); a scorer failure has ``error_type`` ``scorer_error`` and no
+    verdict. Error text never goes where model output belongs (see farm.result_row).
     """
 
     __tablename__ = "results"
@@ -145,7 +146,9 @@ class Result(Base):
     category: Mapped[str] = mapped_column(String(100))
     raw_output: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     decoded: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
-    valid: Mapped[bool] = mapped_column(Boolean)
+    valid: Mapped[bool | None] = mapped_column(
+        Boolean, nullable=True, doc="The verdict; null for a failed case (no verdict)."
+    )
     error_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
     error_detail: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     inference_error: Mapped[str | None] = mapped_column(
@@ -176,6 +179,9 @@ class RunScore(Base):
     """
 
     __tablename__ = "run_scores"
+    # scorer_errors (0005) is a server default left unread on insert, so rows can be
+    # written to a schema of before 0005 (migration tests write through the ORM).
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012
 
     run_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
@@ -185,6 +191,7 @@ class RunScore(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    scorer_errors: Mapped[int] = mapped_column(Integer, server_default="0")
     accuracy: Mapped[float] = mapped_column(Float, default=0.0)
     ran: Mapped[bool] = mapped_column(Boolean, default=True)
 

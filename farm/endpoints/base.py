@@ -1,4 +1,4 @@
-"""The :class:`Endpoint` base and its :class:`RetryPolicy`: what every backend builds on.
+"""The :class:`Endpoint` base (and its :class:`~farm.failures.RetryPolicy`, re-exported).
 
 A leaf of :mod:`farm.endpoints`: the HTTP client (:mod:`farm.endpoints.client`) and the
 in-process ``fake`` backend (:mod:`farm.endpoints.fake`) both subclass :class:`Endpoint`,
@@ -7,44 +7,11 @@ and the registry that chooses between them imports them, never the other way rou
 
 from __future__ import annotations
 
-import random
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 from farm.endpoints.types import Completion, CompletionRequest
+from farm.failures import RetryPolicy as RetryPolicy  # re-exported: the policy lives there
 from farm.models.registry import EndpointConfig, ModelSpec
-
-_JITTER = random.Random()
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded attempts with capped exponential backoff and jitter.
-
-    Layering, lowest first: :meth:`from_settings` defaults, the model spec's
-    ``max_attempts`` / ``request_timeout``, then a per-call override in the pool.
-    """
-
-    max_attempts: int = 4
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    timeout: float = 600.0
-    connect_timeout: float = 5.0
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based): half jitter."""
-        cap = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
-        draw = (rng if rng is not None else _JITTER).random()
-        return cap * (0.5 + draw / 2)
-
-    @classmethod
-    def for_model(cls, spec: ModelSpec, *, max_attempts: int, timeout: float) -> RetryPolicy:
-        """Settings defaults (``max_attempts``, ``timeout``) overridden by the spec's fields."""
-        return cls(
-            max_attempts=spec.max_attempts or max_attempts,
-            timeout=spec.request_timeout or timeout,
-            connect_timeout=min(5.0, spec.request_timeout or timeout),
-        )
 
 
 class Endpoint(ABC):

@@ -12,9 +12,10 @@ import os
 from dataclasses import dataclass
 
 from farm.config import Settings
-from farm.endpoints.client import HttpEndpoint, RetryPolicy
+from farm.endpoints.client import HttpEndpoint
 from farm.endpoints.env import attach_url, completion_endpoint, embedding_endpoint
 from farm.errors import FarmError
+from farm.failures import RetryPolicy
 from farm.models.registry import EndpointConfig, ModelSpec, lookup_model, read_models_file
 
 

@@ -17,10 +17,10 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from farm.endpoints.client import RetryPolicy
 from farm.endpoints.env import embedding_endpoint, resolve_api_key
 from farm.endpoints.wire import AiohttpWire, Wire
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
+from farm.failures import RetryPolicy
 from farm.models.registry import EndpointConfig
 from farm.suites.case import Case
 from farm.suites.categories import is_multi_turn

@@ -20,9 +20,10 @@ import httpx
 
 from farm.backends import endpoint_backend_for
 from farm.config import Settings
-from farm.endpoints.client import Endpoint, HttpEndpoint, RetryPolicy, make_endpoint
+from farm.endpoints.client import Endpoint, HttpEndpoint, make_endpoint
 from farm.endpoints.types import Completion, CompletionRequest
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
+from farm.failures import RetryPolicy
 from farm.models.registry import EndpointConfig, ModelSpec
 
 log = logging.getLogger(__name__)

@@ -56,8 +56,9 @@ def compare(
         select(
             ra.category,
             func.count(),
-            func.sum(case((and_(ra.valid, ~rb.valid), 1), else_=0)),
-            func.sum(case((and_(~ra.valid, rb.valid), 1), else_=0)),
+            # a case without a verdict (failed) counts as not correct
+            func.sum(case((and_(ra.valid.is_(True), rb.valid.is_not(True)), 1), else_=0)),
+            func.sum(case((and_(ra.valid.is_not(True), rb.valid.is_(True)), 1), else_=0)),
         )
         .join(rb, pair)
         .group_by(ra.category)
@@ -65,7 +66,7 @@ def compare(
     flips = session.execute(
         select(ra.case_id, ra.category, ra.valid, ra.error_type, rb.error_type)
         .join(rb, pair)
-        .where(ra.valid != rb.valid)
+        .where(func.coalesce(ra.valid, False) != func.coalesce(rb.valid, False))
     ).all()
     flips = sorted(flips, key=lambda f: (category_order(f[1]), natural_key(f[0])))
     regressions = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if va]

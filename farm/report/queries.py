@@ -32,7 +32,7 @@ from farm.report.latency import (
     summarize_results,
     tune_for_reports,
 )
-from farm.report.rows import RunRow, Score
+from farm.report.rows import RunRow, Score, marked_name
 from farm.report.scores import category_cell, section_cells
 from farm.suites.store import resolve_suite
 
@@ -197,7 +197,7 @@ def _load_runs(
         by_id[rid] = by_text[tid] = RunRow(
             run_id=rid,
             model_key=key,
-            display_name=display,
+            display_name=marked_name(display, status),
             suite_name=sname,
             suite_version=sver,
             mode=mode,

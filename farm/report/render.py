@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from farm.report.rows import RunRow, Score
@@ -111,7 +112,7 @@ def rich_table(rows: Sequence[RunRow], title: str = "Leaderboard") -> Table:
     for row in rows:
         table.add_row(
             str(row.rank),
-            row.display_name,
+            escape(row.display_name),  # names are text, never rich markup
             row.short_id,
             *(cell_text(shown(row, name)) for _, name in MAIN_METRICS),
             latency_text(row),

@@ -181,3 +181,12 @@ class HistoryPoint:
     label: str | None
     metric: str
     score: Score
+
+
+#: Shown after the model name of an ``incomplete`` run in every leaderboard format.
+INCOMPLETE_MARK = "[incomplete: errors counted as wrong]"
+
+
+def marked_name(display_name: str, status: str) -> str:
+    """The name a leaderboard shows: an ``incomplete`` run's carries :data:`INCOMPLETE_MARK`."""
+    return f"{display_name} {INCOMPLETE_MARK}" if status == "incomplete" else display_name

@@ -46,6 +46,7 @@ def runs_settings(pg_url: str, redis_url: str, broker_prefix: str) -> Settings:
         broker_url=redis_url,
         broker_key_prefix=broker_prefix,
         lease_seconds=LEASE_SECONDS,
+        lost_message_seconds=LEASE_SECONDS,
     )
 
 
@@ -77,6 +78,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env.update(
         FARM_HOME=str(settings.home),
         FARM_LEASE_SECONDS=str(settings.lease_seconds),
+        FARM_LOST_MESSAGE_SECONDS=str(settings.lost_message_seconds),
         FARM_BROKER_KEY_PREFIX=settings.broker_key_prefix,
         PYTHONPATH=str(REPO),
     )

@@ -25,11 +25,15 @@ class Recorder:
 
     @property
     def tool_counts(self) -> list[int]:
-        """How many tools each chat request of a case offered (start-up probes left out)."""
+        """How many tools each chat request of a case offered (start-up checks left out)."""
+        from farm.endpoints.preflight import PING
+
         return [
             len(b.get("tools") or [])
             for b in self.bodies
-            if "messages" in b and probe_answer(b["messages"]) is None
+            if "messages" in b
+            and probe_answer(b["messages"]) is None
+            and b["messages"] != PING.messages
         ]
 
 

@@ -16,6 +16,7 @@ from farm.db.models import Result, Run, Shard
 from farm.errors import RunError, SuiteError
 from farm.models.registry import lookup_model
 from farm.producer import PlannedRun, RunRequest, auto_shard_size, plan_run
+from farm.result_row import ResultRow
 from farm.runs import cancel_run, plan_resume, sweep
 from farm.shards import ShardSpec
 from tests.runs.conftest import result_count
@@ -32,8 +33,8 @@ def plan(settings: Settings, engine: Engine, suite_spec: str, **kw: object) -> P
         return plan_run(session, request)
 
 
-def row(case_id: str, category: str = "simple_python") -> dict[str, object]:
-    return {"case_id": case_id, "category": category, "valid": True, "raw_output": "x"}
+def row(case_id: str, category: str = "simple_python") -> ResultRow:
+    return ResultRow(case_id, category, raw_output="x", valid=True)
 
 
 def test_planning_splits_the_cases_into_shards_in_suite_order(
@@ -199,7 +200,7 @@ def test_an_unknown_or_ambiguous_run_id_is_a_one_line_error(runs_engine, mini_su
             ledger.get_run(session, "zz")
 
 
-def test_a_poison_shard_is_recorded_as_errors_and_the_run_still_finishes(
+def test_a_poison_shard_is_recorded_as_errors_and_the_run_ends_incomplete(
     runs_settings, runs_engine, mini_suite, suite_spec
 ):
     import asyncio
@@ -225,6 +226,8 @@ def test_a_poison_shard_is_recorded_as_errors_and_the_run_still_finishes(
         kinds = set(
             session.scalars(select(Result.inference_error).where(Result.run_id == planned.run_id))
         )
+        valid = set(session.scalars(select(Result.valid).where(Result.run_id == planned.run_id)))
         run = session.get(Run, planned.run_id)
-        assert run is not None and run.status == "done"
-    assert kinds == {"ShardAbandoned"}
+        assert run is not None and run.status == "incomplete"
+    assert kinds == {"shard_abandoned"}
+    assert valid == {None}  # no verdict, never credit

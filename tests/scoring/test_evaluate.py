@@ -89,6 +89,8 @@ def test_evaluate_stores_scores_and_exports_a_result_tree(
             {"id": case.case_id, "result": raw, "latency": 1.5, "input_token_count": 10}
         )
     entries["parallel"] = entries["parallel"][:1]  # a partial category
+    # BFCL's rule for imported files: a failed inference on irrelevance is an abstention
+    entries["irrelevance"][0]["result"] = "Error during inference: connection refused"
     entries["simple_python"][0]["result"] += "\u0000\ud800"  # unstorable as-is in PostgreSQL
     tree = _write_tree(tmp_path / "result" / "my-model", entries)
 
@@ -112,8 +114,8 @@ def test_evaluate_stores_scores_and_exports_a_result_tree(
         errors = session.scalars(
             select(Result).where(Result.run_id == run_id, Result.inference_error.is_not(None))
         ).all()
-        assert {r.error_type for r in errors} == {"multi_turn:inference_error"}
-        assert all(r.raw_output is None for r in errors)
+        assert {r.error_type for r in errors} == {"multi_turn:inference_error", None}
+        assert all(r.raw_output is None and r.valid is not None for r in errors)
         scores = {
             (s.kind, s.category): s
             for s in session.scalars(select(RunScore).where(RunScore.run_id == run_id))
@@ -122,6 +124,9 @@ def test_evaluate_stores_scores_and_exports_a_result_tree(
     assert scores[("section", "irrelevance")].ran is True  # same name as the category
     assert scores[("section", "live")].ran is False  # no live AST category in the tree
     assert scores[("category", "multi_turn_base")].errors == len(entries["multi_turn_base"])
+    assert scores[("category", "irrelevance")].errors == 1  # credited, and counted as an error
+    shown = _farm(pg_url, "status", str(run_id))
+    assert "imported inference errors: 3 inference_error" in shown.stdout, shown.stdout
     assert {k for k, _ in scores} == {"category", "section"}
     assert scores[("section", "overall")].ran is False
 

@@ -1,0 +1,279 @@
+"""Errors are never verdicts: dead endpoints fail fast, failed cases make a run incomplete,
+``farm resume`` re-runs them and the scores then equal a clean run's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+
+from farm.config import load_settings
+from farm.db.engine import session_scope
+from farm.db.migrate import open_database
+from farm.db.models import Result, Run, RunScore
+from farm.db.models import TestCase as CaseRow
+from farm.failures import Breaker
+from farm.report.rows import INCOMPLETE_MARK
+from farm.result_row import Failure, ResultRow
+from farm.simulator.config import SimulatorConfig
+from farm.simulator.server import running_simulator
+from farm.suites.store import load_cases
+from tests.conftest import run_farm
+from tests.fixtures.minisuite import load_mini_suite
+from tests.runs.conftest import Workers, farm_cli, wait_until
+
+#: Single-turn categories with irrelevance ones, where an error once counted as correct.
+CATEGORIES = "simple_python,multiple,parallel,irrelevance,live_simple,live_irrelevance"
+#: Every simulator answers a stable 30% of cases wrongly, so scores are not all 100%.
+WRONG = 0.3
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+def scores(engine, run_id: uuid.UUID) -> dict[tuple[str, str], tuple[int, int, float]]:
+    with session_scope(engine) as session:
+        return {
+            (s.kind, s.category): (s.n, s.correct, round(s.accuracy, 9))
+            for s in session.scalars(select(RunScore).where(RunScore.run_id == run_id))
+        }
+
+
+def test_a_dead_endpoint_stops_farm_run_within_seconds_with_one_line(farm_home: Path) -> None:
+    port = free_port()  # nothing listens here
+    started = time.monotonic()
+    done = run_farm(
+        "run", "--model", "dead", "--mode", "fc", "--endpoint", f"http://127.0.0.1:{port}/v1",
+        "-c", "single_turn", env={"FARM_MAX_ATTEMPTS": "1"}, timeout=60,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert done.returncode != 0
+    assert elapsed < 20
+    assert (
+        done.stderr.strip() == f"farm: error: endpoint http://127.0.0.1:{port}: connection refused"
+    )
+    engine = open_database(load_settings())
+    with session_scope(engine) as session:  # nothing planned, so nothing scored
+        assert session.scalar(select(Run.id)) is None
+
+
+def test_an_endpoint_that_fails_every_request_after_its_check_stops_the_run_after_20(
+    farm_home: Path,
+) -> None:
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=["single_turn"])
+    assert len(cases) > 20
+    # each distinct request fails once: the check's retry passes, every case's only try fails
+    config = SimulatorConfig(fail_first=1, fail_kind="5xx")
+    with running_simulator(cases, config) as sim:
+        done = run_farm(
+            "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite",
+            f"bfcl@{suite.version}", "-c", "single_turn", "--concurrency", "1",
+            env={"FARM_MAX_ATTEMPTS": "1"},
+        )  # fmt: skip
+    assert done.returncode != 0
+    line = last_line(done.stderr)
+    base = sim.base_url.removesuffix("/v1")
+    assert line.startswith(f"farm: error: endpoint {base}: HTTP 500")
+    assert "on 20 of 20 requests; run " in line and "stopped incomplete" in line
+    with session_scope(engine) as session:
+        run = session.scalars(select(Run)).one()
+        assert run.status == "incomplete"
+        correct = session.scalars(
+            select(RunScore.correct).where(RunScore.run_id == run.id, RunScore.kind == "category")
+        ).all()
+    assert set(correct) == {0}  # irrelevance included: no score made of errors
+
+
+def test_a_run_with_30_percent_failed_requests_ends_incomplete_and_resume_completes_it(
+    farm_home: Path,
+) -> None:
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=CATEGORIES.split(","))
+    args = ["--model", "simulator", "--suite", f"bfcl@{suite.version}", "-c", CATEGORIES]
+    env = {"FARM_MAX_ATTEMPTS": "1"}
+    flaky = SimulatorConfig(wrong_rate=WRONG, fault_rate=0.3, seed=0)  # first draw: no fault
+    with running_simulator(cases, flaky) as sim:
+        failed = run_farm("run", *args, "--endpoint", sim.base_url, "--json", env=env)
+    assert failed.returncode != 0
+    run_id = uuid.UUID(json.loads(failed.stdout.strip().splitlines()[-1])["run_id"])
+    line = last_line(failed.stderr)
+    assert line.startswith(f"farm: error: run {run_id} incomplete: ")
+    assert "endpoint_transient" in line and f"'farm resume {run_id}'" in line
+    with session_scope(engine) as session:
+        run = session.get(Run, run_id)
+        assert run is not None and run.status == "incomplete"
+        errors = session.scalars(
+            select(Result).where(Result.run_id == run_id, Result.inference_error.is_not(None))
+        ).all()
+        assert errors and all(r.valid is None and r.raw_output is None for r in errors)
+        assert {r.inference_error for r in errors} == {"endpoint_transient"}
+        totals = {
+            s.category: (s.n, s.correct, s.errors)
+            for s in session.scalars(
+                select(RunScore).where(RunScore.run_id == run_id, RunScore.kind == "category")
+            )
+        }
+    for category, (n, correct, errs) in totals.items():
+        assert correct <= n - errs, category  # errors are counted as wrong
+    for fmt in ("csv", "table"):  # one marking for every format (farm.report.rows)
+        shown = run_farm("leaderboard", "--format", fmt, "--run", str(run_id))
+        assert shown.returncode == 0, shown.stderr
+        assert INCOMPLETE_MARK in shown.stdout, fmt
+    out = farm_home.parent / "bfcl"
+    bfcl = run_farm("leaderboard", "--format", "bfcl-csv", "--run", str(run_id), "--out", str(out))
+    assert bfcl.returncode == 0, bfcl.stderr
+    rows = list(csv.reader(io.StringIO((out / "data_overall.csv").read_text())))
+    assert any(INCOMPLETE_MARK in cell for row in rows[1:] for cell in row)  # BFCL's Model
+    healthy = SimulatorConfig(wrong_rate=WRONG, seed=0)
+    with running_simulator(cases, healthy) as sim:
+        resumed = run_farm("resume", str(run_id), "--endpoint", sim.base_url, env=env)
+        assert resumed.returncode == 0, resumed.stderr
+        clean = run_farm("run", *args, "--endpoint", sim.base_url, "--json", env=env)
+        assert clean.returncode == 0, clean.stderr
+    clean_id = uuid.UUID(json.loads(clean.stdout.strip().splitlines()[-1])["run_id"])
+    with session_scope(engine) as session:
+        run = session.get(Run, run_id)
+        assert run is not None and run.status == "done"
+        assert not session.scalars(
+            select(Result.case_id).where(Result.run_id == run_id, Result.valid.is_(None))
+        ).all()
+    assert scores(engine, run_id) == scores(engine, clean_id)
+
+
+def test_the_breaker_trips_once_on_the_first_n_failures_and_never_after_a_success() -> None:
+    trips: list[str] = []
+    breaker = Breaker(threshold=3, on_trip=lambda e: trips.append(e.message))
+    for _ in range(5):
+        breaker.record(ok=False, endpoint="http://127.0.0.1:9", reason="x: connection refused")
+    assert trips == ["endpoint http://127.0.0.1:9: connection refused on 3 of 3 requests"]
+    healthy = Breaker(threshold=3, on_trip=lambda e: trips.append(e.message))
+    healthy.record(ok=True)
+    for _ in range(5):
+        healthy.record(ok=False, reason="HTTP 500")
+    assert len(trips) == 1 and healthy.tripped is None
+
+
+def test_a_result_row_has_a_verdict_or_a_failure_and_failures_never_reach_raw_output() -> None:
+    failure = Failure("endpoint_transient", "HTTP 503", attempts=4)
+    row = ResultRow("c1", "simple_python", failure=failure, worker="w")
+    columns = row.columns()
+    assert columns["valid"] is None and columns["raw_output"] is None
+    assert (columns["inference_error"], columns["attempts"]) == ("endpoint_transient", 4)
+    scorer = ResultRow(
+        "c2", "simple_python", raw_output="[f()]", failure=Failure("scorer_error", "boom")
+    )
+    assert scorer.columns()["error_type"] == "scorer_error" and not scorer.model_error
+    assert scorer.columns()["raw_output"] == "[f()]" and scorer.columns()["inference_error"] is None
+    for bad in ({}, {"valid": True, "failure": failure}):
+        try:
+            ResultRow("c3", "simple_python", **bad)  # type: ignore[arg-type]
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {bad}")
+
+
+def test_farm_submit_wait_exits_non_zero_on_an_incomplete_run_and_resume_completes_it(
+    runs_settings, runs_engine, mini_suite, suite_spec, workers: Workers
+) -> None:
+    categories = ["simple_python", "multiple", "irrelevance"]
+    with session_scope(runs_engine) as session:
+        cases = load_cases(session, mini_suite.id, categories=categories)
+    flaky = SimulatorConfig(fault_rate=0.5, seed=0)
+    with running_simulator(cases, flaky) as sim:
+        workers.start(sim.base_url, env={"FARM_MAX_ATTEMPTS": "1"})
+        wait_until(lambda: "farm worker " in workers.log(0), 30, "the worker to start")
+        done = farm_cli(
+            runs_settings, "submit", "--model", "simulator", "--suite", suite_spec,
+            "-c", ",".join(categories), "--wait", "--json", "--timeout", "60",
+        )  # fmt: skip
+    assert done.returncode != 0, done.stdout
+    run_id = uuid.UUID(json.loads(done.stdout.strip().splitlines()[-1])["run_id"])
+    assert last_line(done.stderr).startswith(f"farm: error: run {run_id} incomplete: ")
+    workers.stop_all()
+    with running_simulator(cases, SimulatorConfig()) as sim:
+        workers.start(sim.base_url)
+        resumed = farm_cli(runs_settings, "resume", str(run_id))
+        assert resumed.returncode == 0, resumed.stderr
+        assert "re-enqueued" in resumed.stdout
+
+        def is_done() -> bool:
+            with session_scope(runs_engine) as session:
+                run = session.get(Run, run_id)
+                return run is not None and run.status == "done"
+
+        wait_until(is_done, 60, "the resumed run to finish")
+    with session_scope(runs_engine) as session:
+        rows = session.scalars(select(Result).where(Result.run_id == run_id)).all()
+    assert len(rows) == len(cases) and all(r.valid is not None for r in rows)
+
+
+def test_a_scorer_exception_is_a_scorer_error_row_shown_apart_never_a_wrong_answer(
+    farm_home: Path,
+) -> None:
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=["simple_python"])
+        broken = session.get(CaseRow, (suite.id, cases[0].case_id))
+        assert broken is not None
+        broken.answer = 5  # a malformed ground truth: BFCL's checker raises on it
+    with running_simulator(cases, SimulatorConfig()) as sim:
+        done = run_farm(
+            "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite",
+            f"bfcl@{suite.version}", "-c", "simple_python", "--json",
+        )  # fmt: skip
+    assert done.returncode != 0
+    run_id = uuid.UUID(json.loads(done.stdout.strip().splitlines()[-1])["run_id"])
+    assert "(1 scorer_error)" in last_line(done.stderr)
+    with session_scope(engine) as session:
+        row = session.get(Result, (run_id, cases[0].case_id))
+        assert row is not None
+        assert (row.valid, row.error_type, row.inference_error) == (None, "scorer_error", None)
+        assert row.raw_output is not None  # the model's answer is kept
+        assert "Traceback" in row.error_detail["traceback"]
+        score = session.get(RunScore, (run_id, "simple_python", "category"))
+        assert score is not None
+        assert (score.n, score.correct, score.errors, score.scorer_errors) == (
+            len(cases),
+            len(cases) - 1,
+            0,
+            1,
+        )
+    shown = run_farm("status", str(run_id))
+    assert "scorer" in shown.stdout, shown.stdout
+
+
+def test_a_worker_whose_endpoint_is_dead_exits_at_start_with_one_line(
+    runs_settings, workers: Workers
+) -> None:
+    port = free_port()
+    started = time.monotonic()
+    proc = workers.start(f"http://127.0.0.1:{port}/v1")
+    assert proc.wait(timeout=60) != 0
+    assert time.monotonic() - started < 30
+    log = workers.log(0).strip()
+    assert (
+        log.splitlines()[-1] == f"farm: error: endpoint http://127.0.0.1:{port}: connection refused"
+    )
+    assert "Traceback" not in log
