@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from farm.errors import ScoringError
-from farm.formats import get_format
+from farm.formats import CallFormat, get_format
 from farm.formats.pydecode import DecodeError
 from farm.scoring.checker import check_calls
 from farm.scoring.verdict import Verdict, json_safe
@@ -92,16 +92,16 @@ def score_case(
         ScoringError: for a multi-turn case (see :mod:`farm.benchmarks.bfcl`).
         ConfigError: unknown mode.
     """
-    get_format(mode)  # unknown mode: ConfigError
+    call_format = get_format(mode)  # unknown mode: ConfigError
     if is_multi_turn(case.category):
         raise ScoringError(
             f"case {case.case_id}: multi-turn cases are scored by farm.multiturn.checker "
             "(farm.benchmarks.bfcl chooses)"
         )
     if is_relevance_category(case.category) or case.answer is None:
-        return _score_relevance(case, raw_output, mode=mode)
+        return _score_relevance(case, raw_output, call_format)
     try:
-        decoded = decode_calls(raw_output, mode=mode, language=case.language)
+        decoded = call_format.decode(raw_output, language=case.language)
     except DecodeError as exc:
         return Verdict(
             False,
@@ -130,11 +130,11 @@ def score_case(
     return Verdict(False, result["error_type"], json_safe(result["error"]), shown)
 
 
-def _score_relevance(case: Case, raw_output: Any, *, mode: str) -> Verdict:
+def _score_relevance(case: Case, raw_output: Any, call_format: CallFormat) -> Verdict:
     decoded: Any = None
     error: str | None = None
     try:
-        decoded = decode_calls(raw_output, mode=mode, language="python")
+        decoded = call_format.decode(raw_output, language="python")
         has_call = not has_no_call(decoded)
     except DecodeError as exc:
         has_call, error = False, str(exc)
