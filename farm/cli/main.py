@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "run": "farm.cli.run:run",
     "demo": "farm.cli.demo:demo",
     "suites": "farm.cli.suites:suites",
+    "subsets": "farm.cli.subsets:subsets",
     "leaderboard": "farm.cli.leaderboard:leaderboard",
     "compare": "farm.cli.compare:compare",
     "history": "farm.cli.history:history",
