@@ -17,9 +17,19 @@ from rich.table import Table
 
 from farm.report.rows import RunRow, Score
 
-#: (column header, section or category name), in BFCL's order.
+#: Header of the farm's Overall over the categories that ran (BFCL's files never carry it).
+RAN_OVERALL_HEADER = "Overall (ran only)"
+#: What that column means, for footnotes.
+RAN_OVERALL_NOTE = (
+    "Overall (ran only): BFCL's Overall over the categories that ran; "
+    "BFCL's Overall counts a category that was not run as 0."
+)
+
+#: (column header, section or category name), in BFCL's order, and the farm's
+#: Overall over the categories that ran after BFCL's Overall.
 METRICS: tuple[tuple[str, str], ...] = (
     ("Overall Acc", "overall"),
+    ("Overall Acc (Categories Run Only)", "overall_ran"),
     ("Non-Live AST Acc", "non_live"),
     ("Non-Live Simple AST", "non_live_simple"),
     ("Python Simple AST", "simple_python"),
@@ -44,6 +54,7 @@ METRICS: tuple[tuple[str, str], ...] = (
 #: The metrics of the compact views (terminal table, Markdown, HTML).
 MAIN_METRICS: tuple[tuple[str, str], ...] = (
     ("Overall", "overall"),
+    (RAN_OVERALL_HEADER, "overall_ran"),
     ("Non-Live AST", "non_live"),
     ("Live", "live"),
     ("Multi Turn", "multi_turn"),
@@ -103,7 +114,8 @@ def cost_text(row: RunRow) -> str:
 
 def rich_table(rows: Sequence[RunRow], title: str = "Leaderboard") -> Table:
     """The terminal leaderboard, with 95% intervals in parentheses."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", caption=RAN_OVERALL_NOTE)
+    table.caption_justify = "left"
     for header in ("#", "Model", "Run", *(h for h, _ in MAIN_METRICS)):
         table.add_column(header, no_wrap=header in ("#", "Run"))
     for header in ("Latency s (mean/std/p95)", "Cost", "Coverage", "Errors"):
@@ -208,7 +220,7 @@ def render_markdown(rows: Sequence[RunRow]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Scores in %, 95% confidence interval in parentheses.")
+    lines.append("Scores in %, 95% confidence interval in parentheses. " + RAN_OVERALL_NOTE)
     return "\n".join(lines) + "\n"
 
 

@@ -70,7 +70,12 @@ def test_a_planted_regression_fails_with_one_line_naming_where(db_url: str) -> N
     data = farm(db_url, "base", "worse", "--fail-on-regression", "--json")
     assert data.exit_code == 3
     payload = json.loads(data.stdout.strip().splitlines()[-1])
-    assert payload["regressed_sections"] == ["overall", "non_live_simple", "non_live"]
+    assert payload["regressed_sections"] == [
+        "overall",
+        "non_live_simple",
+        "non_live",
+        "overall_ran",
+    ]
 
 
 def test_alpha_and_min_delta_loosen_the_gate(db_url: str) -> None:
