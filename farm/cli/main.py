@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "subsets": "farm.cli.subsets:subsets",
     "leaderboard": "farm.cli.leaderboard:leaderboard",
     "compare": "farm.cli.compare:compare",
+    "rescore": "farm.cli.rescore:rescore",
     "history": "farm.cli.history:history",
     "simulate": "farm.cli.simulate:simulate",
     "endpoints": "farm.cli.endpoints:endpoints",

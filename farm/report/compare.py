@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 
@@ -36,15 +37,15 @@ def compare(
 
     Raises:
         RunError: a run is unknown, or both references name the same run.
-        ConfigError: the runs are on different suite versions and
-            ``allow_different_suites`` is false.
+        ConfigError: the runs are on different suite versions, ``allow_different_suites``
+            is false and neither run was rescored from the other (``farm rescore``).
     """
     tune_for_reports(session)
     id_a, id_b = resolve_run_id(session, run_a), resolve_run_id(session, run_b)
     if id_a == id_b:
         raise RunError(f"{run_a!r} and {run_b!r} are the same run")
     a, b = load_runs(session, [id_a, id_b])
-    if a.suite != b.suite and not allow_different_suites:
+    if a.suite != b.suite and not allow_different_suites and not rescored_pair(session, id_a, id_b):
         raise ConfigError(
             f"run {a.short_id} is on {a.suite} and run {b.short_id} on {b.suite}; "
             "scores on different suite versions are not comparable "
@@ -100,6 +101,13 @@ def compare(
         improvements=improvements,
         same_suite=a.suite == b.suite,
     )
+
+
+def rescored_pair(session: Session, a: uuid.UUID, b: uuid.UUID) -> bool:
+    """Whether one of two runs was rescored from the other (``farm rescore``)."""
+    rows = session.execute(select(Run.id, Run.options).where(Run.id.in_([a, b]))).all()
+    links = {run_id: (options or {}).get("rescored_from") for run_id, options in rows}
+    return links.get(b) == str(a) or links.get(a) == str(b)
 
 
 def members_of(row: RunRow, section: str) -> set[str]:
