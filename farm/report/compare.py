@@ -20,6 +20,14 @@ from farm.report.queries import (
     metric_kind,
     natural_key,
 )
+from farm.report.repeats import (
+    case_verdicts,
+    collapse_repeats,
+    group_runs,
+    merged_row,
+    scored_ids,
+    summarize,
+)
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
 from farm.report.scores import weights_of
 from farm.report.stats import mcnemar_exact
@@ -33,7 +41,9 @@ def compare(
 
     For every category and section: both scores, the delta (B - A) and the two-sided exact
     McNemar p-value over the cases both runs share. Regressions are shared cases valid in A
-    and not in B; improvements the reverse.
+    and not in B; improvements the reverse. A run that is one repeat of a group
+    (``--repeats K``) stands for its whole group: scores are the means over the repeats
+    and cases are paired on their per-case means (see :func:`_compare_means`).
 
     Raises:
         RunError: a run is unknown, or both references name the same run.
@@ -44,13 +54,21 @@ def compare(
     id_a, id_b = resolve_run_id(session, run_a), resolve_run_id(session, run_b)
     if id_a == id_b:
         raise RunError(f"{run_a!r} and {run_b!r} are the same run")
-    a, b = load_runs(session, [id_a, id_b])
+    tag_a, group_a = group_runs(session, id_a)
+    tag_b, group_b = group_runs(session, id_b)
+    same_group = tag_a is not None and tag_b is not None and tag_a.group == tag_b.group
+    if (len(group_a) > 1 or len(group_b) > 1) and not same_group:
+        a, b = _group_row(session, group_a), _group_row(session, group_b)
+    else:
+        a, b = load_runs(session, [id_a, id_b])
     if a.suite != b.suite and not allow_different_suites and not rescored_pair(session, id_a, id_b):
         raise ConfigError(
             f"run {a.short_id} is on {a.suite} and run {b.short_id} on {b.suite}; "
             "scores on different suite versions are not comparable "
             "(pass --allow-different-suites to compare anyway)"
         )
+    if a.repeats is not None or b.repeats is not None:
+        return _compare_means(session, a, b)
     ra, rb = aliased(Result), aliased(Result)
     pair = and_(ra.run_id == id_a, rb.run_id == id_b, ra.case_id == rb.case_id)
     counts = session.execute(
@@ -72,6 +90,58 @@ def compare(
     regressions = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if va]
     improvements = [FlippedCase(c, cat, ea, eb) for c, cat, va, ea, eb in flips if not va]
     per_cat = {cat: (int(n), int(oa or 0), int(ob or 0)) for cat, n, oa, ob in counts}
+    return assemble(a, b, per_cat, regressions, improvements)
+
+
+def _group_row(session: Session, runs: Sequence[Run]) -> RunRow:
+    """A run, or a repeat group merged into one row (the means over its scored repeats)."""
+    scored = set(scored_ids(session, [r.id for r in runs]))
+    runs = [r for r in runs if r.id in scored] or list(runs[:1])
+    rows = load_runs(session, [r.id for r in runs])
+    if len(rows) < 2:
+        return rows[0]
+    return merged_row(rows, summarize(session, runs))
+
+
+def _compare_means(session: Session, a: RunRow, b: RunRow) -> Comparison:
+    """Two repeat groups (or a group and a run) paired on per-case mean accuracy.
+
+    A case counts for A when its mean over A's repeats is higher than over B's, and for B
+    the other way; the exact two-sided sign test on those counts is McNemar's test when
+    both sides have one repeat.
+    """
+    ids_a = list(a.repeats.run_ids) if a.repeats is not None else [a.run_id]
+    ids_b = list(b.repeats.run_ids) if b.repeats is not None else [b.run_id]
+    va, vb = case_verdicts(session, ids_a), case_verdicts(session, ids_b)
+    per_cat: dict[str, tuple[int, int, int]] = {}
+    better: list[FlippedCase] = []
+    worse: list[FlippedCase] = []
+    for case_id, (category, verdicts_a) in va.items():
+        if case_id not in vb:
+            continue
+        mean_a = sum(verdicts_a) / len(verdicts_a)
+        verdicts_b = vb[case_id][1]
+        mean_b = sum(verdicts_b) / len(verdicts_b)
+        n, oa, ob = per_cat.get(category, (0, 0, 0))
+        per_cat[category] = (n + 1, oa + (mean_a > mean_b), ob + (mean_b > mean_a))
+        if mean_a != mean_b:
+            flip = FlippedCase(case_id, category, None, None)
+            (worse if mean_a > mean_b else better).append(flip)
+
+    def order(f: FlippedCase) -> tuple[tuple[int, str], list[int | str]]:
+        return (category_order(f.category), natural_key(f.case_id))
+
+    return assemble(a, b, per_cat, sorted(worse, key=order), sorted(better, key=order))
+
+
+def assemble(
+    a: RunRow,
+    b: RunRow,
+    per_cat: dict[str, tuple[int, int, int]],
+    regressions: list[FlippedCase],
+    improvements: list[FlippedCase],
+) -> Comparison:
+    """The comparison from per-category ``(shared, only A better, only B better)`` counts."""
 
     def compared(name: str, members: Sequence[str], *, section: bool) -> ComparedScore:
         shared = sum(per_cat.get(c, (0, 0, 0))[0] for c in members)
@@ -152,9 +222,13 @@ def history(
     query = query.order_by(Run.created_at.desc(), Run.id.desc())
     if limit:
         query = query.limit(limit)
-    rows = load_runs(session, list(session.scalars(query)))
+    rows = collapse_repeats(
+        session,
+        load_runs(session, list(session.scalars(query))),
+        lambda ids: load_runs(session, ids),
+    )
     kind = metric_kind(metric, rows)
-    rows.reverse()
+    rows.sort(key=lambda r: (r.created_at, r.run_id.hex))
     return [
         HistoryPoint(
             run_id=r.run_id,

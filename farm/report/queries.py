@@ -103,9 +103,19 @@ def leaderboard(
         rows = load_runs(
             session, _scored_runs_query(suite_ids, latest_per_model), with_latency=with_latency
         )
-        return _ranked(rows)
+        return _ranked(_collapsed(session, rows, with_latency))
     # Ties keep the order the runs were named in, as `bfcl evaluate --model a,b` does.
-    return _ranked(load_runs(session, ids, with_latency=with_latency), keep_order=True)
+    rows = load_runs(session, ids, with_latency=with_latency)
+    return _ranked(_collapsed(session, rows, with_latency), keep_order=True)
+
+
+def _collapsed(session: Session, rows: list[RunRow], with_latency: bool) -> list[RunRow]:
+    """One row per repeat group (see :mod:`farm.report.repeats`)."""
+    from farm.report.repeats import collapse_repeats
+
+    return collapse_repeats(
+        session, rows, lambda ids: load_runs(session, ids, with_latency=with_latency)
+    )
 
 
 def _ranked(rows: list[RunRow], *, keep_order: bool = False) -> list[RunRow]:

@@ -112,14 +112,28 @@ def cost_text(row: RunRow) -> str:
     return "N/A" if row.latency is None or row.latency.cost is None else f"${row.latency.cost}"
 
 
+def repeats_text(row: RunRow) -> str:
+    """``3x pass@3 90.00% pass^3 70.00% 4 flaky`` for a repeat group, ``1x`` otherwise."""
+    rep = row.repeats
+    if rep is None:
+        return "1x"
+    k = rep.k
+    return (
+        f"{k}x pass@{k} {pct(rep.pass_at_k)} pass^{k} {pct(rep.pass_hat_k)} {len(rep.flaky)} flaky"
+    )
+
+
 def rich_table(rows: Sequence[RunRow], title: str = "Leaderboard") -> Table:
     """The terminal leaderboard, with 95% intervals in parentheses."""
     table = Table(title=title, title_justify="left", caption=RAN_OVERALL_NOTE)
     table.caption_justify = "left"
     for header in ("#", "Model", "Run", *(h for h, _ in MAIN_METRICS)):
         table.add_column(header, no_wrap=header in ("#", "Run"))
+    repeated = any(row.repeats is not None for row in rows)
     for header in ("Latency s (mean/std/p95)", "Cost", "Coverage", "Errors"):
         table.add_column(header)
+    if repeated:
+        table.add_column("Repeats")
     for row in rows:
         table.add_row(
             str(row.rank),
@@ -130,6 +144,12 @@ def rich_table(rows: Sequence[RunRow], title: str = "Leaderboard") -> Table:
             cost_text(row),
             coverage(row),
             str(row.errors),
+            *([repeats_text(row)] if repeated else []),
+        )
+    if repeated:
+        table.caption = (
+            f"{RAN_OVERALL_NOTE} Repeated runs: mean over the repeats, 95% t interval; "
+            "pass@k: right in at least one repeat; pass^k: right in all."
         )
     return table
 
@@ -151,6 +171,10 @@ def render_csv(rows: Sequence[RunRow]) -> str:
         "Categories Run",
         "Cases",
         "Inference Errors",
+        "Repeats",
+        "Pass@k",
+        "Pass^k",
+        "Flaky Cases",
     ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -186,6 +210,13 @@ def render_csv(rows: Sequence[RunRow]) -> str:
             str(row.n_cases),
             str(row.errors),
         ]
+        rep = row.repeats
+        line += (
+            ["1", "N/A", "N/A", "0"]
+            if rep is None
+            else [str(rep.k), _csv_number(rep.pass_at_k), _csv_number(rep.pass_hat_k)]
+            + [str(len(rep.flaky))]
+        )
         writer.writerow(line)
     return buffer.getvalue()
 
@@ -251,6 +282,19 @@ def row_json(row: RunRow) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "coverage": {"categories": row.categories_ran, "cases": row.n_cases},
         "inference_errors": row.errors,
+        "repeats": None
+        if row.repeats is None
+        else {
+            "group": str(row.repeats.group),
+            "k": row.repeats.k,
+            "planned": row.repeats.planned,
+            "run_ids": [str(r) for r in row.repeats.run_ids],
+            "seeds": list(row.repeats.seeds),
+            "cases": row.repeats.cases,
+            "pass_at_k": row.repeats.pass_at_k,
+            "pass_hat_k": row.repeats.pass_hat_k,
+            "flaky": list(row.repeats.flaky),
+        },
         "sections": {k: score_json(v) for k, v in row.sections.items()},
         "categories": {k: score_json(v) for k, v in row.categories.items()},
         "latency": None
