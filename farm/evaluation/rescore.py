@@ -1,12 +1,13 @@
 """``farm rescore``: score a run's stored outputs again, as a new run linked to its source.
 
-No inference happens. Every result of the source run keeps its raw output, latency,
-tokens and inference error; the verdict is computed again with today's scorer against the
-cases of the target suite version (the source run's own, or e.g. a version derived by
-errata, ``bfcl@V+NAME``). Cases the target no longer has (removed by errata) are left out
-and counted; a failed inference stays a failed inference. The new run has source
-``rescore`` and records ``options["rescored_from"]`` (the source run id) and the suite it
-was rescored against, so ``farm compare SOURCE NEW`` shows exactly which verdicts moved.
+No inference happens. Every result of the source run keeps its raw output, latency, tokens
+and inference error; the verdict is computed again with today's scorer (the case's
+benchmark, :mod:`farm.benchmarks`) against the cases of the target suite version (the source
+run's own, or e.g. a version derived by errata, ``bfcl@V+NAME``). Cases the target no longer
+has (removed by errata) are left out and counted; a failed inference stays a failed
+inference. The new run has source ``rescore`` and records ``options["rescored_from"]`` (the
+source run id) and the suite it was rescored against, so ``farm compare SOURCE NEW`` shows
+exactly which verdicts moved.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.orm import Session
 
 from farm import __version__
+from farm.benchmarks.registry import benchmark_for
 from farm.db.base import utcnow
 from farm.db.engine import session_scope
 from farm.db.lookup import resolve_run_id
@@ -27,7 +29,6 @@ from farm.errors import RunError
 from farm.formats import get_format
 from farm.ledger import ACTIVE_RUN
 from farm.scoring.finalize import write_run_scores
-from farm.scoring.score import score_case, score_inference_error
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
 from farm.suites.store import load_cases, resolve_suite
@@ -87,9 +88,10 @@ def underscore_to_dot(session: Session, run: Run) -> bool:
 def _verdict(
     case: Case, row: Result, *, mode: str, dots: bool, extra: dict[str, Any] | None
 ) -> Verdict:
+    bench = benchmark_for(case.category)
     if row.inference_error is not None:
-        return score_inference_error(case, row.inference_message or row.inference_error)
-    return score_case(case, row.raw_output, mode=mode, underscore_to_dot=dots, suite_extra=extra)
+        return bench.score_failure(case, row.inference_message or row.inference_error)
+    return bench.score(case, row.raw_output, mode=mode, underscore_to_dot=dots, suite_extra=extra)
 
 
 def rescore_run(

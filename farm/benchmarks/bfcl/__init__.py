@@ -99,7 +99,9 @@ class Bfcl(Benchmark):
         return score_inference_error(case, message)
 
     def sections(self, scores: Mapping[str, CategoryScore]) -> list[SectionScore]:
-        """BFCL v4's leaderboard sections (:func:`farm.scoring.sections.compute_sections`),
-        then the farm's Overall over the categories that ran
-        (:func:`farm.scoring.sections.compute_ran_overall`; never in BFCL's files)."""
+        """BFCL v4's sections, then the farm's Overall over the categories that ran.
+
+        :func:`farm.scoring.sections.compute_sections` and
+        :func:`farm.scoring.sections.compute_ran_overall` (never in BFCL's files).
+        """
         return [*compute_sections(scores), compute_ran_overall(scores)]
