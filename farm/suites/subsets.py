@@ -7,6 +7,7 @@ on runs and reports refers to it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -100,6 +101,54 @@ def remove_subset(session: Session, suite: Suite, name: str) -> Subset:
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """``--subset``, ``--cases`` and ``--sample N --seed S`` of a run or a subset."""
+
+    cases: tuple[str, ...] = ()
+    sample: int | None = None
+    seed: int = 0
+    subset: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.cases) or self.sample is not None or self.subset is not None
+
+
+def narrow(
+    session: Session, suite: Suite, pairs: Sequence[tuple[str, str]], flt: CaseFilter
+) -> Selection:
+    """Apply ``flt`` to ``(case_id, category)`` pairs (suite order kept).
+
+    The subset narrows first, then ``--cases``; ``--sample`` draws last.
+
+    Raises:
+        SuiteError: an unknown subset, id or pattern, or a sample larger than the
+            candidates; every message is one line.
+    """
+    parts: list[str] = []
+    pairs = list(pairs)
+    if flt.subset is not None:
+        members = set(get_subset(session, suite, flt.subset).case_ids)
+        pairs = [p for p in pairs if p[0] in members]
+        parts.append(f"--subset {flt.subset}")
+    if flt.cases:
+        picked = set(pick_cases(flt.cases, [p[0] for p in pairs]))
+        pairs = [p for p in pairs if p[0] in picked]
+        parts.append(f"--cases {','.join(flt.cases)}")
+    if flt.sample is not None:
+        picked = set(sample_cases(pairs, flt.sample, flt.seed))
+        pairs = [p for p in pairs if p[0] in picked]
+        parts.append(f"--sample {flt.sample} --seed {flt.seed}")
+    if not pairs:
+        raise SuiteError("the selection holds no cases")
+    return Selection([p[0] for p in pairs], " ".join(parts), flt.subset)
+
+
+def cases_digest(case_ids: Sequence[str]) -> str:
+    """SHA-256 of the sorted case ids: runs with equal digests cover the same cases."""
+    return hashlib.sha256("\n".join(sorted(case_ids)).encode()).hexdigest()
+
+
 def select_cases(
     session: Session,
     suite: Suite,
@@ -110,31 +159,14 @@ def select_cases(
     seed: int = 0,
     subset: str | None = None,
 ) -> Selection:
-    """The cases a run covers, from ``--categories``, ``--subset``, ``--cases``, ``--sample``.
-
-    Filters apply in that order (each narrows the previous one); ``--sample`` draws last.
+    """The cases of ``suite`` chosen by ``--categories``, then :func:`narrow`.
 
     Raises:
         SuiteError: an unknown category, subset, id or pattern, or a sample larger than
             the candidates; every message is one line.
     """
     pairs = suite_ids(session, suite)
-    parts: list[str] = []
     if categories is not None:
         chosen = set(expand(categories, suite_categories(session, suite)))
         pairs = [p for p in pairs if p[1] in chosen]
-    if subset is not None:
-        members = set(get_subset(session, suite, subset).case_ids)
-        pairs = [p for p in pairs if p[0] in members]
-        parts.append(f"--subset {subset}")
-    if cases:
-        picked = set(pick_cases(cases, [p[0] for p in pairs]))
-        pairs = [p for p in pairs if p[0] in picked]
-        parts.append(f"--cases {','.join(cases)}")
-    if sample is not None:
-        picked = set(sample_cases(pairs, sample, seed))
-        pairs = [p for p in pairs if p[0] in picked]
-        parts.append(f"--sample {sample} --seed {seed}")
-    if not pairs:
-        raise SuiteError("the selection holds no cases")
-    return Selection([p[0] for p in pairs], " ".join(parts), subset)
+    return narrow(session, suite, pairs, CaseFilter(tuple(cases), sample, seed, subset))
