@@ -134,6 +134,7 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
     show_default=True,
     help="Smallest drop in percentage points that --fail-on-regression counts.",
 )
+@click.option("--subset", help="Score and pair both runs on this named subset's cases only.")
 def compare(
     run_a: str,
     run_b: str,
@@ -143,6 +144,7 @@ def compare(
     fail_on_regression: bool,
     alpha: float,
     min_delta: float,
+    subset: str | None,
 ) -> None:
     """Compare RUN_B against RUN_A (the baseline), per category and section.
 
@@ -154,11 +156,15 @@ def compare(
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.report.compare import compare as compare_runs
+    from farm.report.coverage import subset_of_run
     from farm.report.gate import find_regressions, verdict_line
 
     engine = open_database(cli_settings())
     with session_scope(engine) as session:
-        cmp = compare_runs(session, run_a, run_b, allow_different_suites=allow_different_suites)
+        chosen = subset_of_run(session, subset, run_a) if subset else None
+        cmp = compare_runs(
+            session, run_a, run_b, allow_different_suites=allow_different_suites, subset=chosen
+        )
     found = find_regressions(cmp, alpha=alpha, min_delta=min_delta)
     if as_json:
         data = comparison_json(cmp)

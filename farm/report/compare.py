@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from farm.db.lookup import resolve_run_id
 from farm.db.models import Model, Result, Run, RunScore
 from farm.errors import ConfigError, RunError
+from farm.report.coverage import SubsetCases, restricted_rows
 from farm.report.latency import tune_for_reports
 from farm.report.queries import (
     as_score,
@@ -35,7 +36,12 @@ from farm.suites.store import resolve_suite
 
 
 def compare(
-    session: Session, run_a: str, run_b: str, *, allow_different_suites: bool = False
+    session: Session,
+    run_a: str,
+    run_b: str,
+    *,
+    allow_different_suites: bool = False,
+    subset: SubsetCases | None = None,
 ) -> Comparison:
     """Compare run B against run A (the baseline).
 
@@ -45,8 +51,11 @@ def compare(
     (``--repeats K``) stands for its whole group: scores are the means over the repeats
     and cases are paired on their per-case means (see :func:`_compare_means`).
 
+    With ``subset``, both runs are scored and paired on the subset's cases only.
+
     Raises:
-        RunError: a run is unknown, or both references name the same run.
+        RunError: a run is unknown, both references name the same run, or a run lacks
+            some of the subset's cases.
         ConfigError: the runs are on different suite versions, ``allow_different_suites``
             is false and neither run was rescored from the other (``farm rescore``).
     """
@@ -58,9 +67,9 @@ def compare(
     tag_b, group_b = group_runs(session, id_b)
     same_group = tag_a is not None and tag_b is not None and tag_a.group == tag_b.group
     if (len(group_a) > 1 or len(group_b) > 1) and not same_group:
-        a, b = _group_row(session, group_a), _group_row(session, group_b)
+        a, b = _group_row(session, group_a, subset), _group_row(session, group_b, subset)
     else:
-        a, b = load_runs(session, [id_a, id_b])
+        a, b = (_restrict(session, row, subset) for row in load_runs(session, [id_a, id_b]))
     if a.suite != b.suite and not allow_different_suites and not rescored_pair(session, id_a, id_b):
         raise ConfigError(
             f"run {a.short_id} is on {a.suite} and run {b.short_id} on {b.suite}; "
@@ -68,9 +77,11 @@ def compare(
             "(pass --allow-different-suites to compare anyway)"
         )
     if a.repeats is not None or b.repeats is not None:
-        return _compare_means(session, a, b)
+        return _compare_means(session, a, b, subset)
     ra, rb = aliased(Result), aliased(Result)
     pair = and_(ra.run_id == id_a, rb.run_id == id_b, ra.case_id == rb.case_id)
+    if subset is not None:
+        pair = and_(pair, ra.case_id.in_(subset.case_ids))
     counts = session.execute(
         select(
             ra.category,
@@ -93,17 +104,29 @@ def compare(
     return assemble(a, b, per_cat, regressions, improvements)
 
 
-def _group_row(session: Session, runs: Sequence[Run]) -> RunRow:
+def _restrict(session: Session, row: RunRow, subset: SubsetCases | None) -> RunRow:
+    """``row`` scored on the subset's cases (itself without a subset)."""
+    if subset is None:
+        return row
+    kept, _ = restricted_rows(session, [row], subset)
+    if not kept:
+        raise RunError(f"run {row.short_id} lacks some cases of {subset.label}")
+    return kept[0]
+
+
+def _group_row(session: Session, runs: Sequence[Run], subset: SubsetCases | None) -> RunRow:
     """A run, or a repeat group merged into one row (the means over its scored repeats)."""
     scored = set(scored_ids(session, [r.id for r in runs]))
     runs = [r for r in runs if r.id in scored] or list(runs[:1])
-    rows = load_runs(session, [r.id for r in runs])
+    rows = [_restrict(session, row, subset) for row in load_runs(session, [r.id for r in runs])]
     if len(rows) < 2:
         return rows[0]
     return merged_row(rows, summarize(session, runs))
 
 
-def _compare_means(session: Session, a: RunRow, b: RunRow) -> Comparison:
+def _compare_means(
+    session: Session, a: RunRow, b: RunRow, subset: SubsetCases | None = None
+) -> Comparison:
     """Two repeat groups (or a group and a run) paired on per-case mean accuracy.
 
     A case counts for A when its mean over A's repeats is higher than over B's, and for B
@@ -113,6 +136,9 @@ def _compare_means(session: Session, a: RunRow, b: RunRow) -> Comparison:
     ids_a = list(a.repeats.run_ids) if a.repeats is not None else [a.run_id]
     ids_b = list(b.repeats.run_ids) if b.repeats is not None else [b.run_id]
     va, vb = case_verdicts(session, ids_a), case_verdicts(session, ids_b)
+    if subset is not None:
+        wanted = set(subset.case_ids)
+        va = {c: v for c, v in va.items() if c in wanted}
     per_cat: dict[str, tuple[int, int, int]] = {}
     better: list[FlippedCase] = []
     worse: list[FlippedCase] = []
@@ -197,8 +223,9 @@ def history(
     category: str | None = None,
     suite: str | None = None,
     limit: int | None = None,
+    subset: SubsetCases | None = None,
 ) -> list[HistoryPoint]:
-    """A model's scores over time: one point per scored run, oldest first.
+    """A model's scores over time: one point per scored run (or repeat group), oldest first.
 
     Args:
         session: An open session.
@@ -206,7 +233,11 @@ def history(
         category: A section (default ``overall``) or leaf category name.
         suite: Restrict to ``name`` (newest version) or ``name@version``.
         limit: Keep only the newest ``limit`` runs.
+        subset: Score every run on these cases only (runs on its suite version that lack
+            some of them are left out).
     """
+    if subset is not None:
+        suite = f"{subset.suite.name}@{subset.suite.version}"
     metric = category or "overall"
     keys = list(
         session.scalars(
@@ -222,11 +253,12 @@ def history(
     query = query.order_by(Run.created_at.desc(), Run.id.desc())
     if limit:
         query = query.limit(limit)
-    rows = collapse_repeats(
-        session,
-        load_runs(session, list(session.scalars(query))),
-        lambda ids: load_runs(session, ids),
-    )
+
+    def load(ids: list[uuid.UUID]) -> list[RunRow]:
+        loaded = load_runs(session, ids)
+        return restricted_rows(session, loaded, subset)[0] if subset is not None else loaded
+
+    rows = collapse_repeats(session, load(list(session.scalars(query))), load)
     kind = metric_kind(metric, rows)
     rows.sort(key=lambda r: (r.created_at, r.run_id.hex))
     return [

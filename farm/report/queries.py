@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
@@ -33,6 +33,9 @@ from farm.report.latency import (
     tune_for_reports,
 )
 from farm.report.rows import RunRow, Score
+
+if TYPE_CHECKING:
+    from farm.report.coverage import SubsetCases
 from farm.report.scores import category_cell, section_cells
 from farm.suites.store import resolve_suite
 
@@ -70,8 +73,14 @@ def leaderboard(
     runs: Sequence[str] = (),
     latest_per_model: bool = False,
     with_latency: bool = True,
+    subset: SubsetCases | None = None,
+    left_out: list[RunRow] | None = None,
 ) -> list[RunRow]:
     """The leaderboard: one row per scored run, best Overall first, ranked 1..n.
+
+    Runs are ranked only against runs that cover the same cases
+    (:mod:`farm.report.coverage`): each case set is its own block with its own ranks. A
+    repeat group is one row (:mod:`farm.report.repeats`).
 
     Args:
         session: An open session.
@@ -80,7 +89,12 @@ def leaderboard(
         runs: Run references (ids, id prefixes or labels); when given, only these runs.
         latest_per_model: Keep only the newest scored run of each model (per suite).
         with_latency: Also compute latency and cost from ``results``.
+        subset: Score every run on these cases only (its suite replaces ``suite``); runs
+            lacking some of them are left out and appended to ``left_out``.
+        left_out: Collects the runs ``subset`` left out.
     """
+    if subset is not None:
+        suite = f"{subset.suite.name}@{subset.suite.version}"
     tune_for_reports(session)
     if runs:
         ids = [resolve_run_id(session, ref) for ref in runs]
@@ -103,19 +117,38 @@ def leaderboard(
         rows = load_runs(
             session, _scored_runs_query(suite_ids, latest_per_model), with_latency=with_latency
         )
-        return _ranked(_collapsed(session, rows, with_latency))
+        return _by_case_set(session, rows, with_latency, subset, left_out)
     # Ties keep the order the runs were named in, as `bfcl evaluate --model a,b` does.
     rows = load_runs(session, ids, with_latency=with_latency)
-    return _ranked(_collapsed(session, rows, with_latency), keep_order=True)
+    return _by_case_set(session, rows, with_latency, subset, left_out, keep_order=True)
 
 
-def _collapsed(session: Session, rows: list[RunRow], with_latency: bool) -> list[RunRow]:
-    """One row per repeat group (see :mod:`farm.report.repeats`)."""
+def _by_case_set(
+    session: Session,
+    rows: list[RunRow],
+    with_latency: bool,
+    subset: SubsetCases | None,
+    left_out: list[RunRow] | None,
+    *,
+    keep_order: bool = False,
+) -> list[RunRow]:
+    """Restrict to ``subset``, merge repeat groups, rank each case set on its own."""
+    from farm.report.coverage import annotate, rank_by_case_set, restricted_rows
     from farm.report.repeats import collapse_repeats
 
-    return collapse_repeats(
-        session, rows, lambda ids: load_runs(session, ids, with_latency=with_latency)
-    )
+    def load(ids: list[uuid.UUID]) -> list[RunRow]:
+        loaded = load_runs(session, ids, with_latency=with_latency)
+        return restricted_rows(session, loaded, subset)[0] if subset is not None else loaded
+
+    if subset is not None:
+        rows, left = restricted_rows(session, rows, subset)
+        if left_out is not None:
+            left_out.extend(left)
+    merged = collapse_repeats(session, rows, load)
+    sets = annotate(session, merged)
+    if subset is not None:
+        return _ranked(merged, keep_order=keep_order)
+    return rank_by_case_set(merged, sets, lambda block: _ranked(block, keep_order=keep_order))
 
 
 def _ranked(rows: list[RunRow], *, keep_order: bool = False) -> list[RunRow]:

@@ -95,8 +95,9 @@ def num(value: float | None) -> str:
 
 
 def coverage(row: RunRow) -> str:
-    """``12 cats / 1,234 cases``."""
-    return f"{len(row.categories_ran)} cats / {row.n_cases:,} cases"
+    """``12 cats / 1,234 cases``, and the case selection when the run has one."""
+    text = f"{len(row.categories_ran)} cats / {row.n_cases:,} cases"
+    return f"{text} [{row.selection}]" if row.selection else text
 
 
 def latency_text(row: RunRow) -> str:
@@ -175,6 +176,7 @@ def render_csv(rows: Sequence[RunRow]) -> str:
         "Pass@k",
         "Pass^k",
         "Flaky Cases",
+        "Case Selection",
     ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -217,6 +219,7 @@ def render_csv(rows: Sequence[RunRow]) -> str:
             else [str(rep.k), _csv_number(rep.pass_at_k), _csv_number(rep.pass_hat_k)]
             + [str(len(rep.flaky))]
         )
+        line.append(row.selection or "")
         writer.writerow(line)
     return buffer.getvalue()
 
@@ -281,6 +284,7 @@ def row_json(row: RunRow) -> dict[str, Any]:
         "label": row.label,
         "created_at": row.created_at.isoformat(),
         "coverage": {"categories": row.categories_ran, "cases": row.n_cases},
+        "case_selection": row.selection,
         "inference_errors": row.errors,
         "repeats": None
         if row.repeats is None

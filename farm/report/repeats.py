@@ -11,6 +11,7 @@ per-case means of two groups, and ``farm status`` lists the flaky cases.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -152,6 +153,8 @@ def summarize(
     unstable = flaky(verdicts)
     if order is not None:
         unstable.sort(key=lambda cid: order.get(cid, cid))
+    else:
+        unstable.sort(key=_natural)
     return RepeatSummary(
         group=first.group if first is not None else runs[0].id,
         run_ids=tuple(r.id for r in runs),
@@ -162,6 +165,11 @@ def summarize(
         pass_hat_k=sum(hat) / len(hat) if hat else 0.0,
         flaky=tuple(unstable),
     )
+
+
+def _natural(case_id: str) -> list[tuple[int, int | str]]:
+    """Sort key that puts ``simple_2`` before ``simple_10``."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", case_id)]
 
 
 def _mean_cell(cells: Sequence[Score]) -> Score:
@@ -196,6 +204,7 @@ def merged_row(rows: Sequence[RunRow], summary: RepeatSummary) -> RunRow:
         latency=head.latency,
         model_info=head.model_info,
         repeats=summary,
+        selection=head.selection,
     )
 
 

@@ -131,6 +131,7 @@ class RunRow:
     model_info: dict[str, str] = field(default_factory=dict)
     rank: int = 0
     repeats: RepeatSummary | None = None
+    selection: str | None = None
 
     @property
     def short_id(self) -> str:

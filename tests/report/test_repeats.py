@@ -122,7 +122,7 @@ def test_the_leaderboard_shows_one_row_per_group_with_means_and_pass_k(db_url: s
     assert newest["label"] == "m-2-r1" and newest["repeats"]["k"] == 3  # type: ignore[index]
     csv_text = farm(db_url, "leaderboard", "--format", "csv").stdout
     assert "Repeats,Pass@k,Pass^k,Flaky Cases" in csv_text.splitlines()[0]
-    assert any(line.endswith(",3,80.00,60.00,2") for line in csv_text.splitlines())
+    assert any(line.endswith(",3,80.00,60.00,2,") for line in csv_text.splitlines())
 
 
 def test_compare_pairs_per_case_means_and_gates_a_regression(db_url: str) -> None:
@@ -148,5 +148,7 @@ def test_compare_pairs_per_case_means_and_gates_a_regression(db_url: str) -> Non
 def test_history_has_one_point_per_group(db_url: str) -> None:
     done = farm(db_url, "history", "--model", "m", "--json")
     assert done.exit_code == 0, done.output
-    points = json.loads(done.stdout.strip().splitlines()[-1])
-    assert len(points) == 3
+    points = json.loads(done.stdout.strip().splitlines()[-1])["points"]
+    assert [p["label"] for p in points] == ["m-0-r1", "m-1-r1", "m-2-r1"]
+    # each repeat's BFCL Overall is 0.1 * U(U(simple_python, 0, 0), 0, 0, 0) = acc / 120
+    assert points[0]["accuracy"] == pytest.approx((0.7 + 0.7 + 0.8) / 3 / 120)
