@@ -26,9 +26,9 @@ from farm.db.engine import session_scope
 from farm.db.lookup import resolve_run_id
 from farm.db.models import Model, Result, Run, Suite
 from farm.errors import RunError
+from farm.finalize import write_run_scores
 from farm.formats import get_format
 from farm.ledger import ACTIVE_RUN
-from farm.scoring.finalize import write_run_scores
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
 from farm.suites.store import load_cases, resolve_suite
