@@ -139,12 +139,7 @@ def rescore_run(
                 categories=categories or sorted({target[r.case_id].category for r in kept}),
                 mode=source.mode,
                 generation=dict(source.generation or {}),
-                options={
-                    **(source.options or {}),
-                    "underscore_to_dot": dots,
-                    "rescored_from": str(source.id),
-                    "rescored_suite": report.suite,
-                },
+                options=_options(source, kept, dots, report.suite),
                 source="rescore",
                 status="done",
                 n_cases=len(kept),
@@ -187,6 +182,26 @@ def rescore_run(
         order = {case_id: i for i, case_id in enumerate(target)}
         report.moved.sort(key=lambda c: order[c])
     return report
+
+
+def _options(source: Run, kept: list[Result], dots: bool, suite: str) -> dict[str, Any]:
+    """The source run's options for the new run: linked to it, never one of its repeats.
+
+    A case selection is kept with the digest of the cases actually rescored.
+    """
+    from farm.suites.subsets import cases_digest
+
+    options = {k: v for k, v in (source.options or {}).items() if k != "repeat"}
+    selection = options.get("selection")
+    if isinstance(selection, dict):
+        ids = [r.case_id for r in kept]
+        options["selection"] = {**selection, "cases": len(ids), "cases_sha256": cases_digest(ids)}
+    return {
+        **options,
+        "underscore_to_dot": dots,
+        "rescored_from": str(source.id),
+        "rescored_suite": suite,
+    }
 
 
 def _target_cases(session: Session, suite: Suite, case_ids: list[str]) -> list[Case]:

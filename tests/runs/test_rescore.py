@@ -132,3 +132,26 @@ def test_errata_of_three_cases_move_exactly_those_verdicts(db_url: str, tmp_path
     assert missing.exit_code == 1
     assert missing.stderr.startswith("farm: error: no run matches 'nope-nope'")
     engine.dispose()
+
+
+def test_a_rescored_repeat_stays_out_of_its_group(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    suite = load_mini_suite(load_settings(database_url=db_url), engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id)
+    with running_simulator(cases, SimulatorConfig(wrong_rate=0.5), suite_extra=suite.extra) as sim:
+        ran = farm(
+            db_url, "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite", BASE,
+            "--cases", "simple_python_0-2", "--repeats", "2", "--json",
+        )  # fmt: skip
+    second = str(last_json(ran)["repeats"][1])  # type: ignore[index]
+    new = last_json(farm(db_url, "rescore", second, "--json"))
+    with session_scope(engine) as session:
+        run = session.get(Run, uuid.UUID(str(new["run_id"])))
+        assert run is not None and "repeat" not in run.options
+        assert run.options["selection"]["cases"] == 3
+    board = json.loads(farm(db_url, "leaderboard", "--suite", BASE, "--format", "json").stdout)
+    groups = [r["repeats"]["k"] for r in board["leaderboard"] if r["repeats"]]
+    assert groups == [2] and len(board["leaderboard"]) == 2
+    engine.dispose()
