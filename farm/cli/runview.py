@@ -164,9 +164,12 @@ def print_leaderboard_row(engine: Engine, run_id: uuid.UUID, console: Console) -
                 f"{len(rep.flaky)} flaky case(s)" + (f": {shown}" if rep.flaky else ""),
                 highlight=False,
             )
-    ran = [s for s in sections if s.ran and s.category != "overall"]
+    pairs = [(s.category, s.accuracy, s.ran) for s in sections]
+    if rows and rows[0].repeats is not None:  # the group's means, as its row shows them
+        pairs = [(name, cell.accuracy, cell.ran) for name, cell in rows[0].sections.items()]
+    ran = [(name, accuracy) for name, accuracy, ok in pairs if ok and name != "overall"]
     if ran:
-        text = ", ".join(f"{s.category} {100 * s.accuracy:.1f}%" for s in ran)
+        text = ", ".join(f"{name} {100 * accuracy:.1f}%" for name, accuracy in ran)
         console.print(f"sections run: {text}")
     if any(not s.ran for s in sections):
         console.print("(BFCL counts the categories a run left out as 0 in Overall; N/A = not run)")

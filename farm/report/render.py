@@ -230,6 +230,7 @@ def _md_escape(text: str) -> str:
 
 def render_markdown(rows: Sequence[RunRow]) -> str:
     """A GitHub-flavoured Markdown table of the compact view."""
+    repeated = any(row.repeats is not None for row in rows)
     headers = [
         "#",
         "Model",
@@ -239,6 +240,7 @@ def render_markdown(rows: Sequence[RunRow]) -> str:
         "Cost",
         "Coverage",
         "Errors",
+        *(["Repeats"] if repeated else []),
     ]
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
@@ -251,6 +253,7 @@ def render_markdown(rows: Sequence[RunRow]) -> str:
             cost_text(row),
             coverage(row),
             str(row.errors),
+            *([repeats_text(row)] if repeated else []),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
