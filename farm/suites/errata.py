@@ -18,7 +18,8 @@ AST categories). ``ground_truth`` replaces the answer (single-turn: a list of
 ``question`` replaces the turns, ``function`` the function docs (single-turn only). The
 whole file is checked before anything is stored; every problem names the file and line.
 The derived version records its parent (``suites.parent_id``), the file's SHA-256
-(``suites.errata_sha256``) and every change with its reason (``extra["errata"]``).
+(``suites.errata_sha256``) and every change with its reason (``extra["errata"]``), and gets
+the parent's named subsets (less the removed cases).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from farm.db.engine import session_scope
-from farm.db.models import Suite
+from farm.db.models import Subset, Suite
 from farm.errors import SuiteError
 from farm.suites.build import SuiteData, needs_answers
 from farm.suites.case import Case
@@ -278,8 +279,24 @@ def patch_suite(
         suite, created = save_suite(session, data)
         suite.parent_id = parent.id
         suite.errata_sha256 = errata_sha
+        _carry_subsets(session, parent, suite, {e.case_id for e in errata if "remove" in e.changes})
         session.flush()
         return suite, created, len(errata)
+
+
+def _carry_subsets(session: Session, parent: Suite, derived: Suite, removed: set[str]) -> None:
+    """The parent's named subsets, on the derived version too (less the removed cases)."""
+    for subset in session.scalars(select(Subset).where(Subset.suite_id == parent.id)):
+        ids = [c for c in subset.case_ids if c not in removed]
+        if ids:
+            session.add(
+                Subset(
+                    suite_id=derived.id,
+                    name=subset.name,
+                    case_ids=ids,
+                    definition=f"{subset.definition} (from {parent.name}@{parent.version})",
+                )
+            )
 
 
 def _existing(session: Session, parent: Suite, version: str) -> Suite | None:

@@ -50,6 +50,8 @@ def test_patch_stores_a_derived_version_and_diff_shows_exactly_its_changes(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     load_mini_suite(settings, engine)
+    subset = farm(engine, "subsets", "add", "mt", "--cases", "multi_turn_base_*,parallel_1")
+    assert subset.exit_code == 0, subset.output
     errata = write_errata(tmp_path / "fix1.jsonl", ERRATA)
     done = farm(engine, "suites", "patch", BASE, "--errata", str(errata))
     assert done.exit_code == 0, done.output
@@ -89,6 +91,8 @@ def test_patch_stores_a_derived_version_and_diff_shows_exactly_its_changes(
     }
     table = farm(engine, "suites", "diff", BASE, f"{BASE}+fix1")
     assert "0 added, 1 removed, 2 changed, 29 unchanged" in table.output
+    carried = farm(engine, "subsets", "show", "mt", "--suite", f"{BASE}+fix1", "--json")
+    assert json.loads(carried.stdout)["case_ids"] == ["parallel_1", "multi_turn_base_0"]
     refused = farm(engine, "suites", "remove", BASE)
     assert refused.exit_code != 0 and "is the parent of" in refused.stderr
 
