@@ -14,7 +14,7 @@ out (and counted), so that every score shown covers exactly the same cases.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,30 +76,16 @@ def case_set(options: Mapping[str, Any] | None) -> tuple[str, str | None]:
     return CATEGORY_RUNS, None
 
 
-def annotate(session: Session, rows: Sequence[RunRow]) -> dict[uuid.UUID, tuple[str, str | None]]:
-    """The case set of each row's run (one query)."""
-    options: dict[uuid.UUID, Any] = dict(
-        session.execute(
-            select(Run.id, Run.options).where(Run.id.in_([r.run_id for r in rows]))
-        ).all()
-    )
-    return {r.run_id: case_set(options.get(r.run_id)) for r in rows}
-
-
 def rank_by_case_set(
-    rows: list[RunRow],
-    sets: Mapping[uuid.UUID, tuple[str, str | None]],
-    order: Callable[[list[RunRow]], list[RunRow]],
+    rows: list[RunRow], order: Callable[[list[RunRow]], list[RunRow]]
 ) -> list[RunRow]:
-    """Rank each case set on its own: category runs first, then larger sets first.
+    """Rank each case set (``row.case_key``) on its own.
 
-    Each row's ``selection`` gets the set's label; ``order`` sorts and ranks one block.
+    Category runs first, then larger sets first; ``order`` sorts and ranks one block.
     """
     blocks: dict[str, list[RunRow]] = {}
     for row in rows:
-        key, label = sets.get(row.run_id, (CATEGORY_RUNS, None))
-        row.selection = label
-        blocks.setdefault(key, []).append(row)
+        blocks.setdefault(row.case_key, []).append(row)
 
     def weight(key: str) -> tuple[int, int]:
         return (key != CATEGORY_RUNS, -max(r.n_cases for r in blocks[key]))

@@ -25,6 +25,7 @@ from farm.benchmarks.registry import category_order as registry_category_order
 from farm.db.lookup import resolve_run_id
 from farm.db.models import Model, Run, RunScore, RunStats, Suite
 from farm.errors import ConfigError
+from farm.report.coverage import CATEGORY_RUNS, case_set, rank_by_case_set, restricted_rows
 from farm.report.latency import (
     EMPTY,
     STATS_COLUMNS,
@@ -32,6 +33,7 @@ from farm.report.latency import (
     summarize_results,
     tune_for_reports,
 )
+from farm.report.repeats import collapse_repeats, repeat_tag
 from farm.report.rows import RunRow, Score
 
 if TYPE_CHECKING:
@@ -133,8 +135,6 @@ def _by_case_set(
     keep_order: bool = False,
 ) -> list[RunRow]:
     """Restrict to ``subset``, merge repeat groups, rank each case set on its own."""
-    from farm.report.coverage import annotate, rank_by_case_set, restricted_rows
-    from farm.report.repeats import collapse_repeats
 
     def load(ids: list[uuid.UUID]) -> list[RunRow]:
         loaded = load_runs(session, ids, with_latency=with_latency)
@@ -145,10 +145,9 @@ def _by_case_set(
         if left_out is not None:
             left_out.extend(left)
     merged = collapse_repeats(session, rows, load)
-    sets = annotate(session, merged)
     if subset is not None:
         return _ranked(merged, keep_order=keep_order)
-    return rank_by_case_set(merged, sets, lambda block: _ranked(block, keep_order=keep_order))
+    return rank_by_case_set(merged, lambda block: _ranked(block, keep_order=keep_order))
 
 
 def _ranked(rows: list[RunRow], *, keep_order: bool = False) -> list[RunRow]:
@@ -219,6 +218,8 @@ def _load_runs(
         Run.status,
         Run.label,
         Run.created_at,
+        Run.options["selection"],  # NULL for most runs: nothing to decode
+        Run.options["repeat"],
     ]
     query = (
         select(*columns)
@@ -235,8 +236,11 @@ def _load_runs(
     specs: dict[uuid.UUID, dict[str, object]] = {}
     summaries: dict[uuid.UUID, Sequence[Any]] = {}
     for record in conn.execute(query):
-        tid, rid, key, display, spec, sname, sver, mode, status, label, created, *stats = record
+        tid, rid, key, display, spec, sname, sver, mode, status, label, created, *rest = record
+        chosen, repeat, *stats = rest
         spec = specs[rid] = dict(spec or {})
+        case_key, selection = case_set({"selection": chosen}) if chosen else (CATEGORY_RUNS, None)
+        tag = repeat_tag({"repeat": repeat}) if repeat else None
         by_id[rid] = by_text[tid] = RunRow(
             run_id=rid,
             model_key=key,
@@ -248,6 +252,10 @@ def _load_runs(
             label=label,
             created_at=created,
             model_info={k: str(spec[k]) for k in ("url", "org", "license") if spec.get(k)},
+            selection=selection,
+            case_key=case_key,
+            repeat_group=tag.group if tag is not None else None,
+            repeat_index=tag.index if tag is not None else 0,
         )
         if stats and stats[0] is not None:
             summaries[rid] = stats[1:]

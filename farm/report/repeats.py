@@ -205,6 +205,7 @@ def merged_row(rows: Sequence[RunRow], summary: RepeatSummary) -> RunRow:
         model_info=head.model_info,
         repeats=summary,
         selection=head.selection,
+        case_key=head.case_key,
     )
 
 
@@ -218,20 +219,13 @@ def collapse_repeats(
     A group of which only some repeats are among ``rows`` (``--latest-per-model``) gets
     its other scored repeats read with ``load``.
     """
-    rows = list(rows)
-    options: dict[uuid.UUID, Any] = dict(
-        session.execute(
-            select(Run.id, Run.options).where(Run.id.in_([r.run_id for r in rows]))
-        ).all()
-    )
     groups: dict[uuid.UUID, list[tuple[int, RunRow]]] = {}
     out: list[RunRow] = []
     for row in rows:
-        tag = repeat_tag(options.get(row.run_id))
-        if tag is None:
+        if row.repeat_group is None:
             out.append(row)
         else:
-            groups.setdefault(tag.group, []).append((tag.index, row))
+            groups.setdefault(row.repeat_group, []).append((row.repeat_index, row))
     for members in groups.values():
         _, runs = group_runs(session, members[0][1].run_id)
         scored = {r.id for r in runs} & set(scored_ids(session, [r.id for r in runs]))

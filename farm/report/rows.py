@@ -132,6 +132,9 @@ class RunRow:
     rank: int = 0
     repeats: RepeatSummary | None = None
     selection: str | None = None
+    case_key: str = "categories"
+    repeat_group: uuid.UUID | None = None
+    repeat_index: int = 0
 
     @property
     def short_id(self) -> str:
