@@ -7,7 +7,7 @@ The views of 0002 read ``suites``; they are dropped and recreated around the cha
 (SQLite rebuilds the table to add the foreign key).
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
