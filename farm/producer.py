@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from farm.models.registry import ModelSpec
+    from farm.suites.subsets import CaseFilter
 
 #: Largest shard the planner chooses by itself.
 MAX_AUTO_SHARD = 2000
@@ -45,6 +46,12 @@ class RunRequest:
         source: ``submit`` (distributed) or ``run`` (embedded).
         label: an optional free-text label shown in ``farm runs``.
         options: further run options recorded with the run (e.g. concurrency).
+        selection: ``--subset``, ``--cases``, ``--sample``: narrows the categories' cases
+            (recorded as ``options["selection"]``).
+        repeats: K: plan K runs of the same cases, tied together as one repeat group
+            (``options["repeat"]``, see :mod:`farm.report.repeats`).
+        repeat_seeds: send each repeat its own ``seed`` (the model's generation seed,
+            or 1, plus the repeat index - 1); off for an endpoint that rejects ``seed``.
     """
 
     model: ModelSpec
@@ -54,17 +61,28 @@ class RunRequest:
     source: str = "submit"
     label: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    selection: CaseFilter | None = None
+    repeats: int = 1
+    repeat_seeds: bool = True
 
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """A planned run and its shards."""
+    """A planned run and its shards; for ``--repeats K``, the first repeat.
+
+    ``repeats`` holds the other K-1 planned repeats (empty for a single run).
+    """
 
     run_id: uuid.UUID
     model_key: str
     n_cases: int
     categories: list[str]
     shards: list[ShardSpec]
+    repeats: tuple[PlannedRun, ...] = ()
+
+    def group(self) -> list[PlannedRun]:
+        """This run and its other repeats, in repeat order."""
+        return [self, *self.repeats]
 
 
 def auto_shard_size(n_cases: int, concurrency: int) -> int:
@@ -78,13 +96,14 @@ def auto_shard_size(n_cases: int, concurrency: int) -> int:
 
 
 def plan_run(session: Session, request: RunRequest) -> PlannedRun:
-    """Write the run, its model and its shards (status queued) in ``session``.
+    """Write the run (or its K repeats), its model and its shards (queued) in ``session``.
 
     Raises:
-        SuiteError: for an unknown suite or category.
-        SubmitError: if the chosen categories hold no case.
+        SuiteError: for an unknown suite, category, subset, case id or pattern.
+        SubmitError: if the chosen categories hold no case, or repeats < 1.
     """
     from farm.suites.store import category_counts, resolve_suite
+    from farm.suites.subsets import cases_digest, narrow
 
     if request.shard_size < 0:
         raise SubmitError(f"shard size must be positive, got {request.shard_size}")
@@ -93,40 +112,79 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
     known = known_categories(counts)
     categories = expand_categories(request.categories, known)
     rows = session.execute(
-        select(TestCase.case_id, TestCase.category)
+        select(TestCase.case_id, TestCase.category, TestCase.position)
         .where(TestCase.suite_id == suite.id, TestCase.category.in_(categories))
         .order_by(TestCase.position)
     ).all()
     order = {c: i for i, c in enumerate(categories)}
-    case_ids = [r.case_id for r in sorted(rows, key=lambda r: order[r.category])]
-    if not case_ids:
+    ordered = sorted(rows, key=lambda r: (order[r.category], r.position))
+    pairs = [(r.case_id, r.category) for r in ordered]
+    if not pairs:
         raise SubmitError(f"no cases in {', '.join(categories)} of suite {request.suite}")
+    options = dict(request.options)
+    if request.selection:
+        chosen = narrow(session, suite, pairs, request.selection)
+        kept = set(chosen.case_ids)
+        pairs = [p for p in pairs if p[0] in kept]
+        categories = [c for c in categories if any(p[1] == c for p in pairs)]
+        options["selection"] = {
+            "definition": chosen.definition,
+            "subset": chosen.subset,
+            "cases": len(pairs),
+            "cases_sha256": cases_digest([p[0] for p in pairs]),
+        }
+    case_ids = [p[0] for p in pairs]
+    if request.repeats < 1:
+        raise SubmitError(f"--repeats must be at least 1, got {request.repeats}")
     spec = request.model
     _upsert_model(session, spec)
     size = request.shard_size or auto_shard_size(len(case_ids), spec.max_concurrency)
-    run = Run(
-        id=uuid.uuid4(),
-        model_key=spec.key,
-        suite_id=suite.id,
-        categories=categories,
-        mode=spec.mode,
-        generation=dict(spec.generation),
-        options={**request.options, "shard_size": size},
-        source=request.source,
-        status=ledger.RUN_PENDING,
-        n_cases=len(case_ids),
-        label=request.label,
-        farm_version=__version__,
+    first = uuid.uuid4()
+    planned: list[PlannedRun] = []
+    for index in range(1, request.repeats + 1):
+        generation = dict(spec.generation)
+        run_options = {**options, "shard_size": size}
+        if request.repeats > 1:
+            seed = None
+            if request.repeat_seeds:
+                base = generation.get("seed")
+                seed = (base if isinstance(base, int) else 1) + index - 1
+                generation["seed"] = seed
+            run_options["repeat"] = {
+                "group": str(first),
+                "index": index,
+                "of": request.repeats,
+                "seed": seed,
+            }
+        run = Run(
+            id=first if index == 1 else uuid.uuid4(),
+            model_key=spec.key,
+            suite_id=suite.id,
+            categories=categories,
+            mode=spec.mode,
+            generation=generation,
+            options=run_options,
+            source=request.source,
+            status=ledger.RUN_PENDING,
+            n_cases=len(case_ids),
+            label=request.label
+            if index == 1 or request.label is None
+            else f"{request.label}#{index}",
+            farm_version=__version__,
+        )
+        session.add(run)
+        session.flush()
+        specs: list[ShardSpec] = []
+        for shard_no, start in enumerate(range(0, len(case_ids), size)):
+            chunk = case_ids[start : start + size]
+            session.add(Shard(run_id=run.id, shard_no=shard_no, case_ids=chunk))
+            specs.append(shard_spec(run, shard_no, chunk))
+        session.flush()
+        planned.append(PlannedRun(run.id, spec.key, len(case_ids), categories, specs))
+    head = planned[0]
+    return PlannedRun(
+        head.run_id, head.model_key, head.n_cases, head.categories, head.shards, tuple(planned[1:])
     )
-    session.add(run)
-    session.flush()
-    specs: list[ShardSpec] = []
-    for shard_no, start in enumerate(range(0, len(case_ids), size)):
-        chunk = case_ids[start : start + size]
-        session.add(Shard(run_id=run.id, shard_no=shard_no, case_ids=chunk))
-        specs.append(shard_spec(run, shard_no, chunk))
-    session.flush()
-    return PlannedRun(run.id, spec.key, len(case_ids), categories, specs)
 
 
 def shard_spec(run: Run, shard_no: int, case_ids: Sequence[str]) -> ShardSpec:
@@ -156,7 +214,7 @@ def enqueue(settings: Settings, shards: Sequence[ShardSpec]) -> int:
 
 
 def submit(settings: Settings, engine: Engine, request: RunRequest) -> PlannedRun:
-    """Plan a run and enqueue its shards; the run id is valid even if enqueueing fails.
+    """Plan a run (or its repeats) and enqueue the shards; the ids stay valid if that fails.
 
     Raises:
         ConfigError: when no broker is configured.
@@ -170,7 +228,7 @@ def submit(settings: Settings, engine: Engine, request: RunRequest) -> PlannedRu
     with session_scope(engine) as session:
         planned = plan_run(session, request)
     try:
-        enqueue(settings, planned.shards)
+        enqueue(settings, [shard for run in planned.group() for shard in run.shards])
     except BrokerError as exc:
         raise SubmitError(
             f"run {planned.run_id} is planned but not enqueued: {exc.message}; "

@@ -12,7 +12,7 @@ from farm.db.engine import make_engine
 from farm.db.migrate import current_revision, downgrade, head_revision, upgrade
 from tests.conftest import create_database, drop_database
 
-TABLES = {"suites", "test_cases", "models", "runs", "shards", "results", "run_scores"}
+TABLES = {"suites", "test_cases", "models", "runs", "shards", "results", "run_scores", "subsets"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -115,25 +115,76 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
 @click.option(
     "--limit", default=20, show_default=True, help="Flipped cases listed per direction (0: all)."
 )
+@click.option(
+    "--fail-on-regression",
+    is_flag=True,
+    help="Exit 3 when B is significantly worse than A overall or in any section.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level of --fail-on-regression (exact McNemar test).",
+)
+@click.option(
+    "--min-delta",
+    type=click.FloatRange(0, 100),
+    default=0.0,
+    show_default=True,
+    help="Smallest drop in percentage points that --fail-on-regression counts.",
+)
+@click.option("--subset", help="Score and pair both runs on this named subset's cases only.")
 def compare(
-    run_a: str, run_b: str, as_json: bool, allow_different_suites: bool, limit: int
+    run_a: str,
+    run_b: str,
+    as_json: bool,
+    allow_different_suites: bool,
+    limit: int,
+    fail_on_regression: bool,
+    alpha: float,
+    min_delta: float,
+    subset: str | None,
 ) -> None:
     """Compare RUN_B against RUN_A (the baseline), per category and section.
 
     Shows both scores, the delta, the exact McNemar p-value on the cases both runs share,
     and the cases that flipped, regressions first. Runs are named by id, unique id prefix
-    or label.
+    or label. With --fail-on-regression it ends with one line saying where B is
+    significantly worse, and exits 3 if it is anywhere.
     """
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.report.compare import compare as compare_runs
+    from farm.report.coverage import subset_of_run
+    from farm.report.gate import find_regressions, verdict_line
 
     engine = open_database(cli_settings())
     with session_scope(engine) as session:
-        cmp = compare_runs(session, run_a, run_b, allow_different_suites=allow_different_suites)
+        chosen = subset_of_run(session, subset, run_a) if subset else None
+        cmp = compare_runs(
+            session, run_a, run_b, allow_different_suites=allow_different_suites, subset=chosen
+        )
+    found = find_regressions(cmp, alpha=alpha, min_delta=min_delta)
     if as_json:
-        emit_json(comparison_json(cmp))
-        return
+        data = comparison_json(cmp)
+        if fail_on_regression:
+            data["regressed_sections"] = [r.name for r in found]
+        emit_json(data)
+    else:
+        _print(cmp, limit)
+    if fail_on_regression:
+        line = verdict_line(cmp, found, alpha=alpha, min_delta=min_delta)
+        click.echo(line, err=bool(found))
+        if found:
+            click.get_current_context().exit(REGRESSION_EXIT)
+
+
+#: Exit status of ``farm compare --fail-on-regression`` when B regressed (errors exit 1-2).
+REGRESSION_EXIT = 3
+
+
+def _print(cmp: Comparison, limit: int) -> None:
     con = console()
     for tag, r in (("A", cmp.a), ("B", cmp.b)):
         con.print(

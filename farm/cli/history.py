@@ -44,17 +44,27 @@ def _delta(points: list[HistoryPoint], i: int) -> str:
 @click.option("--suite", help="Only runs on this suite (name or name@version).")
 @click.option("--limit", type=int, help="Only the newest N runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--subset", help="Score every run on this named subset's cases only (of --suite).")
 def history(
-    model: str, category: str | None, suite: str | None, limit: int | None, as_json: bool
+    model: str,
+    category: str | None,
+    suite: str | None,
+    limit: int | None,
+    as_json: bool,
+    subset: str | None,
 ) -> None:
-    """Scores of MODEL over time: one row per scored run, oldest first."""
+    """Scores of MODEL over time: one row per scored run (or repeat group), oldest first."""
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.report.compare import history as history_points
+    from farm.report.coverage import resolve_subset
 
     engine = open_database(cli_settings())
     with session_scope(engine) as session:
-        points = history_points(session, model=model, category=category, suite=suite, limit=limit)
+        chosen = resolve_subset(session, subset, suite) if subset else None
+        points = history_points(
+            session, model=model, category=category, suite=suite, limit=limit, subset=chosen
+        )
     metric = category or "overall"
     if as_json:
         emit_json(

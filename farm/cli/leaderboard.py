@@ -11,7 +11,7 @@ from farm.cli.context import cli_settings, console
 from farm.errors import ConfigError
 
 if TYPE_CHECKING:
-    from farm.report.rows import HistoryPoint
+    from farm.report.rows import HistoryPoint, RunRow
 
 FORMATS = ("table", "csv", "md", "html", "json", "bfcl-csv")
 FILE_NAMES = {
@@ -33,6 +33,30 @@ def _write(out: Path, name: str, text: str) -> Path:
     return path
 
 
+def _notes(rows: list[RunRow], left_out: list[RunRow], subset: str | None) -> None:
+    """Say on stderr when runs of different case sets are shown, or were left out."""
+    err = console(stderr=True)
+    if subset is not None:
+        err.print(f"scores on {subset} only", highlight=False)
+        if left_out:
+            names = ", ".join(r.short_id for r in left_out[:10])
+            more = " ..." if len(left_out) > 10 else ""
+            err.print(
+                f"note: {len(left_out)} run(s) left out: they lack some of the subset's "
+                f"cases ({names}{more})",
+                highlight=False,
+            )
+        return
+    sets = {r.selection for r in rows}
+    if len(sets) > 1:
+        err.print(
+            f"note: these runs cover {len(sets)} different case sets; each set is ranked on "
+            "its own (Coverage names the selection; --subset NAME scores every run on one "
+            "subset)",
+            highlight=False,
+        )
+
+
 @click.command()
 @click.option("--suite", help="Suite name (newest version) or name@version [default: bfcl].")
 @click.option(
@@ -45,8 +69,17 @@ def _write(out: Path, name: str, text: str) -> Path:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write into this directory instead of standard output (required for bfcl-csv).",
 )
+@click.option(
+    "--subset",
+    help="Score every run on this named subset's cases only ('farm subsets'; of --suite).",
+)
 def leaderboard(
-    suite: str | None, runs: tuple[str, ...], latest_per_model: bool, fmt: str, out: Path | None
+    suite: str | None,
+    runs: tuple[str, ...],
+    latest_per_model: bool,
+    fmt: str,
+    out: Path | None,
+    subset: str | None,
 ) -> None:
     """Scores of scored runs, best Overall first, with BFCL v4 columns.
 
@@ -69,10 +102,19 @@ def leaderboard(
 
     if fmt == "bfcl-csv" and out is None:
         raise ConfigError("--format bfcl-csv writes files: give --out DIR")
+    from farm.report.coverage import resolve_subset
+
     engine = open_database(cli_settings())
+    left_out: list[RunRow] = []
     with session_scope(engine) as session:
+        chosen = resolve_subset(session, subset, suite) if subset else None
         rows = leaderboard_rows(
-            session, suite=suite, runs=list(runs), latest_per_model=latest_per_model
+            session,
+            suite=suite,
+            runs=list(runs),
+            latest_per_model=latest_per_model,
+            subset=chosen,
+            left_out=left_out,
         )
         if fmt == "bfcl-csv" and runs:
             # BFCL sorts each file from its model table, ties keeping the table's order:
@@ -87,6 +129,7 @@ def leaderboard(
                 series[row.display_name] = history(
                     session, model=row.model_key, suite=row.suite, limit=50
                 )
+    _notes(rows, left_out, chosen.label if chosen else None)
     if fmt == "bfcl-csv":
         assert out is not None
         for path in write_bfcl_csv(rows, out):

@@ -74,6 +74,58 @@ def run_options(func: F) -> F:
     return func
 
 
+def selection_options(func: F) -> F:
+    """--cases, --sample, --seed, --subset, --repeats, --repeat-seeds (see docs/suites.md)."""
+    decorators = [
+        click.option(
+            "--cases",
+            "cases",
+            multiple=True,
+            help="Only these cases: ids, ranges (simple_python_0-49) or globs, comma-separated.",
+        ),
+        click.option("--subset", help="Only the cases of this named subset ('farm subsets')."),
+        click.option(
+            "--sample",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Draw N of the chosen cases, stratified by category.",
+        ),
+        click.option(
+            "--seed",
+            "sample_seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Seed of --sample: the same seed picks the same cases.",
+        ),
+        click.option(
+            "--repeats",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            metavar="K",
+            help="Run every case K times (K linked runs): mean, pass@k, pass^k, flaky cases.",
+        ),
+        click.option(
+            "--repeat-seeds/--no-repeat-seeds",
+            default=True,
+            show_default=True,
+            help="Send each repeat its own 'seed' (off for an endpoint that rejects it).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def case_filter(cases: tuple[str, ...], subset: str | None, sample: int | None, seed: int) -> Any:
+    """The run's :class:`~farm.suites.subsets.CaseFilter`, or None when no option is given."""
+    from farm.suites.subsets import CaseFilter
+
+    flt = CaseFilter(tuple(cases), sample, seed, subset)
+    return flt if flt else None
+
+
 def retrieval_options(func: F) -> F:
     """--tool-retrieval K and --embedding-model NAME."""
     func = click.option(

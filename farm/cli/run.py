@@ -10,9 +10,11 @@ import click
 
 from farm.cli.context import cli_settings, console, emit_json
 from farm.cli.options import (
+    case_filter,
     retrieval_options,
     retrieval_run_options,
     run_options,
+    selection_options,
     split_categories,
     strict_option,
 )
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @run_options
+@selection_options
 @retrieval_options
 @click.option("--endpoint", help="Base URL(s) of the model, comma-separated.")
 @click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
@@ -40,6 +43,12 @@ def run(
     categories: str,
     shard_size: int | None,
     label: str | None,
+    cases: tuple[str, ...],
+    subset: str | None,
+    sample: int | None,
+    sample_seed: int,
+    repeats: int,
+    repeat_seeds: bool,
     tool_retrieval: int | None,
     embedding_model: str | None,
     endpoint: str | None,
@@ -88,11 +97,27 @@ def run(
         shard_size=shard_size,
         label=label,
         options=retrieval_run_options(tool_retrieval, embedding_model),
+        selection=case_filter(cases, subset, sample, sample_seed),
+        repeats=repeats,
+        repeat_seeds=repeat_seeds,
     )
-    final = execute_with_progress(settings, engine, spec, planned.run_id, shards=planned.shards)
+    group = planned.group()
+    final = ""
+    for member in group:
+        final = execute_with_progress(
+            settings, engine, spec, member.run_id, shards=member.shards, show=len(group) == 1
+        )
+    if len(group) > 1:
+        from farm.cli.runview import print_leaderboard_row
+
+        print_leaderboard_row(engine, planned.run_id, console())
     if as_json:
-        emit_json({"run_id": str(planned.run_id), "status": final})
-    fail_if_incomplete(engine, planned.run_id)
+        data: dict[str, Any] = {"run_id": str(planned.run_id), "status": final}
+        if len(group) > 1:
+            data["repeats"] = [str(r.run_id) for r in group]
+        emit_json(data)
+    for member in group:
+        fail_if_incomplete(engine, member.run_id)
 
 
 def fail_if_incomplete(engine: Any, run_id: uuid.UUID) -> None:
@@ -154,8 +179,14 @@ def plan_embedded(
     shard_size: int | None,
     label: str | None,
     options: dict[str, Any] | None = None,
+    selection: Any = None,
+    repeats: int = 1,
+    repeat_seeds: bool = True,
 ) -> PlannedRun:
-    """Plan an embedded run of the resolved model ``spec``; returns the run and its shards."""
+    """Plan an embedded run of the resolved model ``spec``; returns the run and its shards.
+
+    With ``repeats`` > 1 the returned run is the first repeat; ``group()`` has them all.
+    """
     from farm.db.engine import session_scope
     from farm.producer import RunRequest, plan_run
 
@@ -167,14 +198,23 @@ def plan_embedded(
         source="run",
         label=label,
         options={"concurrency": spec.max_concurrency, **(options or {})},
+        selection=selection,
+        repeats=repeats,
+        repeat_seeds=repeat_seeds,
     )
     with session_scope(engine) as session:
         planned = plan_run(session, request)
     retrieval = (options or {}).get("tool_retrieval")
+    group = planned.group()
     console(stderr=True).print(
         f"run {planned.run_id}: {planned.n_cases} cases of {spec.key} ({spec.mode}), "
         f"{len(planned.shards)} shards, {spec.max_concurrency} requests in flight"
         + (f", tool retrieval top {retrieval}" if retrieval else "")
+        + (
+            f", {repeats} repeats: {' '.join(str(r.run_id)[:8] for r in group)}"
+            if repeats > 1
+            else ""
+        )
     )
     return planned
 
@@ -194,10 +234,13 @@ def execute_with_progress(
     run_id: uuid.UUID,
     *,
     shards: Sequence[ShardSpec] | None = None,
+    show: bool = True,
 ) -> str:
     """Execute ``shards`` (default: the run's pending ones) here with a live bar.
 
-    Prints the run's leaderboard row at the end; returns the run's status.
+    Prints the run's leaderboard row at the end (unless ``show`` is false; a repeat group
+    shows one row for the whole group, see :mod:`farm.report.repeats`); returns the run's
+    status.
     """
     from farm.cli.runview import print_deviations, print_leaderboard_row, run_progress
     from farm.db.engine import session_scope
@@ -211,7 +254,8 @@ def execute_with_progress(
         run_locally(settings, engine, spec, run_id, on_case=progress.advance, shards=shards)
     with session_scope(engine) as session:
         after = run_status(session, run_id)
-    print_leaderboard_row(engine, run_id, console())
+    if show:
+        print_leaderboard_row(engine, run_id, console())
     print_deviations(engine, run_id, err)
     if after.status == "incomplete":
         return after.status

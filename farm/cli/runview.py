@@ -77,6 +77,17 @@ def status_lines(status: RunStatus) -> list[str]:
             f"  incomplete: {status.unscored} case(s) without a verdict count as wrong; "
             f"'farm resume {str(status.run_id)[:8]}' re-runs them"
         )
+    selection = status.options.get("selection")
+    if isinstance(selection, dict):
+        lines.append(f"  cases: {selection.get('definition')} ({selection.get('cases')} cases)")
+    repeat = status.options.get("repeat")
+    if isinstance(repeat, dict):
+        seed = repeat.get("seed")
+        lines.append(
+            f"  repeat {repeat.get('index')} of {repeat.get('of')} "
+            f"(group {str(repeat.get('group'))[:8]}"
+            + (f", seed {seed})" if seed is not None else ", no seed sent)")
+        )
     if status.options.get("tool_retrieval"):
         lines.append(
             f"  tool retrieval: top {status.options['tool_retrieval']} functions "
@@ -90,12 +101,18 @@ def status_lines(status: RunStatus) -> list[str]:
     return lines
 
 
-def runs_table(runs: list[RunStatus]) -> Table:
-    """``farm runs`` as a table."""
+def runs_table(runs: list[RunStatus], flaky: dict[uuid.UUID, int] | None = None) -> Table:
+    """``farm runs`` as a table; ``flaky`` maps a repeat group to its flaky case count."""
     table = Table(title="Runs", title_justify="left")
-    for header in ("Run", "Model", "Mode", "Status", "Done", "Errors", "Created"):
+    for header in ("Run", "Model", "Mode", "Status", "Done", "Errors", "Repeat", "Created"):
         table.add_column(header, no_wrap=True)
     for r in runs:
+        repeat = r.options.get("repeat")
+        cell = ""
+        if isinstance(repeat, dict):
+            cell = f"{repeat.get('index')}/{repeat.get('of')} of {str(repeat.get('group'))[:8]}"
+            count = (flaky or {}).get(uuid.UUID(str(repeat.get("group"))))
+            cell += f", {count} flaky" if count is not None else ""
         table.add_row(
             str(r.run_id)[:8],
             r.model_key,
@@ -103,9 +120,41 @@ def runs_table(runs: list[RunStatus]) -> Table:
             r.status,
             f"{r.done}/{r.n_cases}",
             str(r.errors),
+            cell,
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
     return table
+
+
+def group_flakiness(engine: Engine, runs: list[RunStatus]) -> dict[uuid.UUID, list[str]]:
+    """The flaky cases of each repeat group in ``runs``, over the results written so far.
+
+    A flaky case is right in some repeats and wrong in others.
+    """
+    from farm.report.repeats import case_verdicts, flaky, group_runs, repeat_tag
+
+    out: dict[uuid.UUID, list[str]] = {}
+    with session_scope(engine) as session:
+        for r in runs:
+            tag = repeat_tag(r.options)
+            if tag is None or tag.group in out:
+                continue
+            _, members = group_runs(session, r.run_id)
+            out[tag.group] = sorted(flaky(case_verdicts(session, [m.id for m in members])))
+    return out
+
+
+def repeat_lines(engine: Engine, status: RunStatus, *, limit: int = 20) -> list[str]:
+    """For a run that is one repeat of a group: the group's flaky cases so far."""
+    flaky_cases = group_flakiness(engine, [status])
+    if not flaky_cases:
+        return []
+    ((group, cases),) = flaky_cases.items()
+    lines = [f"  flaky cases of group {str(group)[:8]} so far: {len(cases)}"]
+    lines += [f"    {c}" for c in cases[:limit]]
+    if len(cases) > limit:
+        lines.append(f"    ... {len(cases) - limit} more")
+    return lines
 
 
 def print_leaderboard_row(engine: Engine, run_id: uuid.UUID, console: Console) -> None:
@@ -121,10 +170,21 @@ def print_leaderboard_row(engine: Engine, run_id: uuid.UUID, console: Console) -
             )
         )
     if rows:
-        console.print(rich_table(rows, title=f"Run {str(run_id)[:8]}"))
-    ran = [s for s in sections if s.ran and s.category != "overall"]
+        console.print(rich_table(rows, title=f"Run {str(rows[0].run_id)[:8]}"))
+        rep = rows[0].repeats
+        if rep is not None:
+            shown = ", ".join(rep.flaky[:20]) + (" ..." if len(rep.flaky) > 20 else "")
+            console.print(
+                f"{rep.k} repeats ({' '.join(str(r)[:8] for r in rep.run_ids)}): "
+                f"{len(rep.flaky)} flaky case(s)" + (f": {shown}" if rep.flaky else ""),
+                highlight=False,
+            )
+    pairs = [(s.category, s.accuracy, s.ran) for s in sections]
+    if rows and rows[0].repeats is not None:  # the group's means, as its row shows them
+        pairs = [(name, cell.accuracy, cell.ran) for name, cell in rows[0].sections.items()]
+    ran = [(name, accuracy) for name, accuracy, ok in pairs if ok and name != "overall"]
     if ran:
-        text = ", ".join(f"{s.category} {100 * s.accuracy:.1f}%" for s in ran)
+        text = ", ".join(f"{name} {100 * accuracy:.1f}%" for name, accuracy in ran)
         console.print(f"sections run: {text}")
     if any(not s.ran for s in sections):
         console.print("(BFCL counts the categories a run left out as 0 in Overall; N/A = not run)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import click
 
 from farm.cli.context import cli_settings, console, emit_json
@@ -14,7 +16,13 @@ from farm.cli.context import cli_settings, console, emit_json
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON line.")
 def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) -> None:
     """Show where RUN stands (default: the newest run)."""
-    from farm.cli.runview import print_leaderboard_row, run_progress, status_dict, status_lines
+    from farm.cli.runview import (
+        print_leaderboard_row,
+        repeat_lines,
+        run_progress,
+        status_dict,
+        status_lines,
+    )
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.ledger import STALL_LEASES, mark_stalled
@@ -36,7 +44,7 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
     if as_json:
         emit_json(status_dict(current))
         return
-    for line in status_lines(current):
+    for line in [*status_lines(current), *repeat_lines(engine, current)]:
         click.echo(line)
     if settings.broker_url and current.source == "submit" and not current.finished:
         from farm.broker import queue_depth, queue_name
@@ -67,7 +75,7 @@ def status(run: str | None, wait: bool, timeout: float | None, as_json: bool) ->
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 def runs(model: str | None, status_filter: str | None, limit: int, as_json: bool) -> None:
     """List runs, newest first."""
-    from farm.cli.runview import runs_table, status_dict
+    from farm.cli.runview import group_flakiness, runs_table, status_dict
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database
     from farm.runs import list_runs
@@ -75,10 +83,16 @@ def runs(model: str | None, status_filter: str | None, limit: int, as_json: bool
     engine = open_database(cli_settings())
     with session_scope(engine) as session:
         found = list_runs(session, model=model, status=status_filter, limit=limit)
+    flaky = group_flakiness(engine, found)
     if as_json:
-        emit_json([status_dict(r) for r in found])
+        rows = [status_dict(r) for r in found]
+        for row, r in zip(rows, found, strict=True):
+            group = (r.options.get("repeat") or {}).get("group")
+            if group is not None:
+                row["flaky"] = flaky.get(uuid.UUID(str(group)), [])
+        emit_json(rows)
         return
     if not found:
         click.echo("no runs")
         return
-    console().print(runs_table(found))
+    console().print(runs_table(found, {g: len(c) for g, c in flaky.items()}))

@@ -6,10 +6,12 @@ import click
 
 from farm.cli.context import cli_settings, console, emit_json
 from farm.cli.options import (
+    case_filter,
     producer_model,
     retrieval_options,
     retrieval_run_options,
     run_options,
+    selection_options,
     split_categories,
     strict_option,
 )
@@ -17,6 +19,7 @@ from farm.cli.options import (
 
 @click.command()
 @run_options
+@selection_options
 @retrieval_options
 @click.option("--wait", is_flag=True, help="Show live progress and end with the run's scores.")
 @click.option("--timeout", type=float, help="With --wait: give up after this many seconds.")
@@ -30,6 +33,12 @@ def submit(
     categories: str,
     shard_size: int | None,
     label: str | None,
+    cases: tuple[str, ...],
+    subset: str | None,
+    sample: int | None,
+    sample_seed: int,
+    repeats: int,
+    repeat_seeds: bool,
     tool_retrieval: int | None,
     embedding_model: str | None,
     wait: bool,
@@ -59,18 +68,31 @@ def submit(
         source="submit",
         label=label,
         options=retrieval_run_options(tool_retrieval, embedding_model),
+        selection=case_filter(cases, subset, sample, sample_seed),
+        repeats=repeats,
+        repeat_seeds=repeat_seeds,
     )
     planned = submit_run(settings, engine, request)
     err = console(stderr=True)
+    group = planned.group()
     err.print(
         f"submitted run {planned.run_id}: {planned.n_cases} cases of {spec.key} "
         f"({spec.mode}) in {len(planned.shards)} shards"
+        + (
+            f", {len(group)} repeats: {' '.join(str(r.run_id)[:8] for r in group)}"
+            if repeats > 1
+            else ""
+        )
     )
     final = None
     if wait:
-        final = _wait(engine, planned.run_id, planned.n_cases, timeout)
+        for member in group:
+            final = _wait(engine, member.run_id, member.n_cases, timeout, show=member is group[-1])
     if as_json:
-        emit_json({"run_id": str(planned.run_id), "status": final or "queued"})
+        data: dict[str, object] = {"run_id": str(planned.run_id), "status": final or "queued"}
+        if repeats > 1:
+            data["repeats"] = [str(r.run_id) for r in group]
+        emit_json(data)
     elif not wait:
         click.echo(str(planned.run_id))
     if final is not None:
@@ -100,7 +122,9 @@ def _probe_known_endpoint(
     warn_startup_probe(spec, strict=strict)
 
 
-def _wait(engine: object, run_id: object, total: int, timeout: float | None) -> str:
+def _wait(
+    engine: object, run_id: object, total: int, timeout: float | None, *, show: bool = True
+) -> str:
     import uuid
 
     from sqlalchemy import Engine
@@ -112,7 +136,8 @@ def _wait(engine: object, run_id: object, total: int, timeout: float | None) -> 
     err = console(stderr=True)
     with RunProgress(total, description=f"run {str(run_id)[:8]}", console=err) as progress:
         final = wait_for_run(engine, run_id, progress=progress, timeout=timeout)
-    print_leaderboard_row(engine, run_id, console())
+    if show:
+        print_leaderboard_row(engine, run_id, console())
     print_deviations(engine, run_id, err)
     err.print(f"run {run_id} {final}")
     return final

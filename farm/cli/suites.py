@@ -11,6 +11,7 @@ from rich.table import Table
 from farm.cli.context import cli_settings, console, emit_json
 from farm.db.engine import session_scope
 from farm.db.migrate import open_database
+from farm.db.models import Suite
 from farm.errors import SuiteError
 from farm.suites.bfcl import DEFAULT_VERSION, read_bfcl_source
 from farm.suites.local import add_suite
@@ -115,6 +116,8 @@ def show_cmd(name: str, version: str | None, as_json: bool) -> None:
     with session_scope(engine) as session:
         suite = resolve_suite(session, spec)
         counts = category_counts(session, suite.id)
+        parent = session.get(Suite, suite.parent_id) if suite.parent_id is not None else None
+    derived_from = f"{parent.name}@{parent.version}" if parent is not None else None
     if as_json:
         emit_json(
             {
@@ -125,10 +128,15 @@ def show_cmd(name: str, version: str | None, as_json: bool) -> None:
                 "loaded_at": suite.loaded_at.isoformat(),
                 "total": sum(counts.values()),
                 "categories": counts,
+                "parent": derived_from,
+                "errata_sha256": suite.errata_sha256,
             }
         )
         return
-    table = Table("category", "cases", title=f"{suite.name}@{suite.version}")
+    title = f"{suite.name}@{suite.version}"
+    if derived_from is not None:
+        title += f" (from {derived_from}, errata sha256 {str(suite.errata_sha256)[:12]})"
+    table = Table("category", "cases", title=title)
     for category, count in counts.items():
         table.add_row(category, str(count))
     table.add_section()
@@ -147,3 +155,100 @@ def remove_cmd(spec: str) -> None:
     with session_scope(engine) as session:
         suite = remove_suite(session, spec)
     click.echo(f"removed {suite.name}@{suite.version}")
+
+
+@suites.command("diff")
+@click.argument("old", metavar="NAME@A")
+@click.argument("new", metavar="NAME@B")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--limit", default=20, show_default=True, help="Case ids listed per kind of change (0: all)."
+)
+def diff_cmd(old: str, new: str, as_json: bool, limit: int) -> None:
+    """Show the cases added, removed and changed (by content hash) from NAME@A to NAME@B."""
+    from farm.suites.diff import diff_suites
+
+    engine = open_database(cli_settings())
+    with session_scope(engine) as session:
+        result = diff_suites(session, resolve_suite(session, old), resolve_suite(session, new))
+    if as_json:
+        emit_json(
+            {
+                "old": result.old,
+                "new": result.new,
+                "added": result.added,
+                "removed": result.removed,
+                "changed": [
+                    {"case_id": c.case_id, "category": c.category, "fields": list(c.fields)}
+                    for c in result.changed
+                ],
+                "unchanged": result.unchanged,
+                "categories": result.categories,
+                "fields": result.field_counts(),
+                "sources": result.sources,
+            }
+        )
+        return
+    con = console()
+    con.print(
+        f"{result.old} -> {result.new}: {len(result.added)} added, {len(result.removed)} "
+        f"removed, {len(result.changed)} changed, {result.unchanged} unchanged",
+        highlight=False,
+    )
+    table = Table("category", "added", "removed", "changed", "unchanged")
+    for category, counts in result.categories.items():
+        if counts["added"] or counts["removed"] or counts["changed"]:
+            table.add_row(
+                category, *(str(counts[k]) for k in ("added", "removed", "changed", "unchanged"))
+            )
+    if table.row_count:
+        con.print(table)
+    if result.changed:
+        fields = ", ".join(f"{name} {n}" for name, n in result.field_counts().items())
+        con.print(f"changed fields: {fields}", highlight=False)
+    if result.sources:
+        con.print(f"environment sources: {' '.join(result.sources)}", highlight=False)
+
+    def listing(title: str, lines: list[str]) -> None:
+        if not lines:
+            return
+        shown = lines if limit <= 0 else lines[:limit]
+        con.print(f"{title}:", highlight=False)
+        for line in shown:
+            con.print(f"  {line}", highlight=False, markup=False)
+        if len(shown) < len(lines):
+            con.print(f"  ... {len(lines) - len(shown)} more (--limit 0 lists all)")
+
+    listing("added", result.added)
+    listing("removed", result.removed)
+    listing("changed", [f"{c.case_id}  ({', '.join(c.fields)})" for c in result.changed])
+
+
+@suites.command("patch")
+@click.argument("spec", metavar="NAME@VERSION")
+@click.option(
+    "--errata",
+    "errata",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON Lines of per-case corrections, each with a 'reason'.",
+)
+@click.option("--name", help="Suffix of the derived version [default: the file's stem].")
+def patch_cmd(spec: str, errata: Path, name: str | None) -> None:
+    """Store NAME@VERSION+ERRATA: the suite with the corrections of --errata applied."""
+    from farm.suites.errata import patch_suite
+
+    _name, version = parse_spec(spec)
+    if version is None:
+        raise SuiteError(f"name the version to patch: {spec}@VERSION")
+    engine = open_database(cli_settings())
+    suite, created, n = patch_suite(engine, spec, errata, name=name)
+    with session_scope(engine) as session:
+        total = sum(category_counts(session, suite.id).values())
+    if created:
+        click.echo(
+            f"stored {suite.name}@{suite.version}: {n} correction(s) applied, {total} cases "
+            f"(errata sha256 {str(suite.errata_sha256)[:12]})"
+        )
+    else:
+        click.echo(f"{suite.name}@{suite.version} already holds these errata ({total} cases)")

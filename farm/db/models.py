@@ -43,6 +43,14 @@ class Suite(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(
         JSONType, default=dict, doc="Suite-wide data, e.g. multi-turn function docs by class."
     )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suites.id"),
+        nullable=True,
+        doc="For a version derived by errata (``V+NAME``): the version it was derived from.",
+    )
+    errata_sha256: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, doc="SHA-256 of the errata file a derived version applied."
+    )
 
 
 class TestCase(Base):
@@ -63,6 +71,24 @@ class TestCase(Base):
     answer: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Subset(Base):
+    """A named selection of cases of one suite version (``farm subsets add``).
+
+    ``case_ids`` are in the suite's order; ``definition`` records how it was made
+    (``--cases ...``, ``--file ...`` or ``--sample N --seed S``).
+    """
+
+    __tablename__ = "subsets"
+    __table_args__ = (UniqueConstraint("suite_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suite_id: Mapped[int] = mapped_column(ForeignKey("suites.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    case_ids: Mapped[list[Any]] = mapped_column(JSONType)
+    definition: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Model(Base):

@@ -8,6 +8,7 @@ from html import escape
 
 from farm.report.render import (
     MAIN_METRICS,
+    RAN_OVERALL_NOTE,
     cell_text,
     cost_text,
     coverage,
@@ -196,7 +197,8 @@ def render_html(
         f"<h1>{escape(title)}</h1>"
         f'<p class="meta">Suite: {escape(suites)} &middot; {len(rows)} runs &middot; '
         f"generated {generated}. Scores in %, 95% confidence interval below each score; "
-        "N/A where a category was not run (BFCL counts it as 0 in Overall).</p>"
+        "N/A where a category was not run (BFCL counts it as 0 in Overall). "
+        f"{escape(RAN_OVERALL_NOTE)}</p>"
         f"{table_html(rows)}"
         "<h2>Accuracy per category</h2>"
         f"{category_bars_svg(rows)}"

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from farm.benchmarks.registry import category_order as registry_category_order
 from farm.db.lookup import resolve_run_id
 from farm.db.models import Model, Run, RunScore, RunStats, Suite
 from farm.errors import ConfigError
+from farm.report.coverage import CATEGORY_RUNS, case_set, rank_by_case_set, restricted_rows
 from farm.report.latency import (
     EMPTY,
     STATS_COLUMNS,
@@ -32,7 +33,11 @@ from farm.report.latency import (
     summarize_results,
     tune_for_reports,
 )
+from farm.report.repeats import collapse_repeats, repeat_tag
 from farm.report.rows import RunRow, Score, marked_name
+
+if TYPE_CHECKING:
+    from farm.report.coverage import SubsetCases
 from farm.report.scores import category_cell, section_cells
 from farm.suites.store import resolve_suite
 
@@ -70,8 +75,14 @@ def leaderboard(
     runs: Sequence[str] = (),
     latest_per_model: bool = False,
     with_latency: bool = True,
+    subset: SubsetCases | None = None,
+    left_out: list[RunRow] | None = None,
 ) -> list[RunRow]:
     """The leaderboard: one row per scored run, best Overall first, ranked 1..n.
+
+    Runs are ranked only against runs that cover the same cases
+    (:mod:`farm.report.coverage`): each case set is its own block with its own ranks. A
+    repeat group is one row (:mod:`farm.report.repeats`).
 
     Args:
         session: An open session.
@@ -80,7 +91,12 @@ def leaderboard(
         runs: Run references (ids, id prefixes or labels); when given, only these runs.
         latest_per_model: Keep only the newest scored run of each model (per suite).
         with_latency: Also compute latency and cost from ``results``.
+        subset: Score every run on these cases only (its suite replaces ``suite``); runs
+            lacking some of them are left out and appended to ``left_out``.
+        left_out: Collects the runs ``subset`` left out.
     """
+    if subset is not None:
+        suite = f"{subset.suite.name}@{subset.suite.version}"
     tune_for_reports(session)
     if runs:
         ids = [resolve_run_id(session, ref) for ref in runs]
@@ -103,9 +119,35 @@ def leaderboard(
         rows = load_runs(
             session, _scored_runs_query(suite_ids, latest_per_model), with_latency=with_latency
         )
-        return _ranked(rows)
+        return _by_case_set(session, rows, with_latency, subset, left_out)
     # Ties keep the order the runs were named in, as `bfcl evaluate --model a,b` does.
-    return _ranked(load_runs(session, ids, with_latency=with_latency), keep_order=True)
+    rows = load_runs(session, ids, with_latency=with_latency)
+    return _by_case_set(session, rows, with_latency, subset, left_out, keep_order=True)
+
+
+def _by_case_set(
+    session: Session,
+    rows: list[RunRow],
+    with_latency: bool,
+    subset: SubsetCases | None,
+    left_out: list[RunRow] | None,
+    *,
+    keep_order: bool = False,
+) -> list[RunRow]:
+    """Restrict to ``subset``, merge repeat groups, rank each case set on its own."""
+
+    def load(ids: list[uuid.UUID]) -> list[RunRow]:
+        loaded = load_runs(session, ids, with_latency=with_latency)
+        return restricted_rows(session, loaded, subset)[0] if subset is not None else loaded
+
+    if subset is not None:
+        rows, left = restricted_rows(session, rows, subset)
+        if left_out is not None:
+            left_out.extend(left)
+    merged = collapse_repeats(session, rows, load)
+    if subset is not None:
+        return _ranked(merged, keep_order=keep_order)
+    return rank_by_case_set(merged, lambda block: _ranked(block, keep_order=keep_order))
 
 
 def _ranked(rows: list[RunRow], *, keep_order: bool = False) -> list[RunRow]:
@@ -176,6 +218,8 @@ def _load_runs(
         Run.status,
         Run.label,
         Run.created_at,
+        Run.options["selection"],  # NULL for most runs: nothing to decode
+        Run.options["repeat"],
     ]
     query = (
         select(*columns)
@@ -192,8 +236,11 @@ def _load_runs(
     specs: dict[uuid.UUID, dict[str, object]] = {}
     summaries: dict[uuid.UUID, Sequence[Any]] = {}
     for record in conn.execute(query):
-        tid, rid, key, display, spec, sname, sver, mode, status, label, created, *stats = record
+        tid, rid, key, display, spec, sname, sver, mode, status, label, created, *rest = record
+        chosen, repeat, *stats = rest
         spec = specs[rid] = dict(spec or {})
+        case_key, selection = case_set({"selection": chosen}) if chosen else (CATEGORY_RUNS, None)
+        tag = repeat_tag({"repeat": repeat}) if repeat else None
         by_id[rid] = by_text[tid] = RunRow(
             run_id=rid,
             model_key=key,
@@ -205,6 +252,10 @@ def _load_runs(
             label=label,
             created_at=created,
             model_info={k: str(spec[k]) for k in ("url", "org", "license") if spec.get(k)},
+            selection=selection,
+            case_key=case_key,
+            repeat_group=tag.group if tag is not None else None,
+            repeat_index=tag.index if tag is not None else 0,
         )
         if stats and stats[0] is not None:
             summaries[rid] = stats[1:]

@@ -18,9 +18,19 @@ from rich.table import Table
 
 from farm.report.rows import RunRow, Score
 
-#: (column header, section or category name), in BFCL's order.
+#: Header of the farm's Overall over the categories that ran (BFCL's files never carry it).
+RAN_OVERALL_HEADER = "Overall (ran only)"
+#: What that column means, for footnotes.
+RAN_OVERALL_NOTE = (
+    "Overall (ran only): BFCL's Overall over the categories that ran; "
+    "BFCL's Overall counts a category that was not run as 0."
+)
+
+#: (column header, section or category name), in BFCL's order, and the farm's
+#: Overall over the categories that ran after BFCL's Overall.
 METRICS: tuple[tuple[str, str], ...] = (
     ("Overall Acc", "overall"),
+    ("Overall Acc (Categories Run Only)", "overall_ran"),
     ("Non-Live AST Acc", "non_live"),
     ("Non-Live Simple AST", "non_live_simple"),
     ("Python Simple AST", "simple_python"),
@@ -45,6 +55,7 @@ METRICS: tuple[tuple[str, str], ...] = (
 #: The metrics of the compact views (terminal table, Markdown, HTML).
 MAIN_METRICS: tuple[tuple[str, str], ...] = (
     ("Overall", "overall"),
+    (RAN_OVERALL_HEADER, "overall_ran"),
     ("Non-Live AST", "non_live"),
     ("Live", "live"),
     ("Multi Turn", "multi_turn"),
@@ -85,8 +96,9 @@ def num(value: float | None) -> str:
 
 
 def coverage(row: RunRow) -> str:
-    """``12 cats / 1,234 cases``."""
-    return f"{len(row.categories_ran)} cats / {row.n_cases:,} cases"
+    """``12 cats / 1,234 cases``, and the case selection when the run has one."""
+    text = f"{len(row.categories_ran)} cats / {row.n_cases:,} cases"
+    return f"{text} [{row.selection}]" if row.selection else text
 
 
 def latency_text(row: RunRow) -> str:
@@ -102,13 +114,28 @@ def cost_text(row: RunRow) -> str:
     return "N/A" if row.latency is None or row.latency.cost is None else f"${row.latency.cost}"
 
 
+def repeats_text(row: RunRow) -> str:
+    """``3x pass@3 90.00% pass^3 70.00% 4 flaky`` for a repeat group, ``1x`` otherwise."""
+    rep = row.repeats
+    if rep is None:
+        return "1x"
+    k = rep.k
+    return (
+        f"{k}x pass@{k} {pct(rep.pass_at_k)} pass^{k} {pct(rep.pass_hat_k)} {len(rep.flaky)} flaky"
+    )
+
+
 def rich_table(rows: Sequence[RunRow], title: str = "Leaderboard") -> Table:
     """The terminal leaderboard, with 95% intervals in parentheses."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", caption=RAN_OVERALL_NOTE)
+    table.caption_justify = "left"
     for header in ("#", "Model", "Run", *(h for h, _ in MAIN_METRICS)):
         table.add_column(header, no_wrap=header in ("#", "Run"))
+    repeated = any(row.repeats is not None for row in rows)
     for header in ("Latency s (mean/std/p95)", "Cost", "Coverage", "Errors"):
         table.add_column(header)
+    if repeated:
+        table.add_column("Repeats")
     for row in rows:
         table.add_row(
             str(row.rank),
@@ -119,6 +146,12 @@ def rich_table(rows: Sequence[RunRow], title: str = "Leaderboard") -> Table:
             cost_text(row),
             coverage(row),
             str(row.errors),
+            *([repeats_text(row)] if repeated else []),
+        )
+    if repeated:
+        table.caption = (
+            f"{RAN_OVERALL_NOTE} Repeated runs: mean over the repeats, 95% t interval; "
+            "pass@k: right in at least one repeat; pass^k: right in all."
         )
     return table
 
@@ -140,6 +173,11 @@ def render_csv(rows: Sequence[RunRow]) -> str:
         "Categories Run",
         "Cases",
         "Inference Errors",
+        "Repeats",
+        "Pass@k",
+        "Pass^k",
+        "Flaky Cases",
+        "Case Selection",
     ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -175,6 +213,14 @@ def render_csv(rows: Sequence[RunRow]) -> str:
             str(row.n_cases),
             str(row.errors),
         ]
+        rep = row.repeats
+        line += (
+            ["1", "N/A", "N/A", "0"]
+            if rep is None
+            else [str(rep.k), _csv_number(rep.pass_at_k), _csv_number(rep.pass_hat_k)]
+            + [str(len(rep.flaky))]
+        )
+        line.append(row.selection or "")
         writer.writerow(line)
     return buffer.getvalue()
 
@@ -185,6 +231,7 @@ def _md_escape(text: str) -> str:
 
 def render_markdown(rows: Sequence[RunRow]) -> str:
     """A GitHub-flavoured Markdown table of the compact view."""
+    repeated = any(row.repeats is not None for row in rows)
     headers = [
         "#",
         "Model",
@@ -194,6 +241,7 @@ def render_markdown(rows: Sequence[RunRow]) -> str:
         "Cost",
         "Coverage",
         "Errors",
+        *(["Repeats"] if repeated else []),
     ]
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
@@ -206,10 +254,11 @@ def render_markdown(rows: Sequence[RunRow]) -> str:
             cost_text(row),
             coverage(row),
             str(row.errors),
+            *([repeats_text(row)] if repeated else []),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Scores in %, 95% confidence interval in parentheses.")
+    lines.append("Scores in %, 95% confidence interval in parentheses. " + RAN_OVERALL_NOTE)
     return "\n".join(lines) + "\n"
 
 
@@ -239,7 +288,21 @@ def row_json(row: RunRow) -> dict[str, Any]:
         "label": row.label,
         "created_at": row.created_at.isoformat(),
         "coverage": {"categories": row.categories_ran, "cases": row.n_cases},
+        "case_selection": row.selection,
         "inference_errors": row.errors,
+        "repeats": None
+        if row.repeats is None
+        else {
+            "group": str(row.repeats.group),
+            "k": row.repeats.k,
+            "planned": row.repeats.planned,
+            "run_ids": [str(r) for r in row.repeats.run_ids],
+            "seeds": list(row.repeats.seeds),
+            "cases": row.repeats.cases,
+            "pass_at_k": row.repeats.pass_at_k,
+            "pass_hat_k": row.repeats.pass_hat_k,
+            "flaky": list(row.repeats.flaky),
+        },
         "sections": {k: score_json(v) for k, v in row.sections.items()},
         "categories": {k: score_json(v) for k, v in row.categories.items()},
         "latency": None

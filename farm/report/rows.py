@@ -28,6 +28,8 @@ class Score:
         errors: Cases whose inference failed (leaf categories; summed for sections).
         terms: For a section, ``(weight, correct, n)`` of each member that ran; None for
             a leaf category.
+        interval: A 95% interval computed elsewhere (the t interval of a mean over
+            repeats); when set it is the ``ci``.
     """
 
     accuracy: float
@@ -36,10 +38,13 @@ class Score:
     correct: int = 0
     errors: int = 0
     terms: tuple[tuple[float, int, int], ...] | None = None
+    interval: tuple[float, float] | None = None
 
     @cached_property
     def ci(self) -> tuple[float, float]:
         """``(low, high)`` of the 95% confidence interval."""
+        if self.interval is not None:
+            return self.interval
         if self.terms is not None:
             return linear_interval(self.terms) if self.terms else (0.0, 0.0)
         if not self.ran or self.n == 0:
@@ -75,6 +80,38 @@ class Latency:
     cost: float | None = None
 
 
+@dataclass(frozen=True)
+class RepeatSummary:
+    """A run repeated K times (``--repeats K``), over the repeats that were scored.
+
+    Attributes:
+        group: the group id (the first repeat's run id).
+        run_ids: the scored repeats, in repeat order.
+        planned: K, the number of repeats asked for.
+        seeds: the per-repeat ``seed`` sent to the endpoint (None where none was sent).
+        cases: cases with at least one scored repeat.
+        pass_at_k: mean over cases of the chance that at least one of k draws is right
+            (k = repeats scored; the unbiased estimator ``1 - C(n-c, k) / C(n, k)``).
+        pass_hat_k: mean over cases of the chance that all k draws are right
+            (``C(c, k) / C(n, k)``; with k = n: right in every repeat).
+        flaky: case ids right in some repeats and wrong in others, in suite order.
+    """
+
+    group: uuid.UUID
+    run_ids: tuple[uuid.UUID, ...]
+    planned: int
+    seeds: tuple[int | None, ...]
+    cases: int
+    pass_at_k: float
+    pass_hat_k: float
+    flaky: tuple[str, ...]
+
+    @property
+    def k(self) -> int:
+        """Repeats scored."""
+        return len(self.run_ids)
+
+
 @dataclass
 class RunRow:
     """One run on the leaderboard, with every category and section score."""
@@ -93,6 +130,11 @@ class RunRow:
     latency: Latency | None = None
     model_info: dict[str, str] = field(default_factory=dict)
     rank: int = 0
+    repeats: RepeatSummary | None = None
+    selection: str | None = None
+    case_key: str = "categories"
+    repeat_group: uuid.UUID | None = None
+    repeat_index: int = 0
 
     @property
     def short_id(self) -> str:

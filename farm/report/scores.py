@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from farm.benchmarks.registry import DEFAULT_BENCHMARK, benchmark_of, get_benchmark
 from farm.report.rows import Score
-from farm.scoring.sections import CategoryScore
+from farm.scoring.sections import RAN_OVERALL, CategoryScore
 
 
 def category_cell(n: int, correct: int, errors: int, ran: bool) -> Score:
@@ -59,8 +59,15 @@ def section_cells(
     bench = benchmark_of(categories)
     names = bench.section_names
     weights = weights_of(categories)
-    values = stored or {}
-    if len(values) < len(names) or any(name not in values for name in names):
+    values = dict(stored or {})
+    missing = [name for name in names if name not in values]
+    if missing == [RAN_OVERALL] and RAN_OVERALL in weights:
+        # Scored before this section existed: it is linear in the category accuracies of
+        # the categories that ran, and "ran" when any of them feeds it.
+        terms = [(w, categories[c]) for c, w in weights[RAN_OVERALL]]
+        accuracy = sum(w * cell.correct / cell.n for w, cell in terms if cell.n)
+        values[RAN_OVERALL] = (accuracy, bool(terms))
+    elif missing:
         scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
         values = {s.name: (s.accuracy, s.ran) for s in bench.sections(scores)}
     cells: dict[str, Score] = {}

@@ -214,3 +214,65 @@ def compute_sections(
     overall = _percentage("overall", [(by_name[name], w) for name, w in OVERALL_WEIGHTS])
     by_name["overall"] = overall
     return [by_name[name] for name in SECTION_NAMES]
+
+
+#: Name of the farm's Overall over the categories that ran (not a BFCL column).
+RAN_OVERALL = "overall_ran"
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def compute_ran_overall(scores: Mapping[str, CategoryScore]) -> SectionScore:
+    """BFCL's Overall over the categories that ran: what a partial run scores on what it did.
+
+    Every aggregate is BFCL's (U, W, P) with the members that were not run left out instead
+    of counted as 0: a U section averages the members that ran, a W section pools them, and
+    the Overall's fixed weights are renormalised over the sections with at least one member
+    that ran. With every category run it equals BFCL's Overall. ``ran`` is False (accuracy
+    0) when nothing that feeds the Overall ran.
+    """
+
+    def leaf(category: str) -> float | None:
+        score = scores.get(category)
+        return score.accuracy if score is not None and score.ran and score.n else None
+
+    def pooled(categories: Sequence[str]) -> float | None:
+        ran = [scores[c] for c in categories if leaf(c) is not None]
+        total = sum(s.n for s in ran)
+        return sum(s.correct for s in ran) / total if total else None
+
+    simple = _mean([leaf(c) for c in ("simple_python", "simple_java", "simple_javascript")])
+    parts: dict[str, float | None] = {
+        "non_live": _mean(
+            [simple, *(leaf(c) for c in ("multiple", "parallel", "parallel_multiple"))]
+        ),
+        "live": pooled(("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")),
+        "irrelevance": _mean([leaf("irrelevance"), leaf("live_irrelevance")]),
+        "multi_turn": _mean(
+            [
+                leaf(c)
+                for c in (
+                    "multi_turn_base",
+                    "multi_turn_miss_func",
+                    "multi_turn_miss_param",
+                    "multi_turn_long_context",
+                )
+            ]
+        ),
+        "agentic": _mean(
+            [
+                _mean([leaf("web_search_base"), leaf("web_search_no_snippet")]),
+                _mean([leaf(c) for c in ("memory_kv", "memory_vector", "memory_rec_sum")]),
+            ]
+        ),
+    }
+    weighted = [(parts[name], w) for name, w in OVERALL_WEIGHTS if parts[name] is not None]
+    weight_sum = sum(w for _, w in weighted)
+    n = sum(s.n for s in scores.values() if s.ran)
+    if not weighted:
+        return SectionScore(RAN_OVERALL, 0.0, False, 0)
+    accuracy = sum((value or 0.0) * w for value, w in weighted) / weight_sum
+    return SectionScore(RAN_OVERALL, accuracy, True, n)

@@ -134,6 +134,17 @@ class Simulator:
         text = render_calls(style, reply.tool_calls) if style != "tool_calls" else None
         return text or "I would call a tool here, but tool calls are switched off."
 
+    def draw_seed(self, payload: dict[str, Any]) -> int:
+        """The seed of the wrong-answer draw.
+
+        The simulator's own, mixed with the request's OpenAI ``seed`` when it sends one: a
+        sampled model answers differently per seed, and the same seed the same way.
+        """
+        request_seed = payload.get("seed")
+        if isinstance(request_seed, int) and not isinstance(request_seed, bool):
+            return self.config.seed * 1_000_003 + request_seed
+        return self.config.seed
+
     def reply_for(self, payload: dict[str, Any]) -> Reply:
         """The answer to a chat or completion payload."""
         tools = payload.get("tools") or None
@@ -145,7 +156,9 @@ class Simulator:
                     content="I do not know this question (the simulator has no such case)."
                 )
         else:
-            wrong = is_wrong(case.case_id, rate=self.config.wrong_rate, seed=self.config.seed)
+            wrong = is_wrong(
+                case.case_id, rate=self.config.wrong_rate, seed=self.draw_seed(payload)
+            )
             reply = answer(
                 case, messages, fc=bool(tools), wrong=wrong, suite_extra=self.suite_extra
             )

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from farm.db.engine import session_scope
-from farm.db.models import Run, Suite, TestCase
+from farm.db.models import Run, Subset, Suite, TestCase
 from farm.errors import StorageError, SuiteError
 from farm.suites.build import SuiteData, case_hash
 from farm.suites.case import Case
@@ -53,7 +53,13 @@ def _version_key(version: str) -> tuple[int, ...] | None:
 
 
 def newest(suites: Sequence[Suite]) -> Suite:
-    """The highest version if all versions are dotted numbers, else the latest loaded."""
+    """The highest version if all versions are dotted numbers, else the latest loaded.
+
+    Versions derived by errata (``V+NAME``) are left out unless there is nothing else: a
+    plain ``bfcl`` means the newest published version.
+    """
+    published = [s for s in suites if s.parent_id is None]
+    suites = published or suites
     keys = [_version_key(s.version) for s in suites]
     if all(k is not None for k in keys):
         return max(zip(keys, suites, strict=True), key=lambda pair: pair[0] or ())[1]
@@ -240,6 +246,13 @@ def remove_suite(session: Session, spec: str) -> Suite:
             f"{suite.name}@{suite.version} is used by {runs} run(s); it is kept so that "
             "their results stay traceable"
         )
+    derived = list(session.scalars(select(Suite.version).where(Suite.parent_id == suite.id)))
+    if derived:
+        raise SuiteError(
+            f"{suite.name}@{suite.version} is the parent of "
+            f"{', '.join(f'{suite.name}@{v}' for v in sorted(derived))}; remove those first"
+        )
+    session.execute(delete(Subset).where(Subset.suite_id == suite.id))
     session.execute(delete(TestCase).where(TestCase.suite_id == suite.id))
     session.execute(delete(Suite).where(Suite.id == suite.id))
     return suite

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from farm.db.engine import make_engine
-from farm.db.migrate import upgrade
+from farm.db.migrate import downgrade, upgrade
 from farm.db.models import Run, RunStats
 from farm.finalize import write_run_scores
 from farm.report.queries import leaderboard
@@ -91,10 +91,11 @@ def test_migration_0004_backfills_scored_runs_on_postgres() -> None:
     url = create_database("farm_stats")
     engine = make_engine(url)
     try:
-        upgrade(engine, "0003")
+        upgrade(engine)  # rows written with today's models, then taken back to before 0004
         with Session(engine) as s:
             run_id = _run(s).id
             s.commit()
+        downgrade(engine, "0003")
         upgrade(engine)
         with Session(engine) as s:
             stats = s.get(RunStats, run_id)

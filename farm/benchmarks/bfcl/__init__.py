@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from farm.benchmarks.base import Benchmark
 from farm.benchmarks.registry import benchmark
-from farm.scoring.sections import SECTION_NAMES, CategoryScore, SectionScore, compute_sections
+from farm.scoring.sections import (
+    RAN_OVERALL,
+    SECTION_NAMES,
+    CategoryScore,
+    SectionScore,
+    compute_ran_overall,
+    compute_sections,
+)
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
 from farm.suites.categories import ALL, GROUPS, is_multi_turn
@@ -30,9 +37,10 @@ class Bfcl(Benchmark):
 
     categories = ALL
     groups = GROUPS
-    section_names = SECTION_NAMES
+    section_names = (*SECTION_NAMES, RAN_OVERALL)
     columns = (
         ("Overall", "overall"),
+        ("Overall (ran only)", RAN_OVERALL),
         ("Non-Live AST", "non_live"),
         ("Live", "live"),
         ("Multi Turn", "multi_turn"),
@@ -91,5 +99,9 @@ class Bfcl(Benchmark):
         return score_inference_error(case, message)
 
     def sections(self, scores: Mapping[str, CategoryScore]) -> list[SectionScore]:
-        """BFCL v4's leaderboard sections (:func:`farm.scoring.sections.compute_sections`)."""
-        return compute_sections(scores)
+        """BFCL v4's sections, then the farm's Overall over the categories that ran.
+
+        :func:`farm.scoring.sections.compute_sections` and
+        :func:`farm.scoring.sections.compute_ran_overall` (never in BFCL's files).
+        """
+        return [*compute_sections(scores), compute_ran_overall(scores)]
