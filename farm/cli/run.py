@@ -74,7 +74,6 @@ def run(
         api_key_env=api_key_env,
         call_format=call_format,
     )
-    warn_startup_probe(spec, strict=strict)
     if tool_retrieval is not None:
         from farm.endpoints.env import embedding_endpoint
         from farm.errors import ConfigError
@@ -87,6 +86,7 @@ def run(
     from farm.endpoints.preflight import check_model_endpoints
 
     check_model_endpoints(spec, settings)  # fail fast: before anything is planned
+    warn_startup_probe(spec, strict=strict)  # then: does it answer calls as calls?
     engine = open_database(settings)
     planned = plan_embedded(
         settings,
