@@ -1,0 +1,245 @@
+"""The leaderboard's columns as data: every renderer iterates :func:`leaderboard_columns`.
+
+A :class:`Column` says how it appears in each view: its header and cell text in the compact
+views (terminal table, Markdown, HTML, the web UI), its fields in the full CSV, its entry in
+the JSON document, and how the web UI sorts by it. Score columns are built from the
+benchmark's :class:`~farm.scoring.metrics.Metric` list (its sections and categories, with
+their titles and N/A rule), so a new section or category on the board is one entry there;
+a category the runs have but the list lacks (a user suite's) gets a column of its own.
+
+N/A rule (BFCL's ``data_overall.csv``): a metric marked ``never_na`` is always shown (a
+member that was not run counts as 0); any other cell is N/A when its category, or a member
+of its section, was not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from farm.report.rows import RunRow, Score
+from farm.scoring.metrics import BFCL_METRICS, NEVER_NA, Metric
+
+Text = Callable[[RunRow], str]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One leaderboard column.
+
+    Attributes:
+        key: Stable identifier (the metric name for score columns), used in URLs.
+        header: Header in the compact views; None keeps the column out of them.
+        text: Cell text in the compact views.
+        fields: ``(header, value)`` of each of its fields in the full CSV, in order.
+        json: ``(key, value)`` of its entry in each JSON row; None for no entry.
+        metric: The metric behind a score column; None for the others.
+        left: Left-aligned (names) rather than right-aligned (numbers).
+        code: An identifier, shown in monospace.
+        sort: Sort key in the web UI (higher first for scores); None: not sortable.
+    """
+
+    key: str
+    header: str | None
+    text: Text
+    fields: tuple[tuple[str, Text], ...] = ()
+    json: tuple[str, Callable[[RunRow], Any]] | None = None
+    metric: Metric | None = None
+    left: bool = False
+    code: bool = False
+    sort: Callable[[RunRow], Any] | None = None
+
+    def score(self, row: RunRow) -> Score | None:
+        """The score a score column shows for ``row``; None for N/A or a non-score column."""
+        return None if self.metric is None else shown(row, self.metric.name)
+
+
+def shown(row: RunRow, name: str) -> Score | None:
+    """The score of section or category ``name`` to display, or None for N/A."""
+    score = row.score(name)
+    if score is None:
+        return None
+    if not score.ran and name not in NEVER_NA:
+        return None
+    return score
+
+
+def pct(value: float) -> str:
+    """An accuracy as a percentage with two decimals, e.g. ``61.25%``."""
+    return f"{value * 100:.2f}%"
+
+
+def cell_text(score: Score | None, *, ci: bool = True) -> str:
+    """``61.25% (58.10-64.30)`` or ``N/A``."""
+    if score is None:
+        return "N/A"
+    if not ci or score.n == 0:
+        return pct(score.accuracy)
+    return f"{pct(score.accuracy)} ({score.ci_low * 100:.1f}-{score.ci_high * 100:.1f})"
+
+
+def num(value: float | None) -> str:
+    """A raw number as BFCL writes it, or N/A."""
+    return "N/A" if value is None else str(value)
+
+
+def _percent(value: float | None) -> str:
+    return "N/A" if value is None else f"{value * 100:.2f}"
+
+
+def coverage(row: RunRow) -> str:
+    """``12 cats / 1,234 cases``."""
+    return f"{len(row.categories_ran)} cats / {row.n_cases:,} cases"
+
+
+def latency_text(row: RunRow) -> str:
+    """``mean / std / p95`` in seconds."""
+    lat = row.latency
+    if lat is None or lat.mean is None:
+        return "N/A"
+    return f"{lat.mean} / {num(lat.std)} / {num(lat.p95)}"
+
+
+def cost_text(row: RunRow) -> str:
+    """Total cost in dollars, or N/A."""
+    return "N/A" if row.latency is None or row.latency.cost is None else f"${row.latency.cost}"
+
+
+def score_json(score: Score) -> dict[str, Any]:
+    """A score as a JSON object."""
+    return {
+        "accuracy": score.accuracy,
+        "ran": score.ran,
+        "n": score.n,
+        "correct": score.correct,
+        "errors": score.errors,
+        "ci95": [score.ci_low, score.ci_high],
+    }
+
+
+def _latency_json(row: RunRow) -> dict[str, Any] | None:
+    lat = row.latency
+    if lat is None:
+        return None
+    return {
+        "count": lat.count,
+        "mean_s": lat.mean,
+        "std_s": lat.std,
+        "p95_s": lat.p95,
+        "input_tokens": lat.input_tokens,
+        "output_tokens": lat.output_tokens,
+        "cost_usd": lat.cost,
+    }
+
+
+def _lat(attr: str) -> Text:
+    return lambda r: num(getattr(r.latency, attr) if r.latency else None)
+
+
+def _mean(row: RunRow) -> float:
+    return row.latency.mean if row.latency and row.latency.mean is not None else 1e18
+
+
+def _cost(row: RunRow) -> float:
+    return row.latency.cost if row.latency and row.latency.cost is not None else 1e18
+
+
+def score_column(metric: Metric) -> Column:
+    """The column of one metric: compact cell with interval, three CSV fields (percent)."""
+    name = metric.name
+
+    def value(pick: Callable[[Score], float]) -> Text:
+        def text(row: RunRow) -> str:
+            score = shown(row, name)
+            return "N/A" if score is None else _percent(pick(score))
+
+        return text
+
+    def sort(row: RunRow) -> float:
+        score = shown(row, name)
+        return -1.0 if score is None else score.accuracy
+
+    return Column(
+        key=name,
+        header=metric.short,
+        text=lambda r: cell_text(shown(r, name)),
+        fields=(
+            (metric.title, value(lambda s: s.accuracy)),
+            (f"{metric.title} CI Low", value(lambda s: s.ci_low)),
+            (f"{metric.title} CI High", value(lambda s: s.ci_high)),
+        ),
+        metric=metric,
+        sort=sort,
+    )
+
+
+def _info(
+    key: str,
+    header: str | None,
+    title: str,
+    text: Text,
+    json: tuple[str, Callable[[RunRow], Any]],
+    **kwargs: Any,
+) -> Column:
+    """A column shown as ``text`` in every view, titled ``title`` in the CSV."""
+    return Column(key, header, text, ((title, text),), json, **kwargs)
+
+
+HEAD: tuple[Column, ...] = (
+    _info("rank", "#", "Rank", lambda r: str(r.rank), ("rank", lambda r: r.rank),
+          sort=lambda r: -r.rank),
+    _info("model", "Model", "Model", lambda r: r.display_name,
+          ("display_name", lambda r: r.display_name), left=True,
+          sort=lambda r: r.display_name.lower()),
+    _info("model_key", None, "Model Key", lambda r: r.model_key, ("model", lambda r: r.model_key)),
+    Column("run", "Run", lambda r: r.short_id, (("Run", lambda r: str(r.run_id)),),
+           ("run_id", lambda r: str(r.run_id)), left=True, code=True),
+    _info("suite", None, "Suite", lambda r: r.suite, ("suite", lambda r: r.suite)),
+    _info("created", None, "Created", lambda r: r.created_at.isoformat(),
+          ("created_at", lambda r: r.created_at.isoformat())),
+    _info("label", None, "Label", lambda r: r.label or "", ("label", lambda r: r.label)),
+    _info("status", None, "Status", lambda r: r.status, ("status", lambda r: r.status)),
+    Column("mode", None, lambda r: r.mode, json=("mode", lambda r: r.mode)),
+)  # fmt: skip
+TAIL: tuple[Column, ...] = (
+    Column("latency", "Latency s (mean/std/p95)", latency_text,
+           (("Latency Mean (s)", _lat("mean")),
+            ("Latency Standard Deviation (s)", _lat("std")),
+            ("Latency 95th Percentile (s)", _lat("p95"))),
+           ("latency", _latency_json), sort=lambda r: -_mean(r)),
+    Column("cost", "Cost", cost_text, (("Total Cost ($)", _lat("cost")),),
+           sort=lambda r: -_cost(r)),
+    Column("coverage", "Coverage", coverage,
+           (("Categories Run", lambda r: " ".join(r.categories_ran)),
+            ("Cases", lambda r: str(r.n_cases))),
+           ("coverage", lambda r: {"categories": r.categories_ran, "cases": r.n_cases}),
+           sort=lambda r: r.n_cases),
+    _info("errors", "Errors", "Inference Errors", lambda r: str(r.errors),
+          ("inference_errors", lambda r: r.errors), sort=lambda r: -r.errors),
+    Column("sections", None, lambda r: "",
+           json=("sections", lambda r: {k: score_json(v) for k, v in r.sections.items()})),
+    Column("categories", None, lambda r: "",
+           json=("categories", lambda r: {k: score_json(v) for k, v in r.categories.items()})),
+)  # fmt: skip
+
+
+def board_metrics(
+    rows: Sequence[RunRow] = (), metrics: Sequence[Metric] = BFCL_METRICS
+) -> list[Metric]:
+    """``metrics``, then one per category of ``rows`` that no metric names (by first use)."""
+    known = {m.name for m in metrics}
+    extra = dict.fromkeys(c for r in rows for c in r.categories if c not in known)
+    return [*metrics, *(Metric(c, c) for c in extra)]
+
+
+def leaderboard_columns(
+    rows: Sequence[RunRow] = (), metrics: Sequence[Metric] = BFCL_METRICS
+) -> tuple[Column, ...]:
+    """Every column of a leaderboard of ``rows``, in display order."""
+    return (*HEAD, *(score_column(m) for m in board_metrics(rows, metrics)), *TAIL)
+
+
+def compact(columns: Sequence[Column]) -> list[Column]:
+    """The columns of the compact views (those with a compact header)."""
+    return [c for c in columns if c.header is not None]
