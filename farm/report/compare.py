@@ -273,3 +273,44 @@ def history(
         )
         for r in rows
     ]
+
+
+def histories(
+    session: Session, *, models: Sequence[str], suite: str | None = None, limit: int = 50
+) -> dict[str, list[HistoryPoint]]:
+    """Overall accuracy over time of several models at once: model key -> points, oldest first.
+
+    The same points as :func:`history` with ``category=None`` for each model, read in one
+    query (the newest ``limit`` scored runs per model, of ``suite`` if given).
+    """
+    if not models:
+        return {}
+    has_scores = select(RunScore.run_id).where(RunScore.run_id == Run.id).exists()
+    query = select(Run.id, Run.model_key, Run.created_at).where(
+        Run.model_key.in_(list(models)), has_scores
+    )
+    if suite is not None:
+        query = query.where(Run.suite_id == resolve_suite(session, suite).id)
+    numbered = query.add_columns(
+        func.row_number()
+        .over(partition_by=Run.model_key, order_by=(Run.created_at.desc(), Run.id.desc()))
+        .label("rn")
+    ).subquery()
+    newest = select(numbered.c.id).where(numbered.c.rn <= limit)
+    rows = sorted(load_runs(session, newest), key=lambda r: (r.created_at, r.run_id))
+    series: dict[str, list[HistoryPoint]] = {m: [] for m in models}
+    for r in rows:
+        series[r.model_key].append(history_point(r))
+    return series
+
+
+def history_point(row: RunRow, metric: str = "overall", kind: str = "section") -> HistoryPoint:
+    """A run as a point of its model's history of ``metric``."""
+    return HistoryPoint(
+        run_id=row.run_id,
+        created_at=row.created_at,
+        suite=row.suite,
+        label=row.label,
+        metric=metric,
+        score=as_score(row, metric, kind),
+    )

@@ -1,0 +1,132 @@
+"""The results explorer's Flask application: read-only pages over the farm's database.
+
+:func:`create_app` takes an engine and returns the WSGI app. Each request reads in one
+session that is rolled back at its end (the app never writes). Pages are rendered on the
+server with Jinja (autoescaping on); the only script is ``static/ui.js`` (live progress),
+and a Content-Security-Policy forbids any other, so even text that escaped escaping could
+not run. Responses are encoded with backslash escapes for anything UTF-8 cannot carry.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Response, g, render_template, request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from farm.errors import FarmError, RunError
+from farm.ui.display import FILTERS, show
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(engine: Engine, *, poll_ms: int = 2000) -> Flask:
+    """The explorer over ``engine``'s database (SQLite or PostgreSQL).
+
+    ``poll_ms`` is how often the pages of running runs ask for their progress.
+    """
+    from farm.ui import board, pages
+
+    app = Flask(__name__)
+    app.config["ENGINE"] = engine
+    app.config["POLL_MS"] = poll_ms
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(page_url=page_url, show=show)
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_request
+    def close(_exc: BaseException | None) -> None:
+        session = g.pop("session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    @app.errorhandler(RunError)
+    def not_found(exc: RunError) -> tuple[Response, int]:
+        return page("error.html", title="Not found", message=exc.message), 404
+
+    @app.errorhandler(FarmError)
+    def farm_error(exc: FarmError) -> tuple[Response, int]:
+        return page("error.html", title="Error", message=exc.message), 400
+
+    @app.errorhandler(404)
+    def no_page(_exc: Exception) -> tuple[Response, int]:
+        return page("error.html", title="Not found", message="no such page"), 404
+
+    @app.errorhandler(405)
+    def read_only(_exc: Exception) -> tuple[Response, int]:
+        return page("error.html", title="Read-only", message="the explorer only reads"), 405
+
+    pages.register(app)
+    board.register(app)
+    return app
+
+
+def session() -> Session:
+    """The request's read-only session."""
+    if "session" not in g:
+        from flask import current_app
+
+        g.session = Session(current_app.config["ENGINE"], autoflush=False)
+    current: Session = g.session
+    return current
+
+
+def page(template: str, **context: Any) -> Response:
+    """A rendered page, encoded so that no stored text can break the response."""
+    html = render_template(template, **context)
+    return Response(
+        html.encode("utf-8", "backslashreplace"), content_type="text/html; charset=utf-8"
+    )
+
+
+def page_url(**changes: Any) -> str:
+    """The current URL with some query arguments changed (None removes one)."""
+    from urllib.parse import urlencode
+
+    args: dict[str, list[str]] = {k: request.args.getlist(k) for k in request.args}
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        elif isinstance(value, list | tuple):
+            args[key] = [str(v) for v in value]
+        else:
+            args[key] = [str(value)]
+    query = urlencode([(k, v) for k, vs in args.items() for v in vs])
+    return request.path + ("?" + query if query else "")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_ui_server(app: Flask, host: str, port: int) -> BaseWSGIServer:
+    """A threaded WSGI server for ``app`` bound to ``host:port`` (port 0: a free one).
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
+    from werkzeug.serving import make_server
+
+    return make_server(host, port, app, threaded=True)

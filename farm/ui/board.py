@@ -1,0 +1,149 @@
+"""Leaderboard and compare pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, request, url_for
+from markupsafe import Markup
+
+from farm.report.cases import case_detail
+from farm.report.columns import Column, board_metrics, compact, leaderboard_columns
+from farm.report.compare import compare as compare_runs
+from farm.report.compare import histories, history_point
+from farm.report.html import MAX_BAR_RUNS, category_bars_svg, history_svg
+from farm.report.queries import leaderboard as leaderboard_rows
+from farm.report.rows import RunRow
+from farm.report.scores import weights_of
+from farm.ui.app import page, session
+
+#: Flipped cases listed per direction on the compare page.
+MAX_FLIPS = 500
+#: Leaderboard rows per page.
+ROWS_PER_PAGE = 100
+
+
+def register(app: Flask) -> None:
+    """Add the pages to ``app``."""
+    app.add_url_rule("/leaderboard", "leaderboard", leaderboard)
+    app.add_url_rule("/compare", "compare", compare)
+    app.add_url_rule("/compare/case", "compare_case", compare_case)
+
+
+def row_links(columns: Sequence[Column], row: RunRow) -> list[str | None]:
+    """Where each cell of a leaderboard row leads: the cases behind it, or the run."""
+    run = str(row.run_id)
+    cases = url_for("cases", ref=run)
+    run_page = url_for("run", ref=run)
+    weights = weights_of(row.categories)
+    links: list[str | None] = []
+    for column in columns:
+        link: str | None = run_page
+        if column.metric is not None:
+            name = column.metric.name
+            if name in row.sections:
+                cats = [c for c, _ in weights.get(name, ())]
+            else:
+                cats = [name] if name in row.categories else []
+            link = f"{cases}?{urlencode([('category', c) for c in cats])}" if cats else None
+        elif column.key == "errors":
+            link = f"{cases}?verdict=error"
+        elif column.key == "coverage":
+            link = cases
+        elif column.key == "model":
+            link = url_for("runs", model=row.model_key)
+        links.append(link)
+    return links
+
+
+def leaderboard() -> Response:
+    """The leaderboard: same columns, intervals and N/A rules as ``farm leaderboard``."""
+    s = session()
+    suite = (request.args.get("suite") or "").strip() or None
+    latest = request.args.get("latest", "1") != "0"
+    rows = leaderboard_rows(s, suite=suite, latest_per_model=latest)
+    columns = compact(leaderboard_columns(rows))
+    key = request.args.get("sort") or "rank"
+    ascending = request.args.get("dir") == "asc"
+    by = next((c for c in columns if c.key == key and c.sort is not None), None)
+    if by is not None and by.sort is not None:
+        rows = sorted(rows, key=by.sort, reverse=not ascending)
+    names = {r.model_key: r.display_name for r in reversed(rows)}
+    charted = list(dict.fromkeys(r.model_key for r in rows))[:MAX_BAR_RUNS]
+    suites = {r.suite for r in rows}
+    if latest or len(suites) != 1:
+        found = histories(s, models=charted, suite=suites.pop() if len(suites) == 1 else None)
+    else:  # every run of the suite is on the board already: its history is there
+        found = {key: [] for key in charted}
+        for r in sorted(rows, key=lambda r: (r.created_at, r.run_id)):
+            if r.model_key in found:
+                found[r.model_key].append(history_point(r))
+        found = {key: points[-50:] for key, points in found.items()}
+    series = {names[key]: points for key, points in found.items()}
+    try:
+        start = max(0, int(request.args.get("offset", 0)))
+    except ValueError:
+        start = 0
+    shown = rows[start : start + ROWS_PER_PAGE]
+    table = [
+        list(zip(columns, [c.text(row) for c in columns], row_links(columns, row), strict=True))
+        for row in shown
+    ]
+    return page(
+        "leaderboard.html",
+        title="Leaderboard",
+        columns=columns,
+        table=table,
+        rows=rows,
+        offset=start,
+        per_page=ROWS_PER_PAGE,
+        latest=latest,
+        suite=suite or "",
+        sort=key,
+        ascending=ascending,
+        bars=Markup(category_bars_svg(rows)),  # noqa: S704 - built with html.escape
+        chart=Markup(history_svg(series)),  # noqa: S704 - built with html.escape
+    )
+
+
+def _titles(rows: list[RunRow]) -> dict[str, str]:
+    return {m.name: m.title for m in board_metrics(rows)}
+
+
+def compare() -> Response:
+    """Two runs per section and category with McNemar's test, and the flipped cases."""
+    a = (request.args.get("a") or "").strip()
+    b = (request.args.get("b") or "").strip()
+    context: dict[str, Any] = {"a": a, "b": b, "result": None}
+    if a and b:
+        result = compare_runs(
+            session(), a, b, allow_different_suites=request.args.get("any_suite") == "1"
+        )
+        context.update(
+            result=result,
+            titles=_titles([result.a, result.b]),
+            regressions=result.regressions[:MAX_FLIPS],
+            improvements=result.improvements[:MAX_FLIPS],
+            max_flips=MAX_FLIPS,
+        )
+    return page("compare.html", title="Compare runs", **context)
+
+
+def compare_case() -> Response:
+    """One case of two runs side by side."""
+    from farm.report.explore import run_summary
+
+    s = session()
+    a = run_summary(s, request.args.get("a") or "")
+    b = run_summary(s, request.args.get("b") or "")
+    case_id = request.args.get("case") or ""
+    return page(
+        "compare_case.html",
+        title=f"{case_id}: {a.short_id} vs {b.short_id}",
+        run_a=a,
+        run_b=b,
+        case_a=case_detail(s, a.run_id, case_id),
+        case_b=case_detail(s, b.run_id, case_id),
+    )
