@@ -37,7 +37,8 @@ class Column:
         metric: The metric behind a score column; None for the others.
         left: Left-aligned (names) rather than right-aligned (numbers).
         code: An identifier, shown in monospace.
-        sort: Sort key in the web UI (higher first for scores); None: not sortable.
+        sort: Sort key in the web UI (the value; N/A sorts below every value); None: not
+            sortable.
     """
 
     key: str
@@ -138,11 +139,11 @@ def _lat(attr: str) -> Text:
 
 
 def _mean(row: RunRow) -> float:
-    return row.latency.mean if row.latency and row.latency.mean is not None else 1e18
+    return row.latency.mean if row.latency and row.latency.mean is not None else -1.0
 
 
 def _cost(row: RunRow) -> float:
-    return row.latency.cost if row.latency and row.latency.cost is not None else 1e18
+    return row.latency.cost if row.latency and row.latency.cost is not None else -1.0
 
 
 def score_column(metric: Metric) -> Column:
@@ -188,7 +189,7 @@ def _info(
 
 HEAD: tuple[Column, ...] = (
     _info("rank", "#", "Rank", lambda r: str(r.rank), ("rank", lambda r: r.rank),
-          sort=lambda r: -r.rank),
+          sort=lambda r: r.rank),
     _info("model", "Model", "Model", lambda r: r.display_name,
           ("display_name", lambda r: r.display_name), left=True,
           sort=lambda r: r.display_name.lower()),
@@ -207,16 +208,16 @@ TAIL: tuple[Column, ...] = (
            (("Latency Mean (s)", _lat("mean")),
             ("Latency Standard Deviation (s)", _lat("std")),
             ("Latency 95th Percentile (s)", _lat("p95"))),
-           ("latency", _latency_json), sort=lambda r: -_mean(r)),
+           ("latency", _latency_json), sort=_mean),
     Column("cost", "Cost", cost_text, (("Total Cost ($)", _lat("cost")),),
-           sort=lambda r: -_cost(r)),
+           sort=_cost),
     Column("coverage", "Coverage", coverage,
            (("Categories Run", lambda r: " ".join(r.categories_ran)),
             ("Cases", lambda r: str(r.n_cases))),
            ("coverage", lambda r: {"categories": r.categories_ran, "cases": r.n_cases}),
            sort=lambda r: r.n_cases),
     _info("errors", "Errors", "Inference Errors", lambda r: str(r.errors),
-          ("inference_errors", lambda r: r.errors), sort=lambda r: -r.errors),
+          ("inference_errors", lambda r: r.errors), sort=lambda r: r.errors),
     Column("sections", None, lambda r: "",
            json=("sections", lambda r: {k: score_json(v) for k, v in r.sections.items()})),
     Column("categories", None, lambda r: "",

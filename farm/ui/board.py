@@ -66,7 +66,7 @@ def leaderboard() -> Response:
     rows = leaderboard_rows(s, suite=suite, latest_per_model=latest)
     columns = compact(leaderboard_columns(rows))
     key = request.args.get("sort") or "rank"
-    ascending = request.args.get("dir") == "asc"
+    ascending = request.args.get("dir", "asc" if key == "rank" else "desc") == "asc"
     by = next((c for c in columns if c.key == key and c.sort is not None), None)
     if by is not None and by.sort is not None:
         rows = sorted(rows, key=by.sort, reverse=not ascending)

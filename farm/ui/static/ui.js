@@ -23,8 +23,8 @@
     set(box, "errors", p.errors.toLocaleString("en-US"));
     set(box, "rate", p.rate === null ? "—" : p.rate.toFixed(1) + "/s");
     set(box, "eta", duration(p.eta_s));
-    var fill = box.querySelector(".fill");
-    if (fill && p.n_cases) { fill.style.width = (100 * Math.min(1, p.done / p.n_cases)).toFixed(1) + "%"; }
+    var bar = box.querySelector("progress");
+    if (bar) { bar.max = p.n_cases || 1; bar.value = Math.min(p.done, p.n_cases); }
     box.dataset.status = p.status;
     var row = box.closest("[data-run]");
     if (row) { set(row, "status", p.status); }
