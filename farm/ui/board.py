@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, request, url_for
 from markupsafe import Markup
 
+from farm.errors import FarmError
 from farm.report.cases import case_detail
 from farm.report.columns import Column, board_metrics, compact, leaderboard_columns
 from farm.report.compare import compare as compare_runs
@@ -112,15 +113,20 @@ def _titles(rows: list[RunRow]) -> dict[str, str]:
     return {m.name: m.title for m in board_metrics(rows)}
 
 
-def compare() -> Response:
+def compare() -> Response | tuple[Response, int]:
     """Two runs per section and category with McNemar's test, and the flipped cases."""
     a = (request.args.get("a") or "").strip()
     b = (request.args.get("b") or "").strip()
-    context: dict[str, Any] = {"a": a, "b": b, "result": None}
+    context: dict[str, Any] = {"a": a, "b": b, "result": None, "error": None}
     if a and b:
-        result = compare_runs(
-            session(), a, b, allow_different_suites=request.args.get("any_suite") == "1"
-        )
+        try:
+            result = compare_runs(
+                session(), a, b, allow_different_suites=request.args.get("any_suite") == "1"
+            )
+        except FarmError as exc:  # shown above the form, which keeps what was typed
+            return page(
+                "compare.html", title="Compare runs", **{**context, "error": exc.message}
+            ), 400
         context.update(
             result=result,
             titles=_titles([result.a, result.b]),
