@@ -10,6 +10,7 @@ not run. Responses are encoded with backslash escapes for anything UTF-8 cannot 
 from __future__ import annotations
 
 import ipaddress
+import logging
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, render_template, request
@@ -129,4 +130,6 @@ def make_ui_server(app: Flask, host: str, port: int) -> BaseWSGIServer:
     """
     from werkzeug.serving import make_server
 
+    if not logging.getLogger().isEnabledFor(logging.INFO):  # request lines only with -v
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return make_server(host, port, app, threaded=True)

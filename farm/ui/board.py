@@ -16,8 +16,9 @@ from farm.report.compare import compare as compare_runs
 from farm.report.compare import histories, history_point
 from farm.report.html import MAX_BAR_RUNS, category_bars_svg, history_svg
 from farm.report.queries import leaderboard as leaderboard_rows
-from farm.report.rows import RunRow
+from farm.report.rows import ComparedScore, RunRow
 from farm.report.scores import weights_of
+from farm.scoring.metrics import NEVER_NA
 from farm.ui.app import page, session
 
 #: Flipped cases listed per direction on the compare page.
@@ -109,8 +110,20 @@ def leaderboard() -> Response:
     )
 
 
-def _titles(rows: list[RunRow]) -> dict[str, str]:
-    return {m.name: m.title for m in board_metrics(rows)}
+def compared_rows(
+    entries: Sequence[ComparedScore], titles: dict[str, str], *, sections: bool
+) -> list[dict[str, Any]]:
+    """Display rows of a comparison, with the leaderboard's N/A rule; empty ones left out."""
+    out = []
+    for e in entries:
+        a = e.a if e.a is not None and (e.a.ran or (sections and e.name in NEVER_NA)) else None
+        b = e.b if e.b is not None and (e.b.ran or (sections and e.name in NEVER_NA)) else None
+        if a is None and b is None and not e.shared:
+            continue
+        delta = None if a is None or b is None else b.accuracy - a.accuracy
+        title = titles.get(e.name, e.name) if sections else e.name
+        out.append({"title": title, "a": a, "b": b, "delta": delta, "entry": e})
+    return out
 
 
 def compare() -> Response | tuple[Response, int]:
@@ -127,9 +140,11 @@ def compare() -> Response | tuple[Response, int]:
             return page(
                 "compare.html", title="Compare runs", **{**context, "error": exc.message}
             ), 400
+        titles = {m.name: m.title for m in board_metrics([result.a, result.b])}
         context.update(
             result=result,
-            titles=_titles([result.a, result.b]),
+            sections=compared_rows(result.sections, titles, sections=True),
+            categories=compared_rows(result.categories, titles, sections=False),
             regressions=result.regressions[:MAX_FLIPS],
             improvements=result.improvements[:MAX_FLIPS],
             max_flips=MAX_FLIPS,

@@ -84,19 +84,21 @@ def run(ref: str) -> Response:
     categories: list[dict[str, Any]] = []
     if row is not None and row.categories:
         members = weights_of(row.categories)
-        for metric in board_metrics([row]):
-            score = shown(row, metric.name)
+        metrics = board_metrics([row])
+        titles = {m.name: m.title for m in metrics if m.name not in row.sections}
+        named = {m.name for m in metrics}
+        for metric in metrics:
             if metric.name in row.sections:
                 cats = [c for c, _ in members.get(metric.name, ())]
-                sections.append({"metric": metric, "score": score, "cats": cats})
-            elif metric.name in row.categories:
-                cats = [metric.name]
-                categories.append({"metric": metric, "score": score, "cats": cats})
-        for name, extra in row.sections.items():  # sections no metric names (agentic, ...)
-            if not any(entry["metric"].name == name for entry in sections):
-                cats = [c for c, _ in members.get(name, ())]
-                if cats:
-                    sections.append({"metric": _Named(name), "score": extra, "cats": cats})
+                score = shown(row, metric.name)
+                sections.append({"title": metric.title, "score": score, "cats": cats})
+        for name, cell in row.sections.items():  # sections no metric names (agentic, ...)
+            cats = [c for c, _ in members.get(name, ())]
+            if name not in named and cats:
+                sections.append({"title": name, "score": cell, "cats": cats})
+        for name, cell in row.categories.items():
+            title = titles.get(name, name)
+            categories.append({"title": title, "score": cell if cell.ran else None, "cats": [name]})
     return page(
         "run.html",
         title=f"Run {summary.short_id}",
@@ -111,14 +113,6 @@ def run(ref: str) -> Response:
         endpoints=endpoints_of(s, summary.run_id),
         spec=model_spec(s, summary.model_key),
     )
-
-
-class _Named:
-    """A metric-like title for a section without a metric entry."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.title = name
 
 
 def cases(ref: str) -> Response:
