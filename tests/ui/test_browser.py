@@ -122,8 +122,10 @@ def test_compare_lists_flips_with_the_paired_test_and_shows_both_outputs(
     body = page.locator("main").inner_text()
     assert "Regressions (right in A, wrong in B): 3" in body
     assert "Improvements (wrong in A, right in B): 2" in body
-    row = page.locator("table.compare tr", has_text="Python Simple AST").inner_text()
-    assert "pp" in row
+    row = page.locator("table.compare tr", has_text="simple_python").inner_text().split("\t")
+    assert row[1:4] == ["50.00%", "60.00%", "+10.00 pp"]
+    na = page.locator("table.compare tr", has_text="Non-Live AST Acc").inner_text().split("\t")
+    assert na[1:4] == ["N/A", "N/A", "—"]  # a member of the section did not run
     page.click("table.flips a >> text=multi_turn_base_0")
     panes = page.locator(".side > div")
     assert panes.count() == 2
