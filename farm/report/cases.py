@@ -108,6 +108,21 @@ class CaseDetail:
         return None
 
 
+@dataclass(frozen=True)
+class ErrorKind:
+    """Failed cases of one kind.
+
+    Attributes:
+        family: ``inference`` (the request failed), ``truncation``, ``protocol`` or
+            ``model`` (a wrong answer, by BFCL error type).
+        kind: The inference error class or BFCL error type.
+    """
+
+    family: str
+    kind: str
+    count: int
+
+
 def list_cases(
     session: Session,
     run_id: uuid.UUID,
@@ -211,3 +226,31 @@ def case_detail(session: Session, run_id: uuid.UUID, case_id: str) -> CaseDetail
         worker=result.worker,
         created_at=result.created_at,
     )
+
+
+def error_family(inference_error: str | None, error_type: str | None) -> str:
+    """``inference``, ``truncation``, ``protocol`` or ``model`` for a failed case."""
+    if inference_error:
+        return "inference"
+    kind = (error_type or "").lower()
+    if "truncat" in kind or "max_tokens" in kind or kind == "length":
+        return "truncation"
+    if kind.startswith("protocol"):
+        return "protocol"
+    return "model"
+
+
+def error_kinds(session: Session, run_id: uuid.UUID) -> list[ErrorKind]:
+    """The run's failed cases by kind, most frequent first."""
+    rows = session.execute(
+        select(Result.inference_error, Result.error_type, func.count())
+        .where(Result.run_id == run_id, Result.valid.is_(False))
+        .group_by(Result.inference_error, Result.error_type)
+    ).all()
+    merged: dict[tuple[str, str], int] = {}
+    for inference_error, error_type, n in rows:
+        family = error_family(inference_error, error_type)
+        kind = inference_error or error_type or "(no error type)"
+        merged[(family, kind)] = merged.get((family, kind), 0) + int(n)
+    kinds = [ErrorKind(f, k, n) for (f, k), n in merged.items()]
+    return sorted(kinds, key=lambda e: (-e.count, e.family, e.kind))

@@ -1,6 +1,7 @@
-"""Queries of the results explorer (``farm ui``): runs, progress, shards, workers, errors.
+"""Queries of the results explorer (``farm ui``): runs, progress, shards and workers.
 
-Runs with filters, live progress, a run's shards, workers, error kinds and serving details.
+Runs with filters, live progress, a run's shards, workers and serving details (its failed
+cases by kind are in :mod:`farm.report.cases`).
 
 Every function takes a session and returns typed rows; the web views only render them.
 Counts of a scored run come from ``run_scores``; those of a run still in progress from
@@ -128,21 +129,6 @@ class WorkerRow:
     errors: int
     mean_latency_s: float | None
     last_result_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ErrorKind:
-    """Failed cases of one kind.
-
-    Attributes:
-        family: ``inference`` (the request failed), ``truncation``, ``protocol`` or
-            ``model`` (a wrong answer, by BFCL error type).
-        kind: The inference error class or BFCL error type.
-    """
-
-    family: str
-    kind: str
-    count: int
 
 
 def _run_columns() -> Any:  # a Select of (Run, display name, suite name, version)
@@ -353,34 +339,6 @@ def workers(session: Session, run_id: uuid.UUID) -> list[WorkerRow]:
         )
         for worker, endpoint, n, e, lat, last in rows
     ]
-
-
-def error_family(inference_error: str | None, error_type: str | None) -> str:
-    """``inference``, ``truncation``, ``protocol`` or ``model`` for a failed case."""
-    if inference_error:
-        return "inference"
-    kind = (error_type or "").lower()
-    if "truncat" in kind or "max_tokens" in kind or "length" == kind:
-        return "truncation"
-    if kind.startswith("protocol"):
-        return "protocol"
-    return "model"
-
-
-def error_kinds(session: Session, run_id: uuid.UUID) -> list[ErrorKind]:
-    """The run's failed cases by kind, most frequent first."""
-    rows = session.execute(
-        select(Result.inference_error, Result.error_type, func.count())
-        .where(Result.run_id == run_id, Result.valid.is_(False))
-        .group_by(Result.inference_error, Result.error_type)
-    ).all()
-    merged: dict[tuple[str, str], int] = {}
-    for inference_error, error_type, n in rows:
-        family = error_family(inference_error, error_type)
-        kind = inference_error or error_type or "(no error type)"
-        merged[(family, kind)] = merged.get((family, kind), 0) + int(n)
-    kinds = [ErrorKind(f, k, n) for (f, k), n in merged.items()]
-    return sorted(kinds, key=lambda e: (-e.count, e.family, e.kind))
 
 
 def endpoints_of(session: Session, run_id: uuid.UUID) -> list[str]:

@@ -7,11 +7,10 @@ from typing import Any
 from flask import Flask, Response, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from farm.report.cases import VERDICTS, case_detail, list_cases
+from farm.report.cases import VERDICTS, case_detail, error_kinds, list_cases
 from farm.report.columns import board_metrics, shown
 from farm.report.explore import (
     endpoints_of,
-    error_kinds,
     list_runs,
     model_spec,
     progress,
