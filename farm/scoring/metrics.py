@@ -56,6 +56,4 @@ BFCL_METRICS: tuple[Metric, ...] = (
 )
 
 #: Sections BFCL never shows as N/A (``agentic`` has no column yet, but keeps the rule).
-NEVER_NA: frozenset[str] = frozenset(
-    {*(m.name for m in BFCL_METRICS if m.never_na), "agentic"}
-)
+NEVER_NA: frozenset[str] = frozenset({*(m.name for m in BFCL_METRICS if m.never_na), "agentic"})

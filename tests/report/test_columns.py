@@ -30,7 +30,8 @@ def test_every_view_follows_the_registry_and_its_na_rules() -> None:
     assert header == [title for c in columns for title, _ in c.fields]
     # A category no metric names gets a column of its own (full views only).
     assert "my_own" in header and "my_own" not in render_markdown([row])
-    values = dict(zip(header, next(csv.reader(io.StringIO(render_csv([row]).split("\n", 1)[1])))))
+    line = next(csv.reader(io.StringIO(render_csv([row]).split("\n", 1)[1])))
+    values = dict(zip(header, line, strict=True))
     assert values["Python Simple AST"] == "50.00"
     assert values["Non-Live AST Acc"] == "N/A"  # a member did not run
     assert values["Multi Turn Acc"] == "0.00"  # never N/A: missing counts as 0
