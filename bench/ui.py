@@ -137,7 +137,7 @@ def time_pages(engine: Engine, repeat: int = 7) -> None:
     server = make_ui_server(create_app(engine), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.port}"
     print(f"{'page':44} {'median ms':>10} {'best ms':>9} {'KiB':>7}  under 200 ms")
     try:
         with httpx.Client(base_url=base, timeout=60) as client:

@@ -41,7 +41,7 @@ def ui(host: str, port: int) -> None:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(
-        f"farm ui: http://{shown_host}:{server.server_port}/ "
+        f"farm ui: http://{shown_host}:{server.port}/ "
         f"(database {safe_url(str(engine.url))}; Ctrl-C to stop)"
     )
     try:

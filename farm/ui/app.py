@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, render_template, request
@@ -125,11 +126,27 @@ def is_loopback(host: str) -> bool:
 def make_ui_server(app: Flask, host: str, port: int) -> BaseWSGIServer:
     """A threaded WSGI server for ``app`` bound to ``host:port`` (port 0: a free one).
 
+    The socket is bound here, so that a taken port or a foreign address is an ``OSError``
+    for the caller to report (Werkzeug would print and exit).
+
     Raises:
-        OSError: the address cannot be bound.
+        OSError: the address cannot be resolved or bound.
     """
     from werkzeug.serving import make_server
 
     if not logging.getLogger().isEnabledFor(logging.INFO):  # request lines only with -v
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    return make_server(host, port, app, threaded=True)
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise OSError(exc.errno, f"unknown host {host!r}") from exc
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        bound_port = sock.getsockname()[1]
+        server = make_server(host, bound_port, app, threaded=True, fd=sock.fileno())
+    finally:
+        sock.close()  # the server holds its own duplicate of the descriptor
+    return server

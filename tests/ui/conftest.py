@@ -59,7 +59,7 @@ def base_url(ui_engine: Engine) -> Iterator[str]:
     server = make_ui_server(create_app(ui_engine, poll_ms=POLL_MS), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.port}"
     server.shutdown()
     server.server_close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -135,3 +136,13 @@ def test_farm_ui_serves_the_configured_database_and_warns_off_loopback(
     finally:
         wide.send_signal(signal.SIGINT)
         wide.wait(timeout=10)
+
+
+def test_farm_ui_on_a_taken_port_is_a_one_line_error(farm_home: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        out = run_farm("ui", "--port", str(port), timeout=60)
+    assert out.returncode == 2
+    assert out.stderr == f"farm: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
