@@ -19,17 +19,22 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.queries import ADMIN_URL, fill  # noqa: E402
 from farm.db.engine import make_engine  # noqa: E402
 from farm.db.migrate import upgrade  # noqa: E402
+from farm.report.compare import compare  # noqa: E402
+from farm.report.queries import leaderboard  # noqa: E402
+from farm.runs import list_runs  # noqa: E402
 from farm.ui.app import create_app, make_ui_server  # noqa: E402
 
 LIVE_LABEL = "bench-live"
@@ -103,8 +108,11 @@ def decorate(engine: Engine) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def pages(engine: Engine) -> list[tuple[str, str]]:
-    """(label, path) of the pages to time."""
+Query = Callable[[Session], object] | None
+
+
+def pages(engine: Engine) -> list[tuple[str, str, Query]]:
+    """(label, path, the CLI's query for the same content or None) of the pages to time."""
     with engine.connect() as conn:
         a, b = conn.execute(
             text("SELECT id FROM runs WHERE model_key = 'model-00' ORDER BY created_at LIMIT 2")
@@ -113,46 +121,71 @@ def pages(engine: Engine) -> list[tuple[str, str]]:
         case_id = conn.scalar(
             text("SELECT case_id FROM results WHERE run_id = :a AND NOT valid LIMIT 1"), {"a": a}
         )
+    a_id, b_id = str(a), str(b)
     return [
-        ("runs (newest 50 of 1,001)", "/runs"),
-        ("runs filtered (model, status)", "/runs?model=model-03&status=done"),
-        ("run page, running run (shards, workers)", f"/runs/{live}"),
-        ("live progress poll (JSON)", f"/api/runs/{live}/progress"),
-        ("run page, finished run", f"/runs/{a}"),
-        ("cases of a run (first 100 of 5,000)", f"/runs/{a}/cases"),
+        ("runs (newest 50 of 1,001)", "/runs", lambda s: list_runs(s, limit=50)),
+        ("runs filtered (model, status)", "/runs?model=model-03&status=done", None),
+        ("run page, running run (shards, workers)", f"/runs/{live}", None),
+        ("live progress poll (JSON)", f"/api/runs/{live}/progress", None),
+        ("run page, finished run", f"/runs/{a}", None),
+        ("cases of a run (first 100 of 5,000)", f"/runs/{a}/cases", None),
         ("cases filtered (category, verdict)",
-         f"/runs/{a}/cases?category=live_multiple&verdict=failed"),
-        ("cases, text search in raw outputs", f"/runs/{a}/cases?q=paris&offset=300"),
-        ("case page", f"/runs/{a}/cases/{case_id}"),
-        ("leaderboard, latest per model", "/leaderboard"),
-        ("leaderboard, all 1,000 runs (page 1)", "/leaderboard?latest=0"),
-        ("leaderboard, all runs sorted, last page", "/leaderboard?latest=0&sort=live&offset=900"),
-        ("compare two runs (5,000 shared cases)", f"/compare?a={a}&b={b}"),
-        ("compare, one case side by side", f"/compare/case?a={a}&b={b}&case={case_id}"),
+         f"/runs/{a}/cases?category=live_multiple&verdict=failed", None),
+        ("cases, text search in raw outputs", f"/runs/{a}/cases?q=paris&offset=300", None),
+        ("case page", f"/runs/{a}/cases/{case_id}", None),
+        ("leaderboard, latest per model", "/leaderboard",
+         lambda s: leaderboard(s, latest_per_model=True)),
+        ("leaderboard, all 1,000 runs (page 1)", "/leaderboard?latest=0",
+         lambda s: leaderboard(s)),
+        ("leaderboard, all runs sorted, last page", "/leaderboard?latest=0&sort=live&offset=900",
+         lambda s: leaderboard(s)),
+        ("compare two runs (5,000 shared cases)", f"/compare?a={a}&b={b}",
+         lambda s: compare(s, a_id, b_id)),
+        ("compare, one case side by side", f"/compare/case?a={a}&b={b}&case={case_id}", None),
     ]  # fmt: skip
 
 
+def _median(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    fn()  # warm
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), min(samples)
+
+
 def time_pages(engine: Engine, repeat: int = 7) -> None:
-    """Serve the explorer on loopback and print each page's response time."""
+    """Serve the explorer on loopback and print each page's response time.
+
+    Beside each page whose content the CLI also computes, the same library call (one
+    session, as the CLI makes it) is timed right after, so the ratio page / query shows
+    what the web layer adds whatever the machine's load.
+    """
     server = make_ui_server(create_app(engine), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.port}"
-    print(f"{'page':44} {'median ms':>10} {'best ms':>9} {'KiB':>7}  under 200 ms")
+    print(
+        f"{'page':44} {'median ms':>9} {'best ms':>8} {'KiB':>5} {'<200 ms':>7}"
+        f" {'CLI query ms':>12} {'page/query':>10}"
+    )
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
-            for label, path in pages(engine):
-                response = client.get(path)
-                response.raise_for_status()
-                samples = []
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    client.get(path).raise_for_status()
-                    samples.append((time.perf_counter() - started) * 1000)
-                median = statistics.median(samples)
+            for label, path, query in pages(engine):
+                size = len(client.get(path).raise_for_status().content) / 1024
+                median, best = _median(lambda p=path: client.get(p).raise_for_status(), repeat)
+                extra = ""
+                if query is not None:
+
+                    def call(q: Callable[[Session], object] = query) -> None:
+                        with Session(engine) as session:
+                            q(session)
+
+                    q_median, _ = _median(call, repeat)
+                    extra = f" {q_median:12.1f} {median / q_median:10.2f}"
                 verdict = "yes" if median < 200 else "NO"
-                size = len(response.content) / 1024
-                print(f"{label:44} {median:10.1f} {min(samples):9.1f} {size:7.0f}  {verdict}")
+                print(f"{label:44} {median:9.1f} {best:8.1f} {size:5.0f} {verdict:>7}{extra}")
     finally:
         server.shutdown()
         server.server_close()
