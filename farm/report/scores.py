@@ -71,15 +71,14 @@ def section_cells(
         scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
         values = {s.name: (s.accuracy, s.ran) for s in bench.sections(scores)}
     cells: dict[str, Score] = {}
-    for name in names:
+    for name in names:  # one pass per section: this runs for every row of a board
         accuracy, ran = values[name]
-        members = [(weight, categories[category]) for category, weight in weights[name]]
-        cells[name] = Score(
-            accuracy,
-            ran,
-            sum(cell.n for _, cell in members),
-            0,
-            sum(cell.errors for _, cell in members),
-            tuple([(weight, cell.correct, cell.n) for weight, cell in members]),
-        )
+        n = errors = 0
+        terms: list[tuple[float, int, int]] = []
+        for category, weight in weights[name]:
+            cell = categories[category]
+            n += cell.n
+            errors += cell.errors
+            terms.append((weight, cell.correct, cell.n))
+        cells[name] = Score(accuracy, ran, n, 0, errors, tuple(terms))
     return cells
