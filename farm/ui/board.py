@@ -13,10 +13,11 @@ from farm.errors import FarmError
 from farm.report.cases import case_detail
 from farm.report.columns import Column, board_metrics, compact, leaderboard_columns
 from farm.report.compare import compare as compare_runs
-from farm.report.compare import histories, history_point
+from farm.report.compare import histories
 from farm.report.html import MAX_BAR_RUNS, category_bars_svg, history_svg
 from farm.report.queries import leaderboard as leaderboard_rows
 from farm.report.queries import paused_gc
+from farm.report.ranking import board_page
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, RunRow
 from farm.report.scores import weights_of
 from farm.scoring.metrics import NEVER_NA
@@ -72,51 +73,67 @@ def leaderboard() -> Response:
         return _leaderboard()
 
 
-def _leaderboard() -> Response:
+def _board(
+    suite: str | None, latest: bool, key: str, ascending: bool, start: int
+) -> tuple[list[RunRow], int, list[RunRow]]:
+    """The page's rows, the number of runs on the board, and its top rows (for charts)."""
     s = session()
-    suite = (request.args.get("suite") or "").strip() or None
-    latest = request.args.get("latest", "1") != "0"
+    if key == "rank" or key in {m.name for m in board_metrics()}:
+        found = board_page(
+            s,
+            suite=suite,
+            latest_per_model=latest,
+            sort=key,
+            ascending=ascending,
+            offset=start,
+            limit=ROWS_PER_PAGE,
+            top=MAX_BAR_RUNS,
+        )
+        if found is not None:
+            return found.rows, found.total, found.top
     rows = leaderboard_rows(s, suite=suite, latest_per_model=latest)
-    columns = compact(leaderboard_columns(rows))
-    key = request.args.get("sort") or "rank"
-    ascending = request.args.get("dir", "asc" if key == "rank" else "desc") == "asc"
-    by = next((c for c in columns if c.key == key and c.sort is not None), None)
+    by = next((c for c in leaderboard_columns(rows) if c.key == key and c.sort), None)
     if by is not None and by.sort is not None:
         rows = sorted(rows, key=by.sort, reverse=not ascending)
-    names = {r.model_key: r.display_name for r in reversed(rows)}
-    charted = list(dict.fromkeys(r.model_key for r in rows))[:MAX_BAR_RUNS]
-    suites = {r.suite for r in rows}
-    if latest or len(suites) != 1:
-        found = histories(s, models=charted, suite=suites.pop() if len(suites) == 1 else None)
-    else:  # every run of the suite is on the board already: its history is there
-        found = {key: [] for key in charted}
-        for r in sorted(rows, key=lambda r: (r.created_at, r.run_id)):
-            if r.model_key in found:
-                found[r.model_key].append(history_point(r))
-        found = {key: points[-50:] for key, points in found.items()}
-    series = {names[key]: points for key, points in found.items()}
+    return rows[start : start + ROWS_PER_PAGE], len(rows), rows[:MAX_BAR_RUNS]
+
+
+def _leaderboard() -> Response:
+    suite = (request.args.get("suite") or "").strip() or None
+    latest = request.args.get("latest", "1") != "0"
+    key = request.args.get("sort") or "rank"
+    ascending = request.args.get("dir", "asc" if key == "rank" else "desc") == "asc"
     try:
         start = max(0, int(request.args.get("offset", 0)))
     except ValueError:
         start = 0
-    shown = rows[start : start + ROWS_PER_PAGE]
+    rows, total, top = _board(suite, latest, key, ascending, start)
+    columns = compact(leaderboard_columns(rows))
+    names = {r.model_key: r.display_name for r in reversed(top)}
+    suites = {r.suite for r in top}
+    found = histories(
+        session(),
+        models=list(names),
+        suite=suites.pop() if len(suites) == 1 else None,
+    )
+    series = {names[model]: points for model, points in found.items()}
     table = [
         list(zip(columns, [c.text(row) for c in columns], row_links(columns, row), strict=True))
-        for row in shown
+        for row in rows
     ]
     return page(
         "leaderboard.html",
         title="Leaderboard",
         columns=columns,
         table=table,
-        rows=rows,
+        total=total,
         offset=start,
         per_page=ROWS_PER_PAGE,
         latest=latest,
         suite=suite or "",
         sort=key,
         ascending=ascending,
-        bars=Markup(category_bars_svg(rows)),  # noqa: S704 - built with html.escape
+        bars=Markup(category_bars_svg(top)),  # noqa: S704 - built with html.escape
         chart=Markup(history_svg(series)),  # noqa: S704 - built with html.escape
     )
 

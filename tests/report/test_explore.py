@@ -7,8 +7,12 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from farm.report.cases import case_detail, error_family, error_kinds, list_cases
+from farm.report.columns import leaderboard_columns
 from farm.report.compare import histories, history
 from farm.report.explore import list_runs, progress, run_summary, shards, workers
+from farm.report.queries import leaderboard
+from farm.report.ranking import board_page
+from tests.report import builders as b
 from tests.ui import data
 
 
@@ -67,3 +71,26 @@ def test_histories_match_history_point_for_point(db_session: Session) -> None:
     ]
     assert both["beta"] == []  # the running run has no scores
     assert all(p.created_at < datetime.now(UTC) for p in both["alpha"])
+
+
+def test_a_board_page_orders_and_ranks_as_the_whole_board(db_session: Session) -> None:
+    suite = b.suite(db_session)
+    verdicts = ["1100", "1110", "0110", "1111", "1100"]
+    for i, v in enumerate(verdicts):  # ties on Overall, runs missing categories (N/A)
+        m = b.model(db_session, f"m{i}")
+        cases = b.cases("simple_python", v)
+        if i % 2:
+            cases += b.cases("live_simple", v[::-1]) + b.cases("multiple", "10")
+        b.run(db_session, m, suite, cases, day=i % 3)
+    board = leaderboard(db_session)
+    columns = {c.key: c for c in leaderboard_columns(board)}
+    for key in ("rank", "overall", "simple_python", "non_live", "live", "multiple"):
+        for ascending in (True, False):
+            sort = columns[key].sort
+            assert sort is not None
+            expected = sorted(board, key=sort, reverse=not ascending)
+            page = board_page(db_session, sort=key, ascending=ascending, offset=1, limit=3, top=2)
+            assert page is not None and page.total == 5
+            got = [(r.run_id, r.rank) for r in page.rows]
+            assert got == [(r.run_id, r.rank) for r in expected[1:4]], (key, ascending)
+            assert [r.run_id for r in page.top] == [r.run_id for r in expected[:2]]

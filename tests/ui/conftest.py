@@ -88,7 +88,7 @@ def page(browser: Any) -> Iterator[Any]:
         "console",
         lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
     )
-    tab.set_default_timeout(5000)
+    tab.set_default_timeout(15_000)  # generous on a loaded machine; passing takes ms
     yield tab
     context.close()
     assert not problems, problems

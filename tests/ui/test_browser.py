@@ -36,7 +36,7 @@ def test_live_progress_advances_while_results_arrive(
     with Session(ui_engine) as session:
         session.add_all([data.running_result(i) for i in range(12, 17)])
         session.commit()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while done.inner_text() != "17" and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert done.inner_text() == "17"
@@ -50,11 +50,13 @@ def test_leaderboard_sorts_toggles_and_links_every_cell_to_cases(page: Any, base
     page.goto(f"{base_url}/leaderboard")
     assert page.locator("table.board tbody tr").count() == 1  # latest per model
     page.click("#toggle-latest")
+    page.wait_for_url(re.compile(r"latest=0"))
     assert page.locator("table.board tbody tr").count() == 2
     headers = page.locator("table.board thead th").all_inner_texts()
     assert [h.rstrip(" ▼▲") for h in headers[:4]] == ["#", "Model", "Run", "Overall"]
     page.click("table.board thead th >> text=Run")  # not sortable: stays plain text
     page.click("table.board thead a >> text=Errors")
+    page.wait_for_url(re.compile(r"sort=errors"))
     first = page.locator("table.board tbody tr").first.locator("td").nth(2).inner_text()
     assert first == "bbbbbbbb"  # the run with an inference error first
     assert page.locator("svg[aria-label='Per-category accuracy'] rect").count() > 2
@@ -76,10 +78,12 @@ def test_case_filters_narrow_the_list(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/runs/alpha-v2/cases")
     page.select_option("select[name=error]", "multi_turn:instance_state_mismatch")
     page.click("form.filters button")
+    page.wait_for_url(re.compile(r"error=multi_turn"))
     assert page.locator("table.cases tbody tr").count() == 1
     page.goto(f"{base_url}/runs/alpha-v1/cases")
     page.fill("input[name=q]", "onerror")
     page.click("form.filters button")
+    page.wait_for_url(re.compile(r"q=onerror"))
     assert page.locator("table.cases tbody tr").all_inner_texts()[0].startswith("simple_python_8")
 
 
@@ -127,6 +131,7 @@ def test_compare_lists_flips_with_the_paired_test_and_shows_both_outputs(
     na = page.locator("table.compare tr", has_text="Non-Live AST Acc").inner_text().split("\t")
     assert na[1:4] == ["N/A", "N/A", "—"]  # a member of the section did not run
     page.click("table.flips a >> text=multi_turn_base_0")
+    page.wait_for_url(re.compile(r"/compare/case\?"))
     panes = page.locator(".side > div")
     assert panes.count() == 2
     assert "I am in docs." in panes.nth(0).inner_text()
