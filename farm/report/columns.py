@@ -3,8 +3,8 @@
 A :class:`Column` says how it appears in each view: its header and cell text in the compact
 views (terminal table, Markdown, HTML, the web UI), its fields in the full CSV, its entry in
 the JSON document, and how the web UI sorts by it. Score columns are built from the
-benchmark's :class:`~farm.scoring.metrics.Metric` list (its sections and categories, with
-their titles and N/A rule), so a new section or category on the board is one entry there;
+benchmark's :meth:`~farm.benchmarks.base.Benchmark.metrics` (its sections and categories,
+with their titles and N/A rule), so a new section or category on the board is one entry;
 a category the runs have but the list lacks (a user suite's) gets a column of its own.
 
 N/A rule (BFCL's ``data_overall.csv``): a metric marked ``never_na`` is always shown (a
@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from farm.benchmarks.registry import DEFAULT_BENCHMARK, benchmark_of, benchmarks, get_benchmark
 from farm.report.rows import RunRow, Score
-from farm.scoring.metrics import BFCL_METRICS, NEVER_NA, Metric
+from farm.scoring.metrics import Metric
 
 Text = Callable[[RunRow], str]
 
@@ -53,16 +54,25 @@ class Column:
 
     def score(self, row: RunRow) -> Score | None:
         """The score a score column shows for ``row``; None for N/A or a non-score column."""
-        return None if self.metric is None else shown(row, self.metric.name)
+        if self.metric is None:
+            return None
+        return shown(row, self.metric.name, self.metric.never_na)
 
 
-def shown(row: RunRow, name: str) -> Score | None:
-    """The score of section or category ``name`` to display, or None for N/A."""
+def shown(row: RunRow, name: str, never_na: bool | None = None) -> Score | None:
+    """The score of section or category ``name`` to display, or None for N/A.
+
+    ``never_na`` says whether the metric is shown even when a member did not run; by
+    default the row's benchmark decides (:meth:`~farm.benchmarks.base.Benchmark.never_na`).
+    """
     score = row.score(name)
     if score is None:
         return None
-    if not score.ran and name not in NEVER_NA:
-        return None
+    if not score.ran:
+        if never_na is None:
+            never_na = name in benchmark_of(row.categories).never_na()
+        if not never_na:
+            return None
     return score
 
 
@@ -148,23 +158,23 @@ def _cost(row: RunRow) -> float:
 
 def score_column(metric: Metric) -> Column:
     """The column of one metric: compact cell with interval, three CSV fields (percent)."""
-    name = metric.name
+    name, never_na = metric.name, metric.never_na
 
     def value(pick: Callable[[Score], float]) -> Text:
         def text(row: RunRow) -> str:
-            score = shown(row, name)
+            score = shown(row, name, never_na)
             return "N/A" if score is None else _percent(pick(score))
 
         return text
 
     def sort(row: RunRow) -> float:
-        score = shown(row, name)
+        score = shown(row, name, never_na)
         return -1.0 if score is None else score.accuracy
 
     return Column(
         key=name,
         header=metric.short,
-        text=lambda r: cell_text(shown(r, name)),
+        text=lambda r: cell_text(shown(r, name, never_na)),
         fields=(
             (metric.title, value(lambda s: s.accuracy)),
             (f"{metric.title} CI Low", value(lambda s: s.ci_low)),
@@ -225,19 +235,45 @@ TAIL: tuple[Column, ...] = (
 )  # fmt: skip
 
 
+def benchmark_metrics(rows: Sequence[RunRow] = ()) -> list[Metric]:
+    """The metrics of the benchmarks of ``rows`` (the default benchmark's if none), merged."""
+    benches = list({id(b): b for b in (benchmark_of(r.categories) for r in rows)}.values())
+    if not benches:
+        benches = [get_benchmark(DEFAULT_BENCHMARK)]
+    merged: dict[str, Metric] = {}
+    for bench in benches:
+        for metric in bench.metrics():
+            merged.setdefault(metric.name, metric)
+    return list(merged.values())
+
+
+def all_metrics() -> dict[str, Metric]:
+    """Every registered benchmark's metrics by name (the first registered wins a name)."""
+    merged: dict[str, Metric] = {}
+    for bench in benchmarks():
+        for metric in bench.metrics():
+            merged.setdefault(metric.name, metric)
+    return merged
+
+
 def board_metrics(
-    rows: Sequence[RunRow] = (), metrics: Sequence[Metric] = BFCL_METRICS
+    rows: Sequence[RunRow] = (), metrics: Sequence[Metric] | None = None
 ) -> list[Metric]:
-    """``metrics``, then one per category of ``rows`` that no metric names (by first use)."""
-    known = {m.name for m in metrics}
+    """``metrics`` (default: the rows' benchmarks'), then one per category no metric names."""
+    chosen = benchmark_metrics(rows) if metrics is None else list(metrics)
+    known = {m.name for m in chosen}
     extra = dict.fromkeys(c for r in rows for c in r.categories if c not in known)
-    return [*metrics, *(Metric(c, c) for c in extra)]
+    return [*chosen, *(Metric(c, c) for c in extra)]
 
 
 def leaderboard_columns(
-    rows: Sequence[RunRow] = (), metrics: Sequence[Metric] = BFCL_METRICS
+    rows: Sequence[RunRow] = (), metrics: Sequence[Metric] | None = None
 ) -> tuple[Column, ...]:
-    """Every column of a leaderboard of ``rows``, in display order."""
+    """Every column of a leaderboard of ``rows``, in display order.
+
+    Score columns come from the benchmark's metrics (:meth:`Benchmark.metrics`), or from
+    ``metrics`` when given.
+    """
     return (*HEAD, *(score_column(m) for m in board_metrics(rows, metrics)), *TAIL)
 
 

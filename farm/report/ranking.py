@@ -21,7 +21,6 @@ from farm.db.models import Run, RunScore
 from farm.report.latency import tune_for_reports
 from farm.report.queries import board_runs, load_runs
 from farm.report.rows import RunRow
-from farm.scoring.metrics import NEVER_NA
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,7 @@ def board_page(
     suite: str | None = None,
     latest_per_model: bool = False,
     sort: str = "rank",
+    never_na: bool = False,
     ascending: bool = True,
     offset: int = 0,
     limit: int = 100,
@@ -58,6 +58,7 @@ def board_page(
         latest_per_model: As for the leaderboard.
         sort: ``rank`` or the name of a section or category (a section wins a shared
             name); N/A sorts below every value, ties keep the rank order.
+        never_na: The sorted metric is shown even when a member did not run.
         ascending: Rank 1 first (``sort="rank"``), or lowest score first.
         offset: Rows skipped before the page.
         limit: Rows on the page.
@@ -90,7 +91,7 @@ def board_page(
         if not ascending:
             order.reverse()
     else:
-        value = _sort_values(session, wanted, sort)
+        value = _sort_values(session, wanted, sort, never_na)
         order.sort(key=lambda rid: value.get(rid, -1.0), reverse=not ascending)
     page_ids = order[offset : offset + limit]
     top_ids = order[:top]
@@ -104,7 +105,9 @@ def _pick(rows: dict[uuid.UUID, RunRow], ids: Sequence[uuid.UUID]) -> list[RunRo
     return [rows[i] for i in ids if i in rows]
 
 
-def _sort_values(session: Session, wanted: Any, name: str) -> dict[uuid.UUID, float]:
+def _sort_values(
+    session: Session, wanted: Any, name: str, never_na: bool
+) -> dict[uuid.UUID, float]:
     """The displayed accuracy of ``name`` per run; runs where it is N/A are left out."""
     found: dict[uuid.UUID, tuple[str, float, bool]] = {}
     for rid, kind, accuracy, ran in session.execute(
@@ -115,4 +118,4 @@ def _sort_values(session: Session, wanted: Any, name: str) -> dict[uuid.UUID, fl
     ):
         if rid not in found or kind == "section":  # a section wins a shared name
             found[rid] = (kind, accuracy, bool(ran))
-    return {rid: accuracy for rid, (_, accuracy, ran) in found.items() if ran or name in NEVER_NA}
+    return {rid: accuracy for rid, (_, accuracy, ran) in found.items() if ran or never_na}

@@ -12,14 +12,15 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, g
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from farm.errors import FarmError, RunError
+from farm.ui import board, pages
 from farm.ui.display import FILTERS, show
+from farm.ui.web import page, page_url
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
@@ -35,8 +36,6 @@ def create_app(engine: Engine, *, poll_ms: int = 2000) -> Flask:
 
     ``poll_ms`` is how often the pages of running runs ask for their progress.
     """
-    from farm.ui import board, pages
-
     app = Flask(__name__)
     app.config["ENGINE"] = engine
     app.config["POLL_MS"] = poll_ms
@@ -77,40 +76,6 @@ def create_app(engine: Engine, *, poll_ms: int = 2000) -> Flask:
     pages.register(app)
     board.register(app)
     return app
-
-
-def session() -> Session:
-    """The request's read-only session."""
-    if "session" not in g:
-        from flask import current_app
-
-        g.session = Session(current_app.config["ENGINE"], autoflush=False)
-    current: Session = g.session
-    return current
-
-
-def page(template: str, **context: Any) -> Response:
-    """A rendered page, encoded so that no stored text can break the response."""
-    html = render_template(template, **context)
-    return Response(
-        html.encode("utf-8", "backslashreplace"), content_type="text/html; charset=utf-8"
-    )
-
-
-def page_url(**changes: Any) -> str:
-    """The current URL with some query arguments changed (None removes one)."""
-    from urllib.parse import urlencode
-
-    args: dict[str, list[str]] = {k: request.args.getlist(k) for k in request.args}
-    for key, value in changes.items():
-        if value is None:
-            args.pop(key, None)
-        elif isinstance(value, list | tuple):
-            args[key] = [str(v) for v in value]
-        else:
-            args[key] = [str(value)]
-    query = urlencode([(k, v) for k, vs in args.items() for v in vs])
-    return request.path + ("?" + query if query else "")
 
 
 def is_loopback(host: str) -> bool:

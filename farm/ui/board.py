@@ -9,9 +9,16 @@ from urllib.parse import urlencode
 from flask import Flask, Response, request, url_for
 from markupsafe import Markup
 
+from farm.benchmarks.registry import benchmark_of
 from farm.errors import FarmError
 from farm.report.cases import case_detail
-from farm.report.columns import Column, board_metrics, compact, leaderboard_columns
+from farm.report.columns import (
+    Column,
+    all_metrics,
+    board_metrics,
+    compact,
+    leaderboard_columns,
+)
 from farm.report.compare import compare as compare_runs
 from farm.report.compare import histories
 from farm.report.html import MAX_BAR_RUNS, category_bars_svg, history_svg
@@ -20,8 +27,7 @@ from farm.report.queries import paused_gc
 from farm.report.ranking import board_page
 from farm.report.rows import ComparedScore, Comparison, FlippedCase, RunRow
 from farm.report.scores import weights_of
-from farm.scoring.metrics import NEVER_NA
-from farm.ui.app import page, session
+from farm.ui.web import page, session
 
 #: Flipped cases listed per direction on the compare page.
 MAX_FLIPS = 500
@@ -78,12 +84,14 @@ def _board(
 ) -> tuple[list[RunRow], int, list[RunRow]]:
     """The page's rows, the number of runs on the board, and its top rows (for charts)."""
     s = session()
-    if key == "rank" or key in {m.name for m in board_metrics()}:
+    metric = all_metrics().get(key)
+    if key == "rank" or metric is not None:
         found = board_page(
             s,
             suite=suite,
             latest_per_model=latest,
             sort=key,
+            never_na=metric is not None and metric.never_na,
             ascending=ascending,
             offset=start,
             limit=ROWS_PER_PAGE,
@@ -139,13 +147,18 @@ def _leaderboard() -> Response:
 
 
 def compared_rows(
-    entries: Sequence[ComparedScore], titles: dict[str, str], *, sections: bool
+    entries: Sequence[ComparedScore],
+    titles: dict[str, str],
+    *,
+    sections: bool,
+    never_na: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Display rows of a comparison, with the leaderboard's N/A rule; empty ones left out."""
     out = []
     for e in entries:
-        a = e.a if e.a is not None and (e.a.ran or (sections and e.name in NEVER_NA)) else None
-        b = e.b if e.b is not None and (e.b.ran or (sections and e.name in NEVER_NA)) else None
+        always = sections and e.name in never_na
+        a = e.a if e.a is not None and (e.a.ran or always) else None
+        b = e.b if e.b is not None and (e.b.ran or always) else None
         if a is None and b is None and not e.shared:
             continue
         delta = None if a is None or b is None else b.accuracy - a.accuracy
@@ -171,7 +184,12 @@ def compare() -> Response | tuple[Response, int]:
         titles = {m.name: m.title for m in board_metrics([result.a, result.b])}
         context.update(
             result=result,
-            sections=compared_rows(result.sections, titles, sections=True),
+            sections=compared_rows(
+                result.sections,
+                titles,
+                sections=True,
+                never_na=benchmark_of(result.a.categories).never_na(),
+            ),
             categories=compared_rows(result.categories, titles, sections=False),
             regressions=_flip_links(result.regressions[:MAX_FLIPS], result),
             improvements=_flip_links(result.improvements[:MAX_FLIPS], result),

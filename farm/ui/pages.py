@@ -20,8 +20,8 @@ from farm.report.explore import (
 )
 from farm.report.queries import load_runs
 from farm.report.scores import weights_of
-from farm.ui.app import page, session
 from farm.ui.display import steps_of, turns_of
+from farm.ui.web import page, session
 
 STATUSES = ("pending", "running", "stalled", "done", "cancelled")
 RUNS_PER_PAGE = 50
@@ -89,7 +89,7 @@ def run(ref: str) -> Response:
         for metric in metrics:
             if metric.name in row.sections:
                 cats = [c for c, _ in members.get(metric.name, ())]
-                score = shown(row, metric.name)
+                score = shown(row, metric.name, metric.never_na)
                 sections.append({"title": metric.title, "score": score, "cats": cats})
         for name, cell in row.sections.items():  # sections no metric names (agentic, ...)
             cats = [c for c, _ in members.get(name, ())]

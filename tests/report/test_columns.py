@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import uuid
+from typing import Any
 
 from farm.report.columns import board_metrics, compact, leaderboard_columns, score_column
 from farm.report.render import render_csv, render_json, render_markdown
@@ -50,3 +51,38 @@ def test_a_new_metric_is_one_entry_in_every_view() -> None:
     extra = score_column(metrics[-1])
     assert extra.text(row).startswith("50.00% (") and extra.score(row) is not None
     assert board_metrics([row], metrics) == metrics
+
+
+def test_a_benchmarks_own_columns_reach_every_view() -> None:
+    from farm.benchmarks.base import Benchmark
+    from farm.benchmarks.registry import benchmark
+    from farm.scoring.sections import SectionScore
+
+    @benchmark("ui_probe")
+    class Probe(Benchmark):  # registered from the test alone; its category is unique
+        categories = ("ui_probe_a", "ui_probe_b")
+        section_names = ("overall", "both")
+        columns = (("Probe", "overall"), ("Both", "both"))
+
+        async def solve(self, *args: object, **kwargs: object) -> Any:
+            raise NotImplementedError
+
+        def score(self, *args: object, **kwargs: object) -> Any:
+            raise NotImplementedError
+
+        def sections(self, scores: Any) -> list[SectionScore]:
+            a = scores.get("ui_probe_a")
+            b = scores.get("ui_probe_b")
+            ran = a is not None and b is not None and a.ran and b.ran
+            acc = a.accuracy if a is not None and a.ran else 0.0
+            return [SectionScore("overall", acc, ran, 4), SectionScore("both", acc / 2, ran, 4)]
+
+    row = _row({"ui_probe_a": Score(0.5, True, 4, 2)})
+    columns = leaderboard_columns([row])
+    assert [c.header for c in compact(columns)][3:5] == ["Probe", "Both"]
+    header = next(csv.reader(io.StringIO(render_csv([row]))))
+    assert "Probe" in header and "Overall Acc" not in header and "ui_probe_a" in header
+    md = render_markdown([row])
+    assert "| Probe | Both |" in md
+    line = md.splitlines()[2]
+    assert "50.00%" in line and "N/A" in line  # overall never N/A, "both" is (b did not run)

@@ -89,7 +89,11 @@ def test_a_board_page_orders_and_ranks_as_the_whole_board(db_session: Session) -
             sort = columns[key].sort
             assert sort is not None
             expected = sorted(board, key=sort, reverse=not ascending)
-            page = board_page(db_session, sort=key, ascending=ascending, offset=1, limit=3, top=2)
+            metric = columns[key].metric
+            always = metric is not None and metric.never_na
+            page = board_page(
+                db_session, sort=key, never_na=always, ascending=ascending, offset=1, limit=3, top=2
+            )
             assert page is not None and page.total == 5
             got = [(r.run_id, r.rank) for r in page.rows]
             assert got == [(r.run_id, r.rank) for r in expected[1:4]], (key, ascending)

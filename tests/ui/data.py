@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from farm.db.models import Model, Result, Run, Shard, Suite, TestCase
-from farm.scoring.finalize import write_run_scores
+from farm.finalize import write_run_scores
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 RUN_A = uuid.UUID("aaaaaaaa-0000-4000-8000-000000000001")
