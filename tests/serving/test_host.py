@@ -327,7 +327,7 @@ def test_attach_mode_reports_a_server_that_wants_a_key_at_once():
     try:
         started = time.monotonic()
         with pytest.raises(ServingError, match="wants an API key"):
-            check_attached(f"http://127.0.0.1:{server.port}/v1", served_name="x")
+            check_attached(f"http://127.0.0.1:{server.server_port}/v1", served_name="x")
         assert time.monotonic() - started < 5
     finally:
         server.shutdown()
