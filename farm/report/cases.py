@@ -53,7 +53,9 @@ class CaseDetail:
 
     ``question`` is the case's ``turns`` (messages per turn), ``functions`` the functions
     offered, ``answer`` the expected answer(s) (None for categories without one).
-    ``raw_output`` is None when inference failed (see ``inference_error``).
+    ``raw_output`` is None when inference failed (see ``inference_error``); ``call_info``
+    is the reply besides its calls (finish reason, who parsed the calls, protocol
+    deviations; :mod:`farm.formats.reply`), None for results recorded without it.
     """
 
     run_id: uuid.UUID
@@ -78,6 +80,7 @@ class CaseDetail:
     endpoint: str | None
     worker: str | None
     created_at: datetime
+    call_info: Any = None
 
     @property
     def verdict(self) -> str:
@@ -225,6 +228,7 @@ def case_detail(session: Session, run_id: uuid.UUID, case_id: str) -> CaseDetail
         endpoint=result.endpoint,
         worker=result.worker,
         created_at=result.created_at,
+        call_info=result.call_info,
     )
 
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from farm.report.cases import VERDICTS, case_detail, error_kinds, list_cases
 from farm.report.columns import board_metrics, shown
+from farm.report.deviations import deviation_counts
 from farm.report.explore import (
     endpoints_of,
     list_runs,
@@ -110,6 +111,7 @@ def run(ref: str) -> Response:
         shards=shards(s, summary.run_id),
         workers=workers(s, summary.run_id),
         endpoints=endpoints_of(s, summary.run_id),
+        deviations=deviation_counts(s, summary.run_id),
         spec=model_spec(s, summary.model_key),
     )
 

@@ -43,7 +43,8 @@ def test_error_kinds_and_case_filters(db_session: Session) -> None:
     data.build(db_session)
     kinds = {(k.family, k.kind): k.count for k in error_kinds(db_session, data.RUN_B)}
     assert kinds[("inference", "EndpointTransient")] == 1
-    assert kinds[("model", "value_error:string")] == 3
+    assert kinds[("model", "value_error:string")] == 2
+    assert kinds[("truncation", "inference:output_truncated")] == 1
     assert error_family(None, "protocol:deviation") == "protocol"
     assert error_family(None, "output_truncated") == "truncation"
     rows, total, per_category = list_cases(db_session, data.RUN_B, verdict="failed")

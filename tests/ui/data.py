@@ -30,6 +30,13 @@ FUNCS = [
         "parameters": {"type": "dict", "properties": {"city": {"type": "string"}}},
     }
 ]
+#: A reply cut by max_tokens whose arguments came as an object (a protocol deviation).
+TRUNCATED_INFO = {
+    "finish_reason": "length",
+    "content": "empty",
+    "parsed_by": "server",
+    "deviations": ["arguments_object"],
+}
 MT_TURNS = [
     [{"role": "user", "content": "Go to the docs folder."}],
     [{"role": "user", "content": "List what is there."}],
@@ -87,6 +94,7 @@ def _result(run: uuid.UUID, case_id: str, category: str, valid: bool, **kw: Any)
         endpoint="http://127.0.0.1:8000/v1",
         worker=kw.get("worker", "gpu-host-1:4242"),
         created_at=kw.get("at", T0),
+        call_info=kw.get("call_info"),
     )
 
 
@@ -130,7 +138,12 @@ def build(session: Session) -> None:
     for i in range(8):
         cid = f"simple_python_{i}"
         rows.append(_result(RUN_A, cid, "simple_python", i % 2 == 0))
-        rows.append(_result(RUN_B, cid, "simple_python", i % 4 != 1))
+        if i != 5:
+            rows.append(_result(RUN_B, cid, "simple_python", i % 4 != 1))
+    rows.append(
+        _result(RUN_B, "simple_python_5", "simple_python", False, raw="", decoded=None,
+                error_type="inference:output_truncated", call_info=TRUNCATED_INFO)
+    )  # fmt: skip
     rows.append(
         _result(RUN_A, "simple_python_8", "simple_python", False, raw=HOSTILE,
                 decoded=None, error_type="ast_decoder:decoder_failed",

@@ -102,6 +102,19 @@ def test_hostile_output_is_text_and_no_script_runs(page: Any, base_url: str) -> 
     assert len(page.locator("pre.raw").inner_text()) == 20_000
 
 
+def test_run_page_counts_truncations_and_protocol_deviations(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}/runs/alpha-v2")
+    main = page.locator("main").inner_text()
+    assert "truncation\tinference:output_truncated\t1" in main
+    assert "http://127.0.0.1:8000/v1\targuments_object\t1" in main
+    page.click("text=inference:output_truncated")
+    page.wait_for_url(re.compile(r"error=inference"))
+    page.click("table.cases a >> text=simple_python_5")
+    page.wait_for_url(re.compile(r"/cases/simple_python_5"))
+    reply = page.locator(".verdict-box .reply").inner_text()
+    assert "finish reason length" in reply and "deviations: arguments_object" in reply
+
+
 def test_multi_turn_case_shows_every_turn_step_and_tool_result(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/runs/alpha-v2/cases/multi_turn_base_0")
     turns = page.locator("section.turn")
