@@ -32,7 +32,7 @@ class CaseRow:
 
     case_id: str
     category: str
-    valid: bool
+    valid: bool | None
     error_type: str | None
     inference_error: str | None
     latency_s: float | None
@@ -68,7 +68,7 @@ class CaseDetail:
     case_extra: dict[str, Any]
     raw_output: Any
     decoded: Any
-    valid: bool
+    valid: bool | None
     error_type: str | None
     error_detail: Any
     inference_error: str | None
@@ -166,11 +166,11 @@ def list_cases(
     if verdict == "valid":
         query = query.where(Result.valid.is_(True))
     elif verdict == "wrong":
-        query = query.where(Result.valid.is_(False), Result.inference_error.is_(None))
+        query = query.where(Result.valid.is_not(True), Result.inference_error.is_(None))
     elif verdict == "error":
         query = query.where(Result.inference_error.is_not(None))
-    elif verdict == "failed":
-        query = query.where(Result.valid.is_(False))
+    elif verdict == "failed":  # no verdict (a failed inference) counts as failed
+        query = query.where(Result.valid.is_not(True))
     if error:
         query = query.where(or_(Result.inference_error == error, Result.error_type == error))
     if search:
@@ -248,7 +248,7 @@ def error_kinds(session: Session, run_id: uuid.UUID) -> list[ErrorKind]:
     """The run's failed cases by kind, most frequent first."""
     rows = session.execute(
         select(Result.inference_error, Result.error_type, func.count())
-        .where(Result.run_id == run_id, Result.valid.is_(False))
+        .where(Result.run_id == run_id, Result.valid.is_not(True))
         .group_by(Result.inference_error, Result.error_type)
     ).all()
     merged: dict[tuple[str, str], int] = {}

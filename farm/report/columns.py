@@ -38,6 +38,7 @@ class Column:
         metric: The metric behind a score column; None for the others.
         left: Left-aligned (names) rather than right-aligned (numbers).
         code: An identifier, shown in monospace.
+        present: Whether the compact views show it for these rows (None: always).
         sort: Sort key in the web UI (the value; N/A sorts below every value); None: not
             sortable.
     """
@@ -50,6 +51,7 @@ class Column:
     metric: Metric | None = None
     left: bool = False
     code: bool = False
+    present: Callable[[Sequence[RunRow]], bool] | None = None
     sort: Callable[[RunRow], Any] | None = None
 
     def score(self, row: RunRow) -> Score | None:
@@ -100,8 +102,59 @@ def _percent(value: float | None) -> str:
 
 
 def coverage(row: RunRow) -> str:
-    """``12 cats / 1,234 cases``."""
-    return f"{len(row.categories_ran)} cats / {row.n_cases:,} cases"
+    """``12 cats / 1,234 cases``, and the case selection when the run has one."""
+    text = f"{len(row.categories_ran)} cats / {row.n_cases:,} cases"
+    return f"{text} [{row.selection}]" if row.selection else text
+
+
+def repeats_text(row: RunRow) -> str:
+    """``3x pass@3 90.00% pass^3 70.00% 4 flaky`` for a repeat group, ``1x`` otherwise."""
+    rep = row.repeats
+    if rep is None:
+        return "1x"
+    k = rep.k
+    return (
+        f"{k}x pass@{k} {pct(rep.pass_at_k)} pass^{k} {pct(rep.pass_hat_k)} {len(rep.flaky)} flaky"
+    )
+
+
+def _repeats_json(row: RunRow) -> dict[str, Any] | None:
+    rep = row.repeats
+    if rep is None:
+        return None
+    return {
+        "group": str(rep.group),
+        "k": rep.k,
+        "planned": rep.planned,
+        "run_ids": [str(r) for r in rep.run_ids],
+        "seeds": list(rep.seeds),
+        "cases": rep.cases,
+        "pass_at_k": rep.pass_at_k,
+        "pass_hat_k": rep.pass_hat_k,
+        "flaky": list(rep.flaky),
+    }
+
+
+def _repeat(pick: Callable[[Any], str], single: str) -> Text:
+    return lambda r: single if r.repeats is None else pick(r.repeats)
+
+
+def _any_repeats(rows: Sequence[RunRow]) -> bool:
+    return any(r.repeats is not None for r in rows)
+
+
+#: Header of the farm's Overall over the categories that ran (BFCL's files never carry it).
+RAN_OVERALL_HEADER = "Overall (ran only)"
+#: What that column means, for footnotes.
+RAN_OVERALL_NOTE = (
+    "Overall (ran only): BFCL's Overall over the categories that ran; "
+    "BFCL's Overall counts a category that was not run as 0."
+)
+#: The footnote of a board with repeat groups.
+REPEATS_NOTE = (
+    "Repeated runs: mean over the repeats, 95% t interval; "
+    "pass@k: right in at least one repeat; pass^k: right in all."
+)
 
 
 def latency_text(row: RunRow) -> str:
@@ -228,6 +281,14 @@ TAIL: tuple[Column, ...] = (
            sort=lambda r: r.n_cases),
     _info("errors", "Errors", "Inference Errors", lambda r: str(r.errors),
           ("inference_errors", lambda r: r.errors), sort=lambda r: r.errors),
+    Column("repeats", "Repeats", repeats_text,
+           (("Repeats", _repeat(lambda p: str(p.k), "1")),
+            ("Pass@k", _repeat(lambda p: _percent(p.pass_at_k), "N/A")),
+            ("Pass^k", _repeat(lambda p: _percent(p.pass_hat_k), "N/A")),
+            ("Flaky Cases", _repeat(lambda p: str(len(p.flaky)), "0"))),
+           ("repeats", _repeats_json), present=_any_repeats),
+    _info("selection", None, "Case Selection", lambda r: r.selection or "",
+          ("case_selection", lambda r: r.selection)),
     Column("sections", None, lambda r: "",
            json=("sections", lambda r: {k: score_json(v) for k, v in r.sections.items()})),
     Column("categories", None, lambda r: "",
@@ -277,6 +338,11 @@ def leaderboard_columns(
     return (*HEAD, *(score_column(m) for m in board_metrics(rows, metrics)), *TAIL)
 
 
-def compact(columns: Sequence[Column]) -> list[Column]:
-    """The columns of the compact views (those with a compact header)."""
-    return [c for c in columns if c.header is not None]
+def compact(columns: Sequence[Column], rows: Sequence[RunRow] = ()) -> list[Column]:
+    """The columns of the compact views: those with a compact header, present for ``rows``."""
+    return [c for c in columns if c.header is not None and (c.present is None or c.present(rows))]
+
+
+def footnote(rows: Sequence[RunRow]) -> str:
+    """What the compact views say under the table about its less usual columns."""
+    return f"{RAN_OVERALL_NOTE} {REPEATS_NOTE}" if _any_repeats(rows) else RAN_OVERALL_NOTE

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from farm.report.columns import Column, cell_text, compact, leaderboard_columns
+from farm.report.columns import Column, cell_text, compact, footnote, leaderboard_columns
 from farm.report.rows import HistoryPoint, RunRow, Score
 
 PALETTE = (
@@ -61,7 +61,7 @@ _HEADERS = {"Latency s (mean/std/p95)": "Latency s<br>mean / std / p95"}
 
 def table_html(rows: Sequence[RunRow]) -> str:
     """The leaderboard table: the compact columns of the registry."""
-    columns = compact(leaderboard_columns(rows))
+    columns = compact(leaderboard_columns(rows), rows)
     head = "".join(
         ('<th class="l">' if c.left else "<th>")
         + (_HEADERS.get(c.header or "") or escape(c.header or ""))
@@ -191,7 +191,8 @@ def render_html(
         f"<h1>{escape(title)}</h1>"
         f'<p class="meta">Suite: {escape(suites)} &middot; {len(rows)} runs &middot; '
         f"generated {generated}. Scores in %, 95% confidence interval below each score; "
-        "N/A where a category was not run (BFCL counts it as 0 in Overall).</p>"
+        "N/A where a category was not run (BFCL counts it as 0 in Overall). "
+        f"{escape(footnote(rows))}</p>"
         f"{table_html(rows)}"
         "<h2>Accuracy per category</h2>"
         f"{category_bars_svg(rows)}"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from farm.db.models import Run, RunScore
 from farm.report.latency import tune_for_reports
 from farm.report.queries import board_runs, load_runs
+from farm.report.repeats import REPEAT_OPTION
 from farm.report.rows import RunRow
 
 
@@ -65,8 +66,10 @@ def board_page(
         top: Rows of the order returned in ``top``.
 
     Returns:
-        The page, or None when a run on the board lacks its stored ``overall`` section
-        (the caller then builds the whole board).
+        The page, or None when the whole board must be built: a run lacks its stored
+        ``overall`` section, or runs with a case selection or repeat groups are on the
+        board (they are ranked in blocks and merged, see
+        :func:`farm.report.queries.leaderboard`).
     """
     tune_for_reports(session)
     wanted = select(
@@ -77,15 +80,15 @@ def board_page(
     )
     ranked = list(
         session.execute(
-            select(Run.id, Run.created_at, RunScore.accuracy)
+            select(Run.id, Run.created_at, RunScore.accuracy, Run.options)
             .outerjoin(RunScore, overall)
             .where(Run.id.in_(wanted))
         ).all()
     )
-    if any(accuracy is None for _, _, accuracy in ranked):
-        return None
+    if any(accuracy is None or _grouped(options) for _, _, accuracy, options in ranked):
+        return None  # case sets and repeat groups are ranked by the whole board's rules
     ranked.sort(key=lambda r: (-r[2], -r[1].timestamp()))
-    order = [rid for rid, _, _ in ranked]
+    order = [rid for rid, _, _, _ in ranked]
     rank = {rid: i for i, rid in enumerate(order, start=1)}
     if sort == "rank":
         if not ascending:
@@ -99,6 +102,13 @@ def board_page(
     for rid, row in rows.items():
         row.rank = rank[rid]
     return BoardPage(rows=_pick(rows, page_ids), total=len(order), top=_pick(rows, top_ids))
+
+
+def _grouped(options: Any) -> bool:
+    """Whether a run has a case selection or belongs to a repeat group."""
+    return isinstance(options, dict) and bool(
+        options.get("selection") or options.get(REPEAT_OPTION)
+    )
 
 
 def _pick(rows: dict[uuid.UUID, RunRow], ids: Sequence[uuid.UUID]) -> list[RunRow]:

@@ -14,24 +14,32 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from farm.report.columns import (
+    RAN_OVERALL_HEADER,
+    RAN_OVERALL_NOTE,
     cell_text,
     compact,
     cost_text,
     coverage,
+    footnote,
     latency_text,
     leaderboard_columns,
     num,
     pct,
+    repeats_text,
     score_json,
     shown,
 )
 from farm.report.rows import RunRow
 
 __all__ = [
+    "RAN_OVERALL_HEADER",
+    "RAN_OVERALL_NOTE",
     "cell_text",
+    "repeats_text",
     "cost_text",
     "coverage",
     "latency_text",
@@ -49,13 +57,14 @@ __all__ = [
 
 def rich_table(rows: Sequence[RunRow], title: str = "Leaderboard") -> Table:
     """The terminal leaderboard, with 95% intervals in parentheses."""
-    columns = compact(leaderboard_columns(rows))
-    table = Table(title=title, title_justify="left")
+    columns = compact(leaderboard_columns(rows), rows)
+    table = Table(title=title, title_justify="left", caption=footnote(rows))
+    table.caption_justify = "left"
     for column in columns:
         assert column.header is not None
         table.add_column(column.header, no_wrap=column.key in ("rank", "run"))
-    for row in rows:
-        table.add_row(*(column.text(row) for column in columns))
+    for row in rows:  # names and selections are text, never rich markup
+        table.add_row(*(escape(column.text(row)) for column in columns))
     return table
 
 
@@ -76,14 +85,14 @@ def _md_escape(text: str) -> str:
 
 def render_markdown(rows: Sequence[RunRow]) -> str:
     """A GitHub-flavoured Markdown table of the compact view."""
-    columns = compact(leaderboard_columns(rows))
+    columns = compact(leaderboard_columns(rows), rows)
     headers = [c.header or "" for c in columns]
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
         cells = [f"`{c.text(row)}`" if c.code else _md_escape(c.text(row)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Scores in %, 95% confidence interval in parentheses.")
+    lines.append("Scores in %, 95% confidence interval in parentheses. " + footnote(rows))
     return "\n".join(lines) + "\n"
 
 

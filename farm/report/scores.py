@@ -64,9 +64,9 @@ def section_cells(
     if missing == [RAN_OVERALL] and RAN_OVERALL in weights:
         # Scored before this section existed: it is linear in the category accuracies of
         # the categories that ran, and "ran" when any of them feeds it.
-        terms = [(w, categories[c]) for c, w in weights[RAN_OVERALL]]
-        accuracy = sum(w * cell.correct / cell.n for w, cell in terms if cell.n)
-        values[RAN_OVERALL] = (accuracy, bool(terms))
+        feed = [(w, categories[c]) for c, w in weights[RAN_OVERALL]]
+        accuracy = sum(w * cell.correct / cell.n for w, cell in feed if cell.n)
+        values[RAN_OVERALL] = (accuracy, bool(feed))
     elif missing:
         scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
         values = {s.name: (s.accuracy, s.ran) for s in bench.sections(scores)}

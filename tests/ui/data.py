@@ -113,25 +113,28 @@ def build(session: Session) -> None:
                spec={"url": "https://example.org", "max_model_len": 32768}),
          Model(key="beta", display_name="Beta & Co", backend="fake", mode="fc", spec={})]
     )  # fmt: skip
-    cases = [_case(suite, f"simple_python_{i}", "simple_python") for i in range(40)]
+    cases = [_case(suite, f"simple_python_{i}", "simple_python") for i in range(10)]
+    cases += [_case(suite, f"live_simple_{i}", "live_simple") for i in range(40)]
     cases += [_case(suite, f"irrelevance_{i}", "irrelevance", answer=None) for i in range(4)]
     cases.append(
         _case(suite, "multi_turn_base_0", "multi_turn_base", turns=MT_TURNS, answer=MT_ANSWER)
     )
     session.add_all(cases)
+    finished = ["simple_python", "irrelevance", "multi_turn_base"]
     for rid, model, day, label, status in (
         (RUN_A, "alpha", 0, "alpha-v1", "done"),
         (RUN_B, "alpha", 1, "alpha-v2", "done"),
         (RUNNING, "beta", 2, "beta-live", "running"),
     ):
+        live = status == "running"
         session.add(
             Run(id=rid, model_key=model, suite_id=suite.id,
-                categories=["simple_python", "irrelevance", "multi_turn_base"], mode="fc",
+                categories=["live_simple"] if live else finished, mode="fc",
                 generation={"temperature": 0.001}, options={"shard_size": 10},
-                source="submit", status=status, n_cases=45 if status == "done" else 40,
+                source="submit", status=status, n_cases=40 if live else 15,
                 label=label, farm_version="test", created_at=T0 + timedelta(days=day),
                 started_at=T0 + timedelta(days=day),
-                finished_at=T0 + timedelta(days=day, hours=1) if status == "done" else None)
+                finished_at=None if live else T0 + timedelta(days=day, hours=1))
         )  # fmt: skip
     session.flush()
     rows: list[Result] = []
@@ -175,7 +178,7 @@ def build(session: Session) -> None:
             Shard(
                 run_id=RUNNING,
                 shard_no=no,
-                case_ids=[f"simple_python_{i}" for i in range(no * 10, no * 10 + 10)],
+                case_ids=[f"live_simple_{i}" for i in range(no * 10, no * 10 + 10)],
                 status=status,
                 attempts=0 if status == "queued" else 1,
                 lease_owner=owner,
