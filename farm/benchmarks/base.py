@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from farm.scoring.metrics import Metric
 from farm.scoring.sections import CategoryScore, SectionScore
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
@@ -44,7 +45,8 @@ class Benchmark(ABC):
         section_names: the sections :meth:`sections` returns, in display order; the first,
             ``overall``, ranks the leaderboard.
         columns: ``(header, section or category)`` pairs the benchmark contributes to
-            leaderboard views, headline first.
+            leaderboard views, headline first (the compact views; :meth:`metrics` says how
+            each is titled in the full views and when it is N/A).
     """
 
     name: ClassVar[str] = ""
@@ -52,6 +54,21 @@ class Benchmark(ABC):
     groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     section_names: ClassVar[tuple[str, ...]] = ("overall",)
     columns: ClassVar[tuple[tuple[str, str], ...]] = (("Overall", "overall"),)
+
+    def metrics(self) -> tuple[Metric, ...]:
+        """The leaderboard columns as :class:`~farm.scoring.metrics.Metric` entries.
+
+        Default: one per :attr:`columns` pair, titled by its header; ``overall`` is never
+        N/A (a member that did not run counts as 0), any other is N/A when one did not run.
+        """
+        return tuple(
+            Metric(name, header, header, never_na=name == "overall")
+            for header, name in self.columns
+        )
+
+    def never_na(self) -> frozenset[str]:
+        """Sections shown even when a member did not run (default: those of :meth:`metrics`)."""
+        return frozenset(m.name for m in self.metrics() if m.never_na)
 
     def owns(self, category: str) -> bool:
         """Whether ``category`` is one of this benchmark's."""

@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "history": "farm.cli.history:history",
     "simulate": "farm.cli.simulate:simulate",
     "endpoints": "farm.cli.endpoints:endpoints",
+    "ui": "farm.cli.ui:ui",
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from farm.db.lookup import resolve_run_id
-from farm.db.models import Model, Result, Run, RunScore
+from farm.db.models import Model, Result, Run, RunScore, Suite
 from farm.errors import ConfigError, RunError
 from farm.report.coverage import SubsetCases, restricted_rows
 from farm.report.latency import tune_for_reports
@@ -29,7 +29,14 @@ from farm.report.repeats import (
     scored_ids,
     summarize,
 )
-from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
+from farm.report.rows import (
+    ComparedScore,
+    Comparison,
+    FlippedCase,
+    HistoryPoint,
+    RunRow,
+    Score,
+)
 from farm.report.scores import weights_of
 from farm.report.stats import mcnemar_exact
 from farm.suites.store import resolve_suite
@@ -273,3 +280,64 @@ def history(
         )
         for r in rows
     ]
+
+
+def histories(
+    session: Session, *, models: Sequence[str], suite: str | None = None, limit: int = 50
+) -> dict[str, list[HistoryPoint]]:
+    """Overall accuracy over time of several models at once: model key -> points, oldest first.
+
+    The newest ``limit`` scored runs per model (of ``suite`` if given), read in one query
+    from the ``overall`` section stored when each run was scored (the value
+    :func:`history` recomputes from the categories; no interval: the points feed charts).
+    """
+    if not models:
+        return {}
+    query = (
+        select(
+            Run.id,
+            Run.model_key,
+            Run.created_at,
+            Run.label,
+            Suite.name,
+            Suite.version,
+            RunScore.accuracy,
+            RunScore.ran,
+        )
+        .join(Suite, Suite.id == Run.suite_id)
+        .join(RunScore, RunScore.run_id == Run.id)
+        .where(
+            Run.model_key.in_(list(models)),
+            RunScore.kind == "section",
+            RunScore.category == "overall",
+        )
+    )
+    if suite is not None:
+        query = query.where(Run.suite_id == resolve_suite(session, suite).id)
+    numbered = query.add_columns(
+        func.row_number()
+        .over(partition_by=Run.model_key, order_by=(Run.created_at.desc(), Run.id.desc()))
+        .label("rn")
+    ).subquery()
+    rows = session.execute(
+        select(numbered)
+        .where(numbered.c.rn <= limit)
+        .order_by(numbered.c.created_at, numbered.c.id)
+    ).all()
+    series: dict[str, list[HistoryPoint]] = {m: [] for m in models}
+    for rid, key, created, label, name, version, accuracy, ran, _ in rows:
+        score = Score(accuracy, bool(ran))
+        series[key].append(HistoryPoint(rid, created, f"{name}@{version}", label, "overall", score))
+    return series
+
+
+def history_point(row: RunRow, metric: str = "overall", kind: str = "section") -> HistoryPoint:
+    """A run as a point of its model's history of ``metric``."""
+    return HistoryPoint(
+        run_id=row.run_id,
+        created_at=row.created_at,
+        suite=row.suite,
+        label=row.label,
+        metric=metric,
+        score=as_score(row, metric, kind),
+    )

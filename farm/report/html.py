@@ -6,16 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from farm.report.render import (
-    MAIN_METRICS,
-    RAN_OVERALL_NOTE,
-    cell_text,
-    cost_text,
-    coverage,
-    latency_text,
-    shown,
-)
-from farm.report.rows import HistoryPoint, RunRow
+from farm.report.columns import Column, cell_text, compact, footnote, leaderboard_columns
+from farm.report.rows import HistoryPoint, RunRow, Score
 
 PALETTE = (
     "#1f77b4",
@@ -44,8 +36,7 @@ svg text{font-family:inherit}
 """
 
 
-def _score_td(row: RunRow, name: str) -> str:
-    score = shown(row, name)
+def _score_td(score: Score | None) -> str:
     if score is None:
         return '<td class="na">N/A</td>'
     text = cell_text(score, ci=False)
@@ -55,26 +46,29 @@ def _score_td(row: RunRow, name: str) -> str:
     return f"<td>{escape(text)}{ci}</td>"
 
 
+def _td(column: Column, row: RunRow) -> str:
+    if column.metric is not None:
+        return _score_td(column.score(row))
+    text = escape(column.text(row))
+    if column.code:
+        text = f"<code>{text}</code>"
+    return f'<td class="l">{text}</td>' if column.left else f"<td>{text}</td>"
+
+
+#: Compact headers set on two lines in the HTML table.
+_HEADERS = {"Latency s (mean/std/p95)": "Latency s<br>mean / std / p95"}
+
+
 def table_html(rows: Sequence[RunRow]) -> str:
-    """The leaderboard table."""
+    """The leaderboard table: the compact columns of the registry."""
+    columns = compact(leaderboard_columns(rows), rows)
     head = "".join(
-        f'<th class="{"l" if h in ("Model", "Run") else ""}">{escape(h)}</th>'
-        for h in ("#", "Model", "Run", *(t for t, _ in MAIN_METRICS))
+        ('<th class="l">' if c.left else "<th>")
+        + (_HEADERS.get(c.header or "") or escape(c.header or ""))
+        + "</th>"
+        for c in columns
     )
-    head += "<th>Latency s<br>mean / std / p95</th><th>Cost</th><th>Coverage</th><th>Errors</th>"
-    body = []
-    for row in rows:
-        cells = [
-            f"<td>{row.rank}</td>",
-            f'<td class="l">{escape(row.display_name)}</td>',
-            f'<td class="l"><code>{row.short_id}</code></td>',
-            *(_score_td(row, name) for _, name in MAIN_METRICS),
-            f"<td>{escape(latency_text(row))}</td>",
-            f"<td>{escape(cost_text(row))}</td>",
-            f"<td>{escape(coverage(row))}</td>",
-            f"<td>{row.errors}</td>",
-        ]
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    body = ["<tr>" + "".join(_td(c, row) for c in columns) + "</tr>" for row in rows]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -198,7 +192,7 @@ def render_html(
         f'<p class="meta">Suite: {escape(suites)} &middot; {len(rows)} runs &middot; '
         f"generated {generated}. Scores in %, 95% confidence interval below each score; "
         "N/A where a category was not run (BFCL counts it as 0 in Overall). "
-        f"{escape(RAN_OVERALL_NOTE)}</p>"
+        f"{escape(footnote(rows))}</p>"
         f"{table_html(rows)}"
         "<h2>Accuracy per category</h2>"
         f"{category_bars_svg(rows)}"

@@ -109,16 +109,8 @@ def leaderboard(
                     newest[key] = row
             ids = [r.run_id for r in named if newest[(r.model_key, r.suite)] is r]
     else:
-        suite_ids: list[int] | None
-        if suite is not None:
-            suite_ids = [resolve_suite(session, suite).id]
-        elif session.scalar(select(func.count()).where(Suite.name == "bfcl")):
-            suite_ids = [resolve_suite(session, "bfcl").id]
-        else:
-            suite_ids = None
-        rows = load_runs(
-            session, _scored_runs_query(suite_ids, latest_per_model), with_latency=with_latency
-        )
+        query = board_runs(session, suite=suite, latest_per_model=latest_per_model)
+        rows = load_runs(session, query, with_latency=with_latency)
         return _by_case_set(session, rows, with_latency, subset, left_out)
     # Ties keep the order the runs were named in, as `bfcl evaluate --model a,b` does.
     rows = load_runs(session, ids, with_latency=with_latency)
@@ -148,6 +140,20 @@ def _by_case_set(
     if subset is not None:
         return _ranked(merged, keep_order=keep_order)
     return rank_by_case_set(merged, lambda block: _ranked(block, keep_order=keep_order))
+
+
+def board_runs(
+    session: Session, *, suite: str | None = None, latest_per_model: bool = False
+) -> Select[tuple[uuid.UUID]]:
+    """A query of the ids of the runs on a leaderboard (see :func:`leaderboard`)."""
+    suite_ids: list[int] | None
+    if suite is not None:
+        suite_ids = [resolve_suite(session, suite).id]
+    elif session.scalar(select(func.count()).where(Suite.name == "bfcl")):
+        suite_ids = [resolve_suite(session, "bfcl").id]
+    else:
+        suite_ids = None
+    return _scored_runs_query(suite_ids, latest_per_model)
 
 
 def _ranked(rows: list[RunRow], *, keep_order: bool = False) -> list[RunRow]:

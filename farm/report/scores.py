@@ -64,22 +64,21 @@ def section_cells(
     if missing == [RAN_OVERALL] and RAN_OVERALL in weights:
         # Scored before this section existed: it is linear in the category accuracies of
         # the categories that ran, and "ran" when any of them feeds it.
-        terms = [(w, categories[c]) for c, w in weights[RAN_OVERALL]]
-        accuracy = sum(w * cell.correct / cell.n for w, cell in terms if cell.n)
-        values[RAN_OVERALL] = (accuracy, bool(terms))
+        feed = [(w, categories[c]) for c, w in weights[RAN_OVERALL]]
+        accuracy = sum(w * cell.correct / cell.n for w, cell in feed if cell.n)
+        values[RAN_OVERALL] = (accuracy, bool(feed))
     elif missing:
         scores = {c: CategoryScore(c, s.n, s.correct, s.ran) for c, s in categories.items()}
         values = {s.name: (s.accuracy, s.ran) for s in bench.sections(scores)}
     cells: dict[str, Score] = {}
-    for name in names:
+    for name in names:  # one pass per section: this runs for every row of a board
         accuracy, ran = values[name]
-        members = [(weight, categories[category]) for category, weight in weights[name]]
-        cells[name] = Score(
-            accuracy,
-            ran,
-            sum(cell.n for _, cell in members),
-            0,
-            sum(cell.errors for _, cell in members),
-            tuple([(weight, cell.correct, cell.n) for weight, cell in members]),
-        )
+        n = errors = 0
+        terms: list[tuple[float, int, int]] = []
+        for category, weight in weights[name]:
+            cell = categories[category]
+            n += cell.n
+            errors += cell.errors
+            terms.append((weight, cell.correct, cell.n))
+        cells[name] = Score(accuracy, ran, n, 0, errors, tuple(terms))
     return cells

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+#: Discordant pairs up to which :func:`mcnemar_exact` sums exact integers.
+EXACT_LIMIT = 1000
+
 #: The two-sided 95% standard normal quantile.
 Z95 = 1.959963984540054
 
@@ -71,5 +74,13 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     if n == 0:
         return 1.0
     k = min(only_a, only_b)
-    tail = sum(math.comb(n, i) for i in range(k + 1))
-    return float(min(1.0, 2 * tail / 2**n))
+    if n <= EXACT_LIMIT:
+        tail = sum(math.comb(n, i) for i in range(k + 1))
+        return float(min(1.0, 2 * tail / 2**n))
+    # Big-integer sums cost O(n^2) digits: sum the terms in log space (relative error ~1e-12).
+    log_terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in range(k + 1)
+    ]
+    top = max(log_terms)
+    log_tail = top + math.log(math.fsum(math.exp(t - top) for t in log_terms)) - n * math.log(2)
+    return float(min(1.0, 2 * math.exp(log_tail)))

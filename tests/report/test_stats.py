@@ -83,3 +83,16 @@ def test_linear_interval_ignores_categories_that_did_not_run() -> None:
     assert linear_interval([(0.5, 5, 10), (0.5, 0, 0)]) == pytest.approx(
         linear_interval([(0.5, 5, 10)])
     )
+
+
+def test_mcnemar_beyond_the_exact_limit_agrees_with_integer_sums() -> None:
+    import math
+
+    from farm.report.stats import mcnemar_exact
+
+    def integer_sum(a: int, b: int) -> float:
+        n, k = a + b, min(a, b)
+        return float(min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n))
+
+    for a, b in [(600, 700), (1000, 1100), (2000, 2100), (1001, 1), (1500, 1500)]:
+        assert mcnemar_exact(a, b) == pytest.approx(integer_sum(a, b), rel=1e-9)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.benchmarks.base import Benchmark
 from farm.benchmarks.registry import benchmark
+from farm.scoring.metrics import BFCL_METRICS, NEVER_NA, Metric
 from farm.scoring.sections import (
     RAN_OVERALL,
     SECTION_NAMES,
@@ -47,6 +48,14 @@ class Bfcl(Benchmark):
         ("Relevance", "relevance"),
         ("Irrelevance", "irrelevance"),
     )
+
+    def metrics(self) -> tuple[Metric, ...]:
+        """BFCL's columns with the titles of its ``data_overall.csv``."""
+        return BFCL_METRICS
+
+    def never_na(self) -> frozenset[str]:
+        """Overall, Live, Multi Turn and Agentic: BFCL never shows them as N/A."""
+        return NEVER_NA
 
     def needs_suite_extra(self, case: Case) -> bool:
         """Multi-turn cases build their environments from the suite's stored sources."""
