@@ -79,7 +79,7 @@ def run(
         from farm.endpoints.env import embedding_endpoint
         from farm.errors import ConfigError
 
-        if embedding_endpoint() is None:  # fail now, not case by case
+        if embedding_endpoint(settings) is None:  # fail now, not case by case
             raise ConfigError(
                 "--tool-retrieval needs an embedding endpoint: set EMBEDDING_BASE_URL "
                 "(or OPENAI_BASE_URL)"
