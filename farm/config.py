@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     embedding_api_key: SecretStr | None = Field(
         default=None, validation_alias=_plain("EMBEDDING_API_KEY"), description="Its key."
     )
+    embedding_model: str | None = Field(
+        default=None,
+        validation_alias=_plain("EMBEDDING_MODEL"),
+        description="Embedding model for --tool-retrieval (default text-embedding-3-small).",
+    )
     vllm_endpoint: str | None = Field(
         default=None,
         validation_alias=_plain("VLLM_ENDPOINT"),
@@ -175,6 +180,7 @@ class Settings(BaseSettings):
         "openai_base_url",
         "completion_base_url",
         "embedding_base_url",
+        "embedding_model",
         "vllm_endpoint",
         "vllm_port",
         "server_command",
@@ -185,6 +191,14 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: Any) -> Any:
+        name = str(value).strip().upper()
+        if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
+        return name
 
     @field_validator("openai_api_key", "completion_api_key", "embedding_api_key", mode="before")
     @classmethod

@@ -96,7 +96,7 @@ def run(
         categories=split_categories(categories),
         shard_size=shard_size,
         label=label,
-        options=retrieval_run_options(tool_retrieval, embedding_model),
+        options=retrieval_run_options(tool_retrieval, embedding_model, settings),
         selection=case_filter(cases, subset, sample, sample_seed),
         repeats=repeats,
         repeat_seeds=repeat_seeds,
