@@ -25,6 +25,7 @@ from farm.endpoints.embeddings import EmbeddingClient
 from farm.endpoints.env import resolve_api_key
 from farm.endpoints.pool import EndpointPool
 from farm.models.registry import resolve_model
+from farm.suites.trust import known_digests, source_digest, trusted_digests
 from workers.endpoint import EndpointOptions, attach_endpoint
 from workers.serving.hosting import host_options, serving_settings
 from workers.serving.spec import resolve_chat_template
@@ -200,6 +201,11 @@ PROBES: dict[str, Probe] = {
         lambda s, t: str(serving_settings(s).publish),
         _same,
     ),
+    "FARM_TRUSTED_ENV_SOURCES": Probe(
+        ("{tmp}/t1/trust.sha256", "{tmp}/t2/trust.sha256"),
+        lambda s, t: trusted_digests(s) - known_digests(),
+        lambda v, t: {Path(v).read_text().split()[0]},
+    ),
     "FARM_CHAT_TEMPLATE_DIR": Probe(
         ("{tmp}/t1", "{tmp}/t2"), _template, lambda v, t: f"{v}/probe.jinja"
     ),
@@ -243,6 +249,7 @@ def scratch(farm_home: Path, tmp_path: Path) -> Path:
     for folder in ("t1", "t2", "x1", "x2"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "probe.jinja").write_text("{{ messages }}")
+        (tmp_path / folder / "trust.sha256").write_text(f"{source_digest(folder)}  {folder}.py\n")
     return tmp_path
 
 
