@@ -20,6 +20,7 @@ import pytest
 from farm.broker import celery_config, transport_options
 from farm.cli.context import CliContext
 from farm.cli.main import cli
+from farm.cli.options import retrieval_run_options
 from farm.config import Settings, load_settings
 from farm.endpoints.embeddings import EmbeddingClient
 from farm.endpoints.env import resolve_api_key
@@ -31,6 +32,8 @@ from workers.serving.hosting import host_options, serving_settings
 from workers.serving.spec import resolve_chat_template
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+#: Flags of the root command, which every command shares.
+ROOT_FLAGS = ("--home", "--database-url", "--broker-url")
 
 
 def table_rows() -> list[tuple[list[str], str | None]]:
@@ -63,6 +66,8 @@ class Probe:
     see: Callable[[Settings, Path], Any]
     expect: Callable[[str, Path], Any]
     companions: tuple[tuple[str, str], ...] = ()
+    #: For a subcommand's flag: what its command passes on, given settings and the flag.
+    flag: Callable[[Settings, str], Any] | None = None
 
 
 def _key(purpose: str) -> Callable[[Settings, Path], Any]:
@@ -172,11 +177,13 @@ PROBES: dict[str, Probe] = {
         ("0.0.0.0", "10.1.1.1"),
         lambda s, t: host_options(s, "vllm", serving_settings(s)).host,
         _same,
+        flag=lambda s, v: host_options(s, "vllm", serving_settings(s, host=v)).host,
     ),
     "FARM_SERVER_PORT": Probe(
         ("9100", "9200"),
         lambda s, t: host_options(s, "vllm", serving_settings(s)).port,
         lambda v, t: int(v),
+        flag=lambda s, v: host_options(s, "vllm", serving_settings(s, port=int(v))).port,
     ),
     "FARM_SERVER_READY_TIMEOUT": Probe(
         ("60", "70"),
@@ -200,6 +207,13 @@ PROBES: dict[str, Probe] = {
         ("{tmp}/p1.json", "{tmp}/p2.json"),
         lambda s, t: str(serving_settings(s).publish),
         _same,
+        flag=lambda s, v: str(serving_settings(s, publish=Path(v)).publish),
+    ),
+    "EMBEDDING_MODEL": Probe(
+        ("embed-a", "embed-b"),
+        lambda s, t: retrieval_run_options(1, None, s)["embedding_model"],
+        _same,
+        flag=lambda s, v: retrieval_run_options(1, v, s)["embedding_model"],
     ),
     "FARM_TRUSTED_ENV_SOURCES": Probe(
         ("{tmp}/t1/trust.sha256", "{tmp}/t2/trust.sha256"),
@@ -289,10 +303,14 @@ def test_every_documented_variable_works_from_environment_dotenv_and_flag(
     Path(".env").write_text(f"{name}={other}\n")
     assert probe.see(load_settings(), scratch) == expected, f"{name}: environment over .env"
     # the flag over the environment
-    if flag is not None:
+    if flag in ROOT_FLAGS:
         monkeypatch.setenv(name, other)
         settings = _settings_from("flag", name, value, flag)
         assert probe.see(settings, scratch) == expected, f"{flag} over {name}"
+    elif flag is not None:
+        assert probe.flag is not None, f"README gives {name} the flag {flag}: add a flag probe"
+        monkeypatch.setenv(name, other)
+        assert probe.flag(load_settings(), value) == expected, f"{flag} over {name}"
 
 
 def test_the_readme_table_is_parsed(scratch: Path) -> None:
