@@ -31,7 +31,12 @@ if TYPE_CHECKING:
 @selection_options
 @retrieval_options
 @click.option("--endpoint", help="Base URL(s) of the model, comma-separated.")
-@click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    help="Variable holding the endpoint's API key (environment or .env); without it an "
+    "--endpoint gets no key.",
+)
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="End with a JSON line holding run_id.")
 @strict_option
