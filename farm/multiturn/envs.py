@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from farm.errors import ConfigError, SuiteError, UntrustedSourceError
+from farm.suites.trust import trusted_digests
 
 #: The package BFCL's environment modules live in; their imports of each other use it.
 BACKEND_PACKAGE = "bfcl_eval.eval_checker.multi_turn_eval.func_source_code"
@@ -127,8 +128,6 @@ def _trusted(given: frozenset[str] | None) -> frozenset[str]:
     """``given``, else this machine's trusted digests; a bad trust file is a SuiteError."""
     if given is not None:
         return given
-    from farm.suites.trust import trusted_digests
-
     try:
         return trusted_digests()
     except ConfigError as exc:
