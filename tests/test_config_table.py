@@ -339,3 +339,13 @@ def test_a_bad_value_names_its_variable_wherever_it_comes_from(scratch: Path) ->
     Path(".env").write_text("FARM_LOG_LEVEL=loud\n")
     with pytest.raises(ConfigError, match="invalid setting FARM_LOG_LEVEL"):
         load_settings()
+
+
+def test_every_setting_is_documented_in_the_table() -> None:
+    from farm.config import variable_name
+
+    documented = {name for name, _ in VARIABLES}
+    missing = [
+        variable_name(f) for f in Settings.model_fields if variable_name(f) not in documented
+    ]
+    assert not missing, f"add these to README.md's configuration table: {missing}"
