@@ -25,7 +25,7 @@ from farm.config import Settings, load_settings
 from farm.endpoints.embeddings import EmbeddingClient
 from farm.endpoints.env import resolve_api_key
 from farm.endpoints.pool import EndpointPool
-from farm.models.registry import resolve_model
+from farm.resolve import resolve_model
 from farm.suites.trust import known_digests, source_digest, trusted_digests
 from workers.endpoint import EndpointOptions, attach_endpoint
 from workers.serving.hosting import host_options, serving_settings
