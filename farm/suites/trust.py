@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from farm.config import Settings, load_settings
+from farm.config import Settings, env_file, load_settings
 from farm.errors import ConfigError, SuiteError
 
 #: sha256 of each known bfcl-eval wheel file (as PyPI serves it), by version.
@@ -70,6 +71,7 @@ def source_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@functools.cache
 def known_digests() -> frozenset[str]:
     """The digests of every environment source of every bfcl-eval release in the tables."""
     return frozenset(d for files in KNOWN_SOURCES.values() for d in files.values())
@@ -112,14 +114,32 @@ def listed_digests(path: Path) -> frozenset[str]:
 def trusted_digests(settings: Settings | None = None) -> frozenset[str]:
     """Every digest this machine may execute: the tables, plus ``FARM_TRUSTED_ENV_SOURCES``.
 
+    Without ``settings`` they are read as :func:`farm.config.load_settings` would, and kept
+    until the variable, the ``.env`` file (its name, place or modification time) or the
+    working directory changes: a multi-turn case asks for them twice.
+
     Raises:
         ConfigError: ``FARM_TRUSTED_ENV_SOURCES`` names a file that cannot be read or parsed.
     """
-    chosen = settings if settings is not None else load_settings()
+    if settings is None:
+        dotenv = Path(env_file())
+        try:
+            stamp = dotenv.stat().st_mtime_ns
+        except OSError:
+            stamp = -1
+        key = (os.environ.get("FARM_TRUSTED_ENV_SOURCES"), str(dotenv.absolute()), stamp)
+        path = _trust_file(key)
+    else:
+        path = settings.trusted_env_sources
     known = known_digests()
-    if chosen.trusted_env_sources is None:
-        return known
-    return known | listed_digests(chosen.trusted_env_sources)
+    return known if path is None else known | listed_digests(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _trust_file(key: tuple[str | None, str, int]) -> Path | None:
+    """``FARM_TRUSTED_ENV_SOURCES`` for one state of the environment and ``.env``."""
+    del key  # the cache key only
+    return load_settings().trusted_env_sources
 
 
 def digest_lines(sources: Mapping[str, str]) -> list[str]:
