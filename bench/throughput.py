@@ -101,7 +101,11 @@ def assert_done(engine: Engine, run_id: uuid.UUID) -> None:
 def start_worker(
     settings: Settings, endpoint: str, log: Path, in_flight: int
 ) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FARM_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FARM_") or k == "FARM_TRUSTED_ENV_SOURCES"
+    }
     env.update(
         FARM_HOME=str(settings.home),
         FARM_DATABASE_URL=settings.database_url or "",

@@ -2,9 +2,11 @@
 
 Precedence, highest first: a command-line flag (passed to :func:`load_settings` as an
 override), the process environment, the ``.env`` file (in the working directory, or the
-file named by ``FARM_ENV_FILE``), then the defaults below. All farm settings carry the
-``FARM_`` prefix; endpoint variables without it (``OPENAI_BASE_URL`` and friends) are read
-by :mod:`farm.endpoints.env`.
+file named by ``FARM_ENV_FILE``), then the defaults below. That holds for every documented
+variable: the farm's own (``FARM_*``, ``FARM_SERVER_*``) and the endpoint variables without
+the prefix (``OPENAI_*``, ``COMPLETION_*``, ``EMBEDDING_*``, ``VLLM_*``), which
+:mod:`farm.endpoints.env` turns into endpoints. Keys are :class:`~pydantic.SecretStr`, so a
+dump or repr of the settings never shows them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from dotenv import dotenv_values
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -28,9 +31,44 @@ def default_home() -> Path:
     return Path(base) / "farm"
 
 
+#: Where the vLLM image keeps its example chat templates.
+VLLM_EXAMPLES_DIR = Path("/vllm-workspace/examples")
+
+
 def env_file() -> str:
     """The ``.env`` file to read: ``FARM_ENV_FILE`` or ``.env`` in the working directory."""
     return os.environ.get("FARM_ENV_FILE", ".env")
+
+
+def dotenv_file_values(path: str | None = None) -> dict[str, str]:
+    """The variables set in the ``.env`` file (``{}`` if there is none); never raises."""
+    try:
+        values = dotenv_values(path or env_file(), encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def normalise_base_url(url: str) -> str:
+    """``host:port`` or ``http://host:port`` or ``.../v1`` -> ``http://host:port/v1``.
+
+    Raises:
+        ConfigError: if the URL has a scheme other than http or https.
+    """
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"endpoint URL {url!r}: only http and https are supported")
+    if not url.endswith("/v1"):
+        url += "/v1"
+    return url
+
+
+def _plain(name: str) -> Any:
+    """A field read from the variable ``name`` (no ``FARM_`` prefix), or by its field name."""
+    return AliasChoices(name, name.lower())
 
 
 class Settings(BaseSettings):
@@ -77,12 +115,96 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=600.0, gt=0, description="Seconds per request.")
     max_attempts: int = Field(default=4, ge=1, description="Attempts per request.")
     log_level: str = Field(default="WARNING", description="Python logging level.")
+    trusted_env_sources: Path | None = Field(
+        default=None,
+        description="sha256sum-style list of extra trusted multi-turn environment sources.",
+    )
 
-    @field_validator("database_url", "broker_url", mode="before")
+    # Endpoints (no FARM_ prefix; turned into endpoints by farm.endpoints.env).
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=_plain("OPENAI_BASE_URL"), description="General API root."
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_plain("OPENAI_API_KEY"), description="Its key."
+    )
+    completion_base_url: str | None = Field(
+        default=None,
+        validation_alias=_plain("COMPLETION_BASE_URL"),
+        description="Chat/completion API root (default OPENAI_BASE_URL).",
+    )
+    completion_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_plain("COMPLETION_API_KEY"), description="Its key."
+    )
+    embedding_base_url: str | None = Field(
+        default=None,
+        validation_alias=_plain("EMBEDDING_BASE_URL"),
+        description="Embedding API root (default OPENAI_BASE_URL).",
+    )
+    embedding_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_plain("EMBEDDING_API_KEY"), description="Its key."
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        validation_alias=_plain("EMBEDDING_MODEL"),
+        description="Embedding model for --tool-retrieval (default text-embedding-3-small).",
+    )
+    vllm_endpoint: str | None = Field(
+        default=None,
+        validation_alias=_plain("VLLM_ENDPOINT"),
+        description="Running vLLM server to attach to: host, host:port or URL.",
+    )
+    vllm_port: str | None = Field(
+        default=None,
+        validation_alias=_plain("VLLM_PORT"),
+        description="Its port when VLLM_ENDPOINT names none (default 8000).",
+    )
+
+    # Hosted servers (FARM_SERVER_*).
+    server_host: str = Field(default="127.0.0.1", description="Bind address; 0.0.0.0 to share.")
+    server_port: int | None = Field(
+        default=None, ge=1, le=65535, description="First replica's port."
+    )
+    server_ready_timeout: float = Field(default=1800.0, gt=0, description="Seconds to ready.")
+    server_stop_grace: float = Field(default=30.0, ge=0, description="SIGTERM to SIGKILL, s.")
+    server_command: str | None = Field(default=None, description="Launcher, e.g. 'vllm serve'.")
+    server_verify_store: bool = Field(default=False, description="sha256-check stored models.")
+    server_publish: Path | None = Field(default=None, description="Publish endpoints here.")
+    chat_template_dir: Path | None = Field(default=None, description="Chat templates.")
+    vllm_examples_dir: Path = Field(
+        default=VLLM_EXAMPLES_DIR, description="The vLLM image's example chat templates."
+    )
+
+    @field_validator(
+        "database_url",
+        "broker_url",
+        "openai_base_url",
+        "completion_base_url",
+        "embedding_base_url",
+        "embedding_model",
+        "vllm_endpoint",
+        "vllm_port",
+        "server_command",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: Any) -> Any:
+        name = str(value).strip().upper()
+        if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
+        return name
+
+    @field_validator("openai_api_key", "completion_api_key", "embedding_api_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip() or None
         return value
 
     @field_validator("database_url")
@@ -125,6 +247,20 @@ class Settings(BaseSettings):
         """The download cache directory in force."""
         return self.cache_dir or self.home / "cache"
 
+    def variable(self, name: str) -> str | None:
+        """The value of any variable, by the same precedence: process environment, ``.env``.
+
+        For variables the settings do not model, e.g. the one a model's ``api_key_env``
+        names. Read now (never cached); blank counts as unset.
+        """
+        value = os.environ.get(name)
+        if value is None:
+            value = dotenv_file_values(self._dotenv_path).get(name)
+        value = (value or "").strip()
+        return value or None
+
+    _dotenv_path: str | None = None
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Build settings, with ``overrides`` (command-line flags) taking precedence.
@@ -133,12 +269,26 @@ def load_settings(**overrides: Any) -> Settings:
     environment. Raises :class:`ConfigError` with a one-line message on invalid values.
     """
     given = {key: value for key, value in overrides.items() if value is not None}
+    path = env_file()
     try:
-        return Settings(_env_file=env_file(), **given)
+        settings = Settings(_env_file=path, **given)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting FARM_{where.upper()}: {first['msg']}") from exc
+        raise ConfigError(f"invalid setting {variable_name(where)}: {first['msg']}") from exc
+    settings._dotenv_path = path
+    return settings
+
+
+def variable_name(field: str) -> str:
+    """The environment variable of a settings field (``server_port`` -> ``FARM_SERVER_PORT``)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    if field.isupper():  # pydantic reports an aliased field by the alias it was read from
+        return field
+    return f"FARM_{field.upper()}"
 
 
 @lru_cache(maxsize=1)

@@ -53,6 +53,10 @@ class SuiteError(FarmError):
     exit_code = 2
 
 
+class UntrustedSourceError(SuiteError):
+    """Multi-turn environment source whose sha256 is not trusted (farm.suites.trust)."""
+
+
 class SubmitError(FarmError):
     """A run cannot be planned or enqueued."""
 

@@ -71,13 +71,13 @@ def resolve_model(
             raise ConfigError(f"--endpoint {endpoint!r} names no URL")
         changes["endpoints"] = [EndpointConfig(base_url=normalise_base_url(u)) for u in urls]
     elif not spec.endpoints and _env_fallback(spec.backend):
-        env_endpoint = completion_endpoint()
+        env_endpoint = completion_endpoint(settings)
         if env_endpoint is None:
             raise ConfigError(
                 f"model {name!r} has no endpoint: pass --endpoint, add endpoints in "
                 f"{settings.resolved_models_file}, or set COMPLETION_BASE_URL or OPENAI_BASE_URL"
             )
-        changes["endpoints"] = [env_endpoint]
+        changes["endpoints"] = [EndpointConfig(base_url=env_endpoint.base_url)]
     if api_key_env is not None:
         endpoints = changes.get("endpoints", spec.endpoints)
         changes["endpoints"] = [

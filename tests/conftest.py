@@ -28,6 +28,32 @@ ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("FARM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REPO = Path(__file__).resolve().parent.parent
+#: The operator's trust list for the mini suite's environment sources (committed).
+MINI_TRUST = REPO / "tests" / "fixtures" / "mini_bfcl.sha256"
+TRUST_VARIABLE = "FARM_TRUSTED_ENV_SOURCES"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def trusted_test_sources(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Trust the test fixtures' environment sources, as an operator would their own suite.
+
+    ``FARM_TRUSTED_ENV_SOURCES`` names a file with the mini suite's committed list plus the
+    digests of the in-memory environments of tests/multiturn/helpers.py; every process the
+    tests start inherits it. The real bfcl-eval sources need nothing: the package's table
+    lists them.
+    """
+    from farm.suites.trust import digest_lines
+    from tests.multiturn.helpers import SOURCES
+
+    path = tmp_path_factory.mktemp("trust") / "trusted.sha256"
+    path.write_text(MINI_TRUST.read_text() + "\n".join(digest_lines(SOURCES)) + "\n")
+    previous = os.environ.get(TRUST_VARIABLE)
+    os.environ[TRUST_VARIABLE] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop(TRUST_VARIABLE, None)
+    else:
+        os.environ[TRUST_VARIABLE] = previous
 
 
 def create_database(prefix: str = "farm_test") -> str:
@@ -93,10 +119,10 @@ def redis_url() -> str:
 
 @pytest.fixture
 def farm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty FARM_HOME and working directory, with no FARM_* or endpoint variables set."""
+    """An empty FARM_HOME and working directory, no FARM_* (but the trust list) or endpoint vars."""
     for key in list(os.environ):
         if key.startswith(("FARM_", "OPENAI_", "COMPLETION_", "EMBEDDING_", "VLLM_")):
-            if not key.startswith("FARM_TEST_"):
+            if not key.startswith("FARM_TEST_") and key != TRUST_VARIABLE:
                 monkeypatch.delenv(key, raising=False)
     home = tmp_path / "home"
     monkeypatch.setenv("FARM_HOME", str(home))

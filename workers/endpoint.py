@@ -8,7 +8,6 @@ a worker never stops a server it did not start.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from farm.backends import endpoint_backend_for
 from farm.config import Settings
-from farm.endpoints.env import attach_requested, attach_url
+from farm.endpoints.env import attach_requested, attach_url, resolve_api_key
 from farm.errors import ConfigError, ServingError
 from farm.models.registry import EndpointConfig, ModelSpec, normalise_base_url
 from farm.resolve import resolve_model
@@ -125,15 +124,15 @@ class EndpointOptions:
     call_format: str | None = None
 
 
-def attach_endpoint(options: EndpointOptions) -> str | None:
+def attach_endpoint(settings: Settings, options: EndpointOptions) -> str | None:
     """The URL(s) to attach to: ``--endpoint``, else ``VLLM_ENDPOINT``/``VLLM_PORT``.
 
     With ``--attach`` and neither variable set, that is the default 127.0.0.1:8000.
     """
     if options.endpoint:
         return options.endpoint
-    if options.attach or attach_requested():
-        return attach_url()
+    if options.attach or attach_requested(settings):
+        return attach_url(settings)
     return None
 
 
@@ -148,7 +147,7 @@ def worker_model(settings: Settings, name: str, options: EndpointOptions) -> Mod
     return resolve_model(
         settings,
         name,
-        endpoint=attach_endpoint(options),
+        endpoint=attach_endpoint(settings, options),
         mode=options.mode,
         api_key_env=options.api_key_env,
         call_format=options.call_format,
@@ -187,18 +186,18 @@ def open_endpoint(
             urls = [server.base_url for server in servers if server.base_url]
             yield Endpoints(urls, alive=lambda: hosted_alive(servers))
         return
-    attach = attach_endpoint(options)
+    attach = attach_endpoint(settings, options)
     if options.attach:
         from workers.serving.readiness import check_attached
 
         assert attach is not None  # attach_endpoint always answers when --attach is given
         for url in attach.split(","):
             if url.strip():
-                key = spec.endpoints[0].api_key_env if spec.endpoints else None
+                base_url = normalise_base_url(url)
                 check_attached(
-                    normalise_base_url(url),
+                    base_url,
                     served_name=spec.request_model,
-                    api_key=os.environ.get(key) if key else None,
+                    api_key=_key_for(settings, spec, base_url),
                 )
     if attach:
         urls = [normalise_base_url(u) for u in attach.split(",") if u.strip()]
@@ -212,12 +211,20 @@ def open_endpoint(
             "VLLM_PORT, or host it with --gpus"
         )
     if attach and urls:
-        from farm.endpoints.env import resolve_api_key
-
-        key = resolve_api_key(spec.endpoints[0]) if spec.endpoints else None
+        key = _key_for(settings, spec, urls[0])
         yield Endpoints(urls, verify=served_name_check(urls, spec.request_model, key))
         return
     yield Endpoints(urls)
+
+
+def _key_for(settings: Settings, spec: ModelSpec, base_url: str) -> str | None:
+    """The key the worker sends to ``base_url``.
+
+    The model's ``api_key_env`` (``--api-key-env`` or the registry), else only the key paired
+    with that URL (:mod:`farm.endpoints.env`).
+    """
+    named = spec.endpoints[0].api_key_env if spec.endpoints else None
+    return resolve_api_key(EndpointConfig(base_url=base_url, api_key_env=named), settings=settings)
 
 
 def with_endpoints(spec: ModelSpec, urls: list[str]) -> ModelSpec:

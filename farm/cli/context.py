@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,13 +18,25 @@ class CliContext:
     """Root-level flags; settings are built from them on first use."""
 
     overrides: dict[str, Any] = field(default_factory=dict)
+    verbose: int = 0
     _settings: Settings | None = None
 
     def settings(self) -> Settings:
-        """Settings with the root flags taking precedence over environment and .env."""
+        """Settings with the root flags taking precedence over environment and .env.
+
+        Without ``-v`` the log level is ``FARM_LOG_LEVEL``, applied when settings are built.
+        """
         if self._settings is None:
             self._settings = load_settings(**self.overrides)
+            if not self.verbose:
+                configure_logging(self._settings.log_level)
         return self._settings
+
+
+def configure_logging(level: int | str) -> None:
+    """Log to stderr at ``level`` (``-v``/``-vv``, else ``FARM_LOG_LEVEL``)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
 
 
 def cli_settings() -> Settings:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from farm import __version__
-from farm.cli.context import CliContext
+from farm.cli.context import CliContext, configure_logging
 from farm.errors import FarmError
 
 #: Command name -> "module:attribute". The only list of commands.
@@ -95,11 +95,11 @@ def cli(
     on its embedded default: a SQLite file and an in-process executor.
     """
     ctx.obj = CliContext(
-        overrides={"home": home, "database_url": database_url, "broker_url": broker_url}
+        overrides={"home": home, "database_url": database_url, "broker_url": broker_url},
+        verbose=verbose,
     )
     if verbose:
-        level = logging.DEBUG if verbose > 1 else logging.INFO
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(logging.DEBUG if verbose > 1 else logging.INFO)
 
 
 def main() -> None:

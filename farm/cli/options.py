@@ -130,7 +130,6 @@ def retrieval_options(func: F) -> F:
     """--tool-retrieval K and --embedding-model NAME."""
     func = click.option(
         "--embedding-model",
-        envvar="EMBEDDING_MODEL",
         help="Served name of the embedding model for --tool-retrieval "
         "[env EMBEDDING_MODEL; default text-embedding-3-small].",
     )(func)
@@ -143,13 +142,20 @@ def retrieval_options(func: F) -> F:
     )(func)
 
 
-def retrieval_run_options(k: int | None, embedding_model: str | None) -> dict[str, Any]:
-    """The run options recording tool retrieval (empty when it is off)."""
+def retrieval_run_options(
+    k: int | None, embedding_model: str | None, settings: Settings
+) -> dict[str, Any]:
+    """The run options recording tool retrieval (empty when it is off).
+
+    The model is ``--embedding-model``, else ``EMBEDDING_MODEL`` (environment, then ``.env``),
+    else ``text-embedding-3-small``.
+    """
     from farm.shards import DEFAULT_EMBEDDING_MODEL
 
     if k is None:
         return {}
-    return {"tool_retrieval": k, "embedding_model": embedding_model or DEFAULT_EMBEDDING_MODEL}
+    chosen = embedding_model or settings.embedding_model or DEFAULT_EMBEDDING_MODEL
+    return {"tool_retrieval": k, "embedding_model": chosen}
 
 
 def producer_model(

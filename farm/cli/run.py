@@ -31,7 +31,12 @@ if TYPE_CHECKING:
 @selection_options
 @retrieval_options
 @click.option("--endpoint", help="Base URL(s) of the model, comma-separated.")
-@click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    help="Variable holding the endpoint's API key (environment or .env); without it an "
+    "--endpoint gets no key.",
+)
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="End with a JSON line holding run_id.")
 @strict_option
@@ -78,7 +83,7 @@ def run(
         from farm.endpoints.env import embedding_endpoint
         from farm.errors import ConfigError
 
-        if embedding_endpoint() is None:  # fail now, not case by case
+        if embedding_endpoint(settings) is None:  # fail now, not case by case
             raise ConfigError(
                 "--tool-retrieval needs an embedding endpoint: set EMBEDDING_BASE_URL "
                 "(or OPENAI_BASE_URL)"
@@ -96,7 +101,7 @@ def run(
         categories=split_categories(categories),
         shard_size=shard_size,
         label=label,
-        options=retrieval_run_options(tool_retrieval, embedding_model),
+        options=retrieval_run_options(tool_retrieval, embedding_model, settings),
         selection=case_filter(cases, subset, sample, sample_seed),
         repeats=repeats,
         repeat_seeds=repeat_seeds,

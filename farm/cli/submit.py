@@ -67,7 +67,7 @@ def submit(
         shard_size=shard_size or settings.shard_size,
         source="submit",
         label=label,
-        options=retrieval_run_options(tool_retrieval, embedding_model),
+        options=retrieval_run_options(tool_retrieval, embedding_model, settings),
         selection=case_filter(cases, subset, sample, sample_seed),
         repeats=repeats,
         repeat_seeds=repeat_seeds,

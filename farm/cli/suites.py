@@ -57,6 +57,48 @@ def pull_cmd(name: str, version: str | None, wheel: Path | None) -> None:
         )
     else:
         click.echo(f"{suite.name}@{suite.version} is already loaded (sha256 {suite.sha256[:12]})")
+    _warn_untrusted(data.extra.get("multi_turn_sources") or {}, suite.version)
+
+
+def _warn_untrusted(sources: dict[str, str], version: str) -> None:
+    """Say on stderr when this machine would refuse the suite's environment sources."""
+    from farm.suites.trust import untrusted_sources
+
+    refused = untrusted_sources(sources, cli_settings())
+    if refused:
+        click.echo(
+            f"note: {len(refused)} multi-turn environment sources of bfcl-eval {version} are "
+            "not in the farm's table (e.g. " + refused[0] + "); multi-turn cases will be "
+            "refused until every machine lists them in FARM_TRUSTED_ENV_SOURCES: "
+            "see 'farm suites env-hashes'",
+            err=True,
+        )
+
+
+@suites.command("env-hashes")
+@click.option(
+    "--wheel",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="The bfcl-eval wheel (or a wheel-shaped zip of your own suite) you have checked.",
+)
+def env_hashes_cmd(wheel: Path) -> None:
+    """Print sha256sum lines of WHEEL's multi-turn environment sources.
+
+    Append them to the file FARM_TRUSTED_ENV_SOURCES names on every machine that runs cases
+    to let workers execute those sources (docs/multiturn.md). Releases in the farm's own
+    table need nothing.
+    """
+    from farm.multiturn.envs import EnvironmentSources
+    from farm.suites.trust import KNOWN_WHEELS, digest_lines
+    from farm.suites.wheel import sha256_file
+
+    digest = sha256_file(wheel)
+    known = [v for v, pinned in KNOWN_WHEELS.items() if pinned == digest]
+    sources = EnvironmentSources.from_wheel(wheel, trusted=frozenset())
+    click.echo(f"# {wheel.name} sha256 {digest}" + (f" (bfcl-eval {known[0]})" if known else ""))
+    for line in digest_lines(sources.sources):
+        click.echo(line)
 
 
 @suites.command("add")

@@ -15,7 +15,12 @@ from farm.cli.serving import hosting_options
 @click.option("--mode", type=CallFormatChoice(), help="Mode for an ad-hoc model.")
 @call_format_option
 @strict_option
-@click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    help="Variable holding the endpoint's API key (environment or .env); without it an "
+    "--endpoint gets no key.",
+)
 @hosting_options
 @click.option("--concurrency", type=int, help="Requests in flight (default: the model's).")
 @click.option("--shards", type=int, default=2, show_default=True, help="Shards run at once.")

@@ -50,9 +50,14 @@ def downgrade(engine: Engine, revision: str) -> None:
 def open_database(settings: Settings) -> Engine:
     """An engine for the configured database, ready to use.
 
-    The embedded SQLite database is created and upgraded automatically on first use. A
-    configured server database must be upgraded explicitly (``farm db upgrade``); if it is
-    behind, this raises :class:`StorageError` saying so.
+    Every SQLite database (the embedded default or any ``sqlite:///`` URL) is created and
+    upgraded automatically on first use: it belongs to one machine and one user. A server
+    database (PostgreSQL) is shared by producers and workers of several versions and is
+    upgraded only by ``farm db upgrade``.
+
+    Raises:
+        StorageError: a PostgreSQL schema is behind the code (run ``farm db upgrade``), or
+            a database carries a revision this code does not know (made by a newer farm).
     """
     from farm.errors import StorageError
 
@@ -61,9 +66,26 @@ def open_database(settings: Settings) -> Engine:
     head = head_revision(engine)
     if current == head:
         return engine
-    if settings.embedded_database:
+    if current is not None and not _known_revision(engine, current):
+        raise StorageError(
+            f"database schema is at {current}, which this farm does not know (written by a "
+            f"newer version?); this code needs {head}"
+        )
+    if engine.dialect.name == "sqlite":
         upgrade(engine)
         return engine
     raise StorageError(
-        f"database schema is at {current or 'nothing'}, code needs {head}: run 'farm db upgrade'"
+        f"database schema is at {current or 'nothing'}, code needs {head}: run 'farm db "
+        "upgrade' (PostgreSQL databases are never upgraded automatically)"
     )
+
+
+def _known_revision(engine: Engine, revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations."""
+    from alembic.util.exc import CommandError
+
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False

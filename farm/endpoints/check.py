@@ -1,19 +1,29 @@
 """Health of configured endpoints: ``GET /health`` and ``GET /v1/models`` on each.
 
-"Configured" means: the completion and embedding endpoints of the environment, the attach
-endpoint when ``VLLM_ENDPOINT`` or ``VLLM_PORT`` is set, and every endpoint named in the
-registry file. Presets are not probed unless asked for by name.
+"Configured" means: the completion and embedding endpoints of the settings (environment,
+then ``.env``), the attach endpoint when ``VLLM_ENDPOINT`` or ``VLLM_PORT`` is set, and every
+endpoint named in the registry file. Presets are not probed unless asked for by name. Each
+probe carries only the key that belongs to its endpoint (:mod:`farm.endpoints.env`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
+
+from pydantic import SecretStr
 
 from farm.config import Settings
 from farm.endpoints.client import HttpEndpoint
-from farm.endpoints.env import attach_url, completion_endpoint, embedding_endpoint
+from farm.endpoints.env import (
+    EnvEndpoint,
+    Purpose,
+    attach_requested,
+    attach_url,
+    completion_endpoint,
+    embedding_endpoint,
+    paired_key,
+)
 from farm.errors import FarmError
 from farm.failures import RetryPolicy
 from farm.models.registry import EndpointConfig, ModelSpec, lookup_model, read_models_file
@@ -33,19 +43,26 @@ class EndpointHealth:
 def configured_endpoints(settings: Settings) -> list[tuple[str, EndpointConfig]]:
     """Every endpoint configured in the environment and the registry file, labelled."""
     found: list[tuple[str, EndpointConfig]] = []
-    completion = completion_endpoint()
+    completion = completion_endpoint(settings)
     if completion is not None:
-        found.append(("completion (env)", completion))
-    embedding = embedding_endpoint()
+        found.append(("completion (env)", _with_key(completion, "completion", settings)))
+    embedding = embedding_endpoint(settings)
     if embedding is not None:
-        found.append(("embedding (env)", embedding))
-    if os.environ.get("VLLM_ENDPOINT") or os.environ.get("VLLM_PORT"):
-        found.append(("vllm attach (env)", EndpointConfig(base_url=attach_url())))
+        found.append(("embedding (env)", _with_key(embedding, "embedding", settings)))
+    if attach_requested(settings):
+        found.append(("vllm attach (env)", EndpointConfig(base_url=attach_url(settings))))
     for name in read_models_file(settings):
         spec = lookup_model(settings, name)
         for endpoint in spec.endpoints:
             found.append((f"model {name}", endpoint))
     return found
+
+
+def _with_key(endpoint: EnvEndpoint, purpose: Purpose, settings: Settings) -> EndpointConfig:
+    """The endpoint with the key paired with its URL for ``purpose`` (if any)."""
+    paired = paired_key(endpoint.base_url, purpose, settings)
+    key = SecretStr(paired[1]) if paired else None
+    return EndpointConfig(base_url=endpoint.base_url, api_key=key)
 
 
 def model_endpoints(settings: Settings, name: str) -> list[tuple[str, EndpointConfig]]:

@@ -17,6 +17,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from farm.config import Settings
 from farm.endpoints.env import embedding_endpoint, resolve_api_key
 from farm.endpoints.wire import AiohttpWire, Wire
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
@@ -46,19 +47,25 @@ class EmbeddingClient:
         self._rng = random.Random()
 
     @classmethod
-    def from_env(cls, model: str, *, policy: RetryPolicy | None = None) -> EmbeddingClient:
+    def from_env(
+        cls, model: str, *, policy: RetryPolicy | None = None, settings: Settings | None = None
+    ) -> EmbeddingClient:
         """A client for ``EMBEDDING_BASE_URL`` (falling back to ``OPENAI_BASE_URL``).
+
+        ``settings`` default to the environment and ``.env`` read now. The client sends the
+        key paired with that URL (``EMBEDDING_API_KEY``, or ``OPENAI_API_KEY`` for
+        ``OPENAI_BASE_URL``; see :mod:`farm.endpoints.env`).
 
         Raises:
             ConfigError: if neither variable is set.
         """
-        endpoint = embedding_endpoint()
+        endpoint = embedding_endpoint(settings)
         if endpoint is None:
             raise ConfigError(
                 "tool retrieval needs an embedding endpoint: set EMBEDDING_BASE_URL "
                 "(or OPENAI_BASE_URL)"
             )
-        return cls(endpoint, model, policy=policy)
+        return cls(EndpointConfig(base_url=endpoint.base_url), model, policy=policy)
 
     def _get_wire(self) -> Wire:
         if self._wire is None:

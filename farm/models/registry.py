@@ -39,6 +39,7 @@ from pydantic import (
 
 from farm.backends import check_backend, endpoint_backend_for, server_backend_info
 from farm.config import Settings
+from farm.config import normalise_base_url as normalise_base_url
 from farm.errors import ConfigError
 from farm.formats import get_format
 
@@ -273,20 +274,3 @@ def choose_mode(mode: str | None, call_format: str | None) -> str | None:
         if mode != "fc" or not isinstance(chosen, FunctionCalling):
             raise ConfigError(f"--call-format {call_format} contradicts --mode {mode}")
     return call_format
-
-
-def normalise_base_url(url: str) -> str:
-    """``host:port`` or ``http://host:port`` or ``.../v1`` -> ``http://host:port/v1``.
-
-    Raises:
-        ConfigError: if the URL has a scheme other than http or https.
-    """
-    url = url.strip().rstrip("/")
-    if "://" not in url:
-        url = "http://" + url
-    scheme = url.split("://", 1)[0].lower()
-    if scheme not in ("http", "https"):
-        raise ConfigError(f"endpoint URL {url!r}: only http and https are supported")
-    if not url.endswith("/v1"):
-        url += "/v1"
-    return url

@@ -7,6 +7,11 @@ stores their source texts in the suite row (``extra["multi_turn_sources"]``, fil
 and ``extra["multi_turn_class_files"]``, class name to file name), so that any worker can build
 the environments from the database alone, and the state transitions are BFCL's, byte for byte.
 
+Trust: the database is not a place code may come from. Sources read from a suite row or a
+wheel carry the set of digests this machine trusts (:mod:`farm.suites.trust`: the
+package's table of bfcl-eval releases plus ``FARM_TRUSTED_ENV_SOURCES``), and a module whose
+sha256 is not in it is refused before it is compiled, with one line naming its file and class.
+
 Isolation: every :class:`ModuleSet` executes the sources into fresh module objects that are
 never registered in ``sys.modules``; their ``import bfcl_eval....func_source_code.X`` lines
 are served from the same set by a per-module ``__import__``. The compiled code objects
@@ -29,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from farm.errors import SuiteError
+from farm.errors import ConfigError, SuiteError, UntrustedSourceError
+from farm.suites.trust import trusted_digests
 
 #: The package BFCL's environment modules live in; their imports of each other use it.
 BACKEND_PACKAGE = "bfcl_eval.eval_checker.multi_turn_eval.func_source_code"
@@ -46,17 +52,27 @@ class EnvironmentSources:
     Attributes:
         sources: module file name (``gorilla_file_system.py``) to Python source text.
         class_files: environment class name (``GorillaFileSystem``) to module file name.
+        trusted: the sha256 digests that may be executed; ``None`` for sources the program
+            itself supplies (never for text read from the database or a file).
     """
 
     sources: Mapping[str, str]
     class_files: Mapping[str, str]
+    trusted: frozenset[str] | None = None
 
     @classmethod
-    def from_suite_extra(cls, extra: Mapping[str, Any] | None) -> EnvironmentSources:
+    def from_suite_extra(
+        cls, extra: Mapping[str, Any] | None, *, trusted: frozenset[str] | None = None
+    ) -> EnvironmentSources:
         """Read the sources the suite loader stored in the suite row's ``extra``.
 
+        ``trusted`` defaults to this machine's trusted digests
+        (:func:`farm.suites.trust.trusted_digests`); each module is checked when it is
+        first executed.
+
         Raises:
-            SuiteError: the suite carries no multi-turn environment sources.
+            SuiteError: the suite carries no multi-turn environment sources, or
+                ``FARM_TRUSTED_ENV_SOURCES`` cannot be read.
         """
         extra = extra or {}
         sources = extra.get("multi_turn_sources")
@@ -68,11 +84,15 @@ class EnvironmentSources:
             )
         if not isinstance(class_files, Mapping) or not class_files:
             class_files = _class_files_of(sources)
-        return cls(sources=dict(sources), class_files=dict(class_files))
+        return cls(sources=dict(sources), class_files=dict(class_files), trusted=_trusted(trusted))
 
     @classmethod
-    def from_wheel(cls, wheel: Path) -> EnvironmentSources:
+    def from_wheel(
+        cls, wheel: Path, *, trusted: frozenset[str] | None = None
+    ) -> EnvironmentSources:
         """Read the environment modules straight from a bfcl-eval wheel (a zip file).
+
+        The modules are checked like stored ones (``trusted``, default this machine's).
 
         Raises:
             SuiteError: the file is not a wheel or holds no environment modules.
@@ -90,7 +110,7 @@ class EnvironmentSources:
             raise SuiteError(f"cannot read environment sources from {wheel}: {exc}") from exc
         if not sources:
             raise SuiteError(f"{wheel} holds no multi-turn environment modules")
-        return cls(sources=sources, class_files=_class_files_of(sources))
+        return cls(sources=sources, class_files=_class_files_of(sources), trusted=_trusted(trusted))
 
     def file_of(self, class_name: str) -> str:
         """The module file that defines ``class_name``.
@@ -102,6 +122,16 @@ class EnvironmentSources:
             return self.class_files[class_name]
         except KeyError:
             raise SuiteError(f"unknown multi-turn environment class {class_name!r}") from None
+
+
+def _trusted(given: frozenset[str] | None) -> frozenset[str]:
+    """``given``, else this machine's trusted digests; a bad trust file is a SuiteError."""
+    if given is not None:
+        return given
+    try:
+        return trusted_digests()
+    except ConfigError as exc:
+        raise SuiteError(exc.message) from exc
 
 
 def _class_files_of(sources: Mapping[str, str]) -> dict[str, str]:
@@ -161,6 +191,12 @@ class ModuleSet:
         module_builtins["__import__"] = self._importer
         namespace["__builtins__"] = module_builtins
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        trusted = self.sources.trusted
+        if trusted is not None and digest not in trusted:
+            raise UntrustedSourceError(
+                f"environment module {file_name} (sha256 {digest[:16]}) is neither a known "
+                "bfcl-eval source nor listed in FARM_TRUSTED_ENV_SOURCES: refusing to run it"
+            )
         self._loading.add(file_name)
         try:
             code = _compiled(file_name, digest, source)
@@ -202,8 +238,12 @@ class ModuleSet:
 
         Raises:
             SuiteError: the class is unknown or its module does not define it.
+            UntrustedSourceError: its module (or one it imports) is not trusted.
         """
-        module = self.module(self.sources.file_of(class_name))
+        try:
+            module = self.module(self.sources.file_of(class_name))
+        except UntrustedSourceError as exc:
+            raise UntrustedSourceError(f"multi-turn class {class_name}: {exc.message}") from None
         cls = getattr(module, class_name, None)
         if not isinstance(cls, type):
             raise SuiteError(f"environment module for {class_name!r} does not define it")

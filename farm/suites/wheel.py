@@ -33,6 +33,7 @@ from farm.suites.build import (
 )
 from farm.suites.categories import ALL, is_multi_turn
 from farm.suites.jsonl import check_functions, parse_jsonl
+from farm.suites.trust import check_known_wheel
 
 PACKAGE = "bfcl_eval"
 DATA = f"{PACKAGE}/data"
@@ -275,7 +276,11 @@ def read_bfcl(tree: FileTree, *, version: str, source: str, sha256: str | None) 
 
 
 def read_wheel(path: Path, *, version: str | None = None) -> SuiteData:
-    """Read a bfcl-eval wheel file; ``version`` (if given) must match the wheel's own."""
+    """Read a bfcl-eval wheel file; ``version`` (if given) must match the wheel's own.
+
+    A wheel of a version in :data:`farm.suites.trust.KNOWN_WHEELS` must be that release,
+    byte for byte (its sha256); other versions are read as they are.
+    """
     with open_wheel(path) as tree:
         found = wheel_version(tree)
         if version is not None and found is not None and found != version:
@@ -283,4 +288,6 @@ def read_wheel(path: Path, *, version: str | None = None) -> SuiteData:
         chosen = version or found
         if chosen is None:
             raise SuiteError(f"wheel {path} has no version in its METADATA; pass --version")
-        return read_bfcl(tree, version=chosen, source=str(path), sha256=sha256_file(path))
+        digest = sha256_file(path)
+        check_known_wheel(chosen, digest, f"wheel {path}")
+        return read_bfcl(tree, version=chosen, source=str(path), sha256=digest)

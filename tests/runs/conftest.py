@@ -74,6 +74,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("FARM_", "VLLM_", "OPENAI_", "COMPLETION_"))
         or k.startswith("FARM_TEST_")
+        or k == "FARM_TRUSTED_ENV_SOURCES"
     }
     env.update(
         FARM_HOME=str(settings.home),

@@ -141,19 +141,22 @@ def test_run_commands_fail_with_one_line_errors(farm_home):
 
 
 def test_a_worker_attaches_to_the_endpoint_from_options_or_the_environment(monkeypatch, farm_home):
-    settings = load_settings()
-    spec = resolve_model(settings, "simulator")
-    assert attach_endpoint(EndpointOptions(endpoint="http://h:1/v1")) == "http://h:1/v1"
-    assert attach_endpoint(EndpointOptions()) is None
-    assert attach_endpoint(EndpointOptions(attach=True)) == "http://127.0.0.1:8000/v1"
+    spec = resolve_model(load_settings(), "simulator")
+
+    def attach(options: EndpointOptions) -> str | None:
+        return attach_endpoint(load_settings(), options)
+
+    assert attach(EndpointOptions(endpoint="http://h:1/v1")) == "http://h:1/v1"
+    assert attach(EndpointOptions()) is None
+    assert attach(EndpointOptions(attach=True)) == "http://127.0.0.1:8000/v1"
     monkeypatch.setenv("VLLM_PORT", "8123")
-    assert attach_endpoint(EndpointOptions()) == "http://127.0.0.1:8123/v1"
-    with open_endpoint(settings, spec, EndpointOptions()) as urls:
+    assert attach(EndpointOptions()) == "http://127.0.0.1:8123/v1"
+    with open_endpoint(load_settings(), spec, EndpointOptions()) as urls:
         assert urls == ["http://127.0.0.1:8123/v1"]
     monkeypatch.setenv("VLLM_ENDPOINT", "10.0.0.2:8000")
-    with open_endpoint(settings, spec, EndpointOptions()) as urls:
+    with open_endpoint(load_settings(), spec, EndpointOptions()) as urls:
         assert urls == ["http://10.0.0.2:8000/v1"]
     monkeypatch.delenv("VLLM_ENDPOINT")
     monkeypatch.setenv("VLLM_PORT", "eighty")
     with pytest.raises(ConfigError, match="VLLM_PORT"):
-        attach_endpoint(EndpointOptions())
+        attach(EndpointOptions())

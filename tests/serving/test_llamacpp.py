@@ -186,6 +186,7 @@ def test_attach_to_a_running_llama_server_checks_its_aliases(gguf_env, monkeypat
         assert server.base_url is not None
         port = server.base_url.rsplit(":", 1)[1].split("/")[0]
         monkeypatch.setenv("VLLM_PORT", port)
+        settings = load_settings()  # settings are read once, like a command's
         with open_endpoint(settings, spec, EndpointOptions(attach=True)) as urls:
             assert urls == [server.base_url]
             assert urls.verify is not None

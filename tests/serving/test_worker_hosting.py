@@ -90,6 +90,7 @@ def test_attach_checks_the_external_server_and_leaves_it_running(hosting_env, mo
     with host_model(settings, spec, gpus="0") as (url,):
         port = url.rsplit(":", 1)[1].split("/")[0]
         monkeypatch.setenv("VLLM_PORT", port)
+        settings = load_settings()
         with open_endpoint(settings, spec, EndpointOptions(attach=True)) as urls:
             assert urls == [url]
         assert pid_alive(server_pid(url))
@@ -107,6 +108,7 @@ def test_attach_to_nothing_running_or_with_gpus_is_refused(hosting_env, monkeypa
         sock.bind(("127.0.0.1", 0))
         free = sock.getsockname()[1]
     monkeypatch.setenv("VLLM_PORT", str(free))
+    settings = load_settings()
     with pytest.raises(ServingError, match=f"127.0.0.1:{free}"):
         with open_endpoint(settings, spec, EndpointOptions(attach=True)):
             pass
@@ -116,11 +118,13 @@ def test_attach_to_nothing_running_or_with_gpus_is_refused(hosting_env, monkeypa
 
 
 def test_bad_serving_settings_are_one_line_errors(hosting_env, monkeypatch):
-    monkeypatch.setenv("FARM_SERVER_PORT", "99999")
     settings = load_settings()
     with pytest.raises(ConfigError, match="invalid setting FARM_SERVER_PORT"):
-        with host_model(settings, lookup_model(settings, "tiny"), gpus="0"):
+        with hosted_model(settings, lookup_model(settings, "tiny"), gpus="0", port=99999):
             pass
+    monkeypatch.setenv("FARM_SERVER_PORT", "99999")
+    with pytest.raises(ConfigError, match="invalid setting FARM_SERVER_PORT"):
+        load_settings()
 
 
 def test_farm_worker_with_gpus_hosts_replicas_and_stops_them_on_sigterm(hosting_env, redis_url):

@@ -4,7 +4,7 @@
 hosts its model: it lays replicas over the GPUs (one per GPU, per tensor-parallel group, or
 several per GPU), starts them in parallel, yields the ready replicas while the worker consumes,
 and stops every process group on exit. Settings that are not worker options come from the
-environment (``FARM_SERVER_*``, see :class:`ServingSettings`).
+settings (``FARM_SERVER_*`` in the environment or ``.env``, see :class:`ServingSettings`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from farm.backends import DEFAULT_SERVER_BACKEND, Weights, server_backend_info
 from farm.config import Settings
 from farm.errors import ConfigError, ServingError
@@ -37,29 +34,36 @@ from workers.serving.spec import launch_spec
 log = logging.getLogger(__name__)
 
 
-class ServingSettings(BaseSettings):
-    """Environment settings of hosted servers (prefix ``FARM_SERVER_``)."""
+@dataclasses.dataclass(frozen=True)
+class ServingSettings:
+    """The ``FARM_SERVER_*`` settings of hosted servers (see :class:`farm.config.Settings`)."""
 
-    model_config = SettingsConfigDict(env_prefix="FARM_SERVER_", extra="ignore")
-
-    host: str = Field(default="127.0.0.1", description="Bind address; 0.0.0.0 to share.")
-    port: int | None = Field(default=None, ge=1, le=65535, description="First replica's port.")
-    ready_timeout: float = Field(default=1800.0, gt=0, description="Seconds to get ready.")
-    stop_grace: float = Field(default=30.0, ge=0, description="Seconds from SIGTERM to SIGKILL.")
-    command: str | None = Field(default=None, description="Launcher, e.g. 'vllm serve'.")
-    verify_store: bool = Field(default=False, description="sha256-check stored models first.")
-    publish: Path | None = Field(default=None, description="Write the endpoints to this file.")
+    host: str = "127.0.0.1"
+    port: int | None = None
+    ready_timeout: float = 1800.0
+    stop_grace: float = 30.0
+    command: str | None = None
+    verify_store: bool = False
+    publish: Path | None = None
 
 
-def serving_settings(**overrides: Any) -> ServingSettings:
-    """Read ``FARM_SERVER_*`` (``overrides`` that are not None win); ConfigError if bad."""
+def serving_settings(settings: Settings, **overrides: Any) -> ServingSettings:
+    """The ``FARM_SERVER_*`` part of ``settings``; ``overrides`` that are not None win.
+
+    Raises:
+        ConfigError: an override is out of range (a port outside 1-65535).
+    """
     given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return ServingSettings(**given)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"invalid setting FARM_SERVER_{where.upper()}: {first['msg']}") from exc
+    port = given.get("port")
+    if port is not None and not 0 < int(port) < 65536:
+        raise ConfigError(f"invalid setting FARM_SERVER_PORT: {port} is not a port number")
+    base = ServingSettings(
+        **{
+            f.name: getattr(settings, f"server_{f.name}")
+            for f in dataclasses.fields(ServingSettings)
+        }
+    )
+    return dataclasses.replace(base, **given)
 
 
 def host_options(settings: Settings, backend: str, env: ServingSettings) -> HostOptions:
@@ -138,7 +142,7 @@ def hosted_model(
         ModelStoreError: when a stored model is missing or has damaged files.
         ServingError: when a server does not become ready (the message quotes its log).
     """
-    env = serving_settings(**overrides)
+    env = serving_settings(settings, **overrides)
     served = server_backend_info(spec.backend) is not None
     chosen = backend or (spec.backend if served else DEFAULT_SERVER_BACKEND)
     info = server_backend_info(chosen)

@@ -8,7 +8,6 @@ the served name, and the tool-calling and memory settings. The backend modules
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +25,6 @@ OFFLINE_ENV: dict[str, str] = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
 }
-
-#: Where the vLLM image keeps its example tool-calling chat templates.
-VLLM_EXAMPLES_DIR = "/vllm-workspace/examples"
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class LaunchSpec:
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
 
-def resolve_chat_template(value: str, model_dir: Path | None) -> str:
+def resolve_chat_template(value: str, model_dir: Path | None, settings: Settings) -> str:
     """Find a chat template file.
 
     ``value`` is an existing path, or a file name looked up in the model directory, then
@@ -78,10 +74,9 @@ def resolve_chat_template(value: str, model_dir: Path | None) -> str:
     if path.is_absolute() or "/" in value:
         raise ConfigError(f"chat template {value!r} does not exist")
     places = [model_dir] if model_dir is not None else []
-    for env in ("FARM_CHAT_TEMPLATE_DIR",):
-        if os.environ.get(env):
-            places.append(Path(os.environ[env]))
-    places.append(Path(os.environ.get("FARM_VLLM_EXAMPLES_DIR", VLLM_EXAMPLES_DIR)))
+    if settings.chat_template_dir is not None:
+        places.append(settings.chat_template_dir)
+    places.append(settings.vllm_examples_dir)
     for place in places:
         if (place / value).is_file():
             return str((place / value).resolve())
@@ -165,7 +160,11 @@ def launch_spec(
     else:
         raise ConfigError(f"model {spec.key!r} has nothing to serve: set store_name or model_path")
     _check_weights(spec, model, weights)
-    template = resolve_chat_template(spec.chat_template, model_dir) if spec.chat_template else None
+    template = (
+        resolve_chat_template(spec.chat_template, model_dir, settings)
+        if spec.chat_template
+        else None
+    )
     return LaunchSpec(
         model=model,
         served_name=spec.request_model,
