@@ -48,12 +48,16 @@ def cli_settings() -> Settings:
     return obj.settings()
 
 
+#: Columns of a piped console: wide enough that no leaderboard table wraps a cell.
+PIPED_WIDTH = 2000
+
+
 def console(*, stderr: bool = False) -> Console:
-    """A rich console (on stderr for progress and diagnostics; 240 columns when piped)."""
+    """A rich console (on stderr for progress and diagnostics; unbounded width when piped)."""
     con = Console(stderr=stderr, highlight=False, soft_wrap=True)
     if not stderr and not con.is_terminal:
-        # Piped output: never squeeze tables to 80 columns.
-        con = Console(highlight=False, soft_wrap=True, width=240)
+        # Piped output: never squeeze or wrap tables (a table is as wide as its cells).
+        con = Console(highlight=False, soft_wrap=True, width=PIPED_WIDTH)
     return con
 
 
