@@ -129,6 +129,13 @@ def test_a_database_outage_at_write_time_loses_nothing_and_reruns_nothing(
                 ) == ("running")
 
         wait_or_show(workers, running, 90, "the worker to start the shard")
+        # Its cases are read before the first request: stop the database only after that.
+        wait_or_show(
+            workers,
+            lambda: served[("/v1/chat/completions", 200)] > startup,
+            90,
+            "the shard's first request",
+        )
         engine.dispose()
         private_postgres.stop()  # the database goes away mid-shard
 

@@ -91,7 +91,13 @@ def test_a_cancel_stops_the_embedded_executor_and_resume_continues_without_dupli
             planned = plan_run(session, request)
         runner = threading.Thread(target=run_locally, args=(settings, engine, spec, planned.run_id))
         runner.start()
-        time.sleep(0.6)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # cancel once a shard runs (not before the start)
+            with session_scope(engine) as session:
+                if session.get(Run, planned.run_id).status == "running":
+                    break
+            time.sleep(0.05)
+        time.sleep(0.3)
         with session_scope(engine) as session:
             cancel_run(session, planned.run_id)
         runner.join(timeout=20)
