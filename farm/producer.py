@@ -23,6 +23,7 @@ from farm.config import Settings
 from farm.db.models import Model, Run, Shard, TestCase
 from farm.errors import BrokerError, SubmitError
 from farm.shardspec import ShardSpec
+from farm.suites.categories import NOT_YET_RUNNABLE
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -109,7 +110,7 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         raise SubmitError(f"shard size must be positive, got {request.shard_size}")
     suite = resolve_suite(session, request.suite)
     counts = category_counts(session, suite.id)
-    known = known_categories(counts)
+    known = [c for c in known_categories(counts) if c not in NOT_YET_RUNNABLE]
     categories = expand_categories(request.categories, known)
     rows = session.execute(
         select(TestCase.case_id, TestCase.category, TestCase.position)

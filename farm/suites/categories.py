@@ -33,17 +33,34 @@ MULTI_TURN: tuple[str, ...] = (
     "multi_turn_miss_param",
     "multi_turn_long_context",
 )
-#: Every leaf category the farm runs and scores.
-ALL: tuple[str, ...] = (*SINGLE_TURN, *MULTI_TURN)
+MEMORY_BACKENDS: tuple[str, ...] = ("kv", "vector", "rec_sum")
+MEMORY: tuple[str, ...] = tuple(f"memory_{b}" for b in MEMORY_BACKENDS)
+WEB_SEARCH: tuple[str, ...] = ("web_search_base", "web_search_no_snippet")
+#: BFCL's order: memory, then web search.
+AGENTIC: tuple[str, ...] = (*MEMORY, *WEB_SEARCH)
+FORMAT_SENSITIVITY = "format_sensitivity"
+#: BFCL's scoring categories (``all_scoring``): single-turn, multi-turn, agentic.
+ALL_SCORING: tuple[str, ...] = (*SINGLE_TURN, *MULTI_TURN, *AGENTIC)
+#: Every BFCL v4 category, in BFCL's order (``all``): the scoring ones and format sensitivity.
+ALL: tuple[str, ...] = (*ALL_SCORING, FORMAT_SENSITIVITY)
+#: Categories the suite loads but the run pipeline does not solve yet (agentic solving lands
+#: with the benchmark seam); the producer leaves them out of groups and refuses them by name.
+NOT_YET_RUNNABLE: frozenset[str] = frozenset({*AGENTIC, FORMAT_SENSITIVITY})
+#: The memory scenarios in BFCL's order.
+MEMORY_SCENARIOS: tuple[str, ...] = ("student", "customer", "finance", "healthcare", "notetaker")
 
 GROUPS: dict[str, tuple[str, ...]] = {
-    "single_turn": SINGLE_TURN,
-    "non_live": NON_LIVE,
-    "live": LIVE,
-    "multi_turn": MULTI_TURN,
-    "python": tuple(c for c in SINGLE_TURN if c not in ("simple_java", "simple_javascript")),
-    "non_python": ("simple_java", "simple_javascript"),
     "all": ALL,
+    "all_scoring": ALL_SCORING,
+    "multi_turn": MULTI_TURN,
+    "single_turn": SINGLE_TURN,
+    "live": LIVE,
+    "non_live": NON_LIVE,
+    "non_python": ("simple_java", "simple_javascript"),
+    "python": tuple(c for c in SINGLE_TURN if c not in ("simple_java", "simple_javascript")),
+    "memory": MEMORY,
+    "web_search": WEB_SEARCH,
+    "agentic": AGENTIC,
 }
 
 #: Categories with no possible-answer file: scored on whether the output holds a call.
@@ -54,6 +71,9 @@ GROUP_DIR: dict[str, str] = {
     **{c: "non_live" for c in NON_LIVE},
     **{c: "live" for c in LIVE},
     **{c: "multi_turn" for c in MULTI_TURN},
+    **{c: f"agentic/memory/{c.removeprefix('memory_')}" for c in MEMORY},
+    **{c: "agentic" for c in WEB_SEARCH},
+    FORMAT_SENSITIVITY: "format_sensitivity",
 }
 
 
@@ -69,6 +89,21 @@ def language_of(category: str) -> str:
 def is_multi_turn(category: str) -> bool:
     """Whether a category is one of the multi-turn categories."""
     return category.startswith("multi_turn")
+
+
+def is_memory(category: str) -> bool:
+    """Whether a category is one of the memory categories."""
+    return category in MEMORY
+
+
+def is_web_search(category: str) -> bool:
+    """Whether a category is one of the web-search categories."""
+    return category in WEB_SEARCH
+
+
+def is_agentic(category: str) -> bool:
+    """Whether a category is agentic (memory or web search)."""
+    return category in AGENTIC
 
 
 def expand(names: Iterable[str], known: Iterable[str] = ALL) -> list[str]:

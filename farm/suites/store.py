@@ -197,6 +197,7 @@ def save_suite(session: Session, data: SuiteData) -> tuple[Suite, bool]:
     if existing is not None:
         same_content = existing.extra.get("content_sha256") == data.extra.get("content_sha256")
         if existing.sha256 == data.sha256 or (same_content and "content_sha256" in data.extra):
+            _add_new_categories(session, existing, data)
             return existing, False
         raise SuiteError(
             f"suite {data.name}@{data.version} is already loaded from different content "
@@ -218,6 +219,27 @@ def save_suite(session: Session, data: SuiteData) -> tuple[Suite, bool]:
     for start in range(0, len(rows), BATCH_ROWS):
         session.execute(insert(TestCase), rows[start : start + BATCH_ROWS])
     return suite, True
+
+
+def _add_new_categories(session: Session, suite: Suite, data: SuiteData) -> None:
+    """Add the categories a newer farm reads from the same source (e.g. BFCL's agentic ones).
+
+    Stored cases are never touched; only categories absent from the database are inserted,
+    and the suite's ``extra`` gains the keys it lacked.
+    """
+    stored = set(category_counts(session, suite.id))
+    new_cases = [c for c in data.cases if c.category not in stored]
+    if not new_cases:
+        return
+    rows = case_rows(suite.id, new_cases)
+    for start in range(0, len(rows), BATCH_ROWS):
+        session.execute(insert(TestCase), rows[start : start + BATCH_ROWS])
+    merged = dict(suite.extra or {})
+    for key, value in data.extra.items():
+        merged.setdefault(key, value)
+    if isinstance(data.extra.get("categories"), list):
+        merged["categories"] = data.extra["categories"]
+    suite.extra = merged
 
 
 def store_suite(engine: Engine, data: SuiteData) -> tuple[Suite, bool]:

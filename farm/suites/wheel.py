@@ -24,6 +24,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from farm.errors import SuiteError
+from farm.suites.agentic import (
+    ANSWER_FORMAT_NAME,
+    format_sensitivity_cases,
+    memory_cases,
+    memory_prereqs,
+    read_prompts,
+    web_search_cases,
+)
 from farm.suites.build import (
     SuiteData,
     check_suite_ids,
@@ -31,7 +39,7 @@ from farm.suites.build import (
     needs_answers,
     single_turn_cases,
 )
-from farm.suites.categories import ALL, is_multi_turn
+from farm.suites.categories import ALL, MEMORY, MULTI_TURN, SINGLE_TURN, is_multi_turn
 from farm.suites.jsonl import check_functions, parse_jsonl
 from farm.suites.trust import check_known_wheel
 
@@ -238,7 +246,7 @@ def read_bfcl(tree: FileTree, *, version: str, source: str, sha256: str | None) 
     class_docs = _class_docs(reader, mapping)
     sources, class_files = _sources(reader)
     cases = []
-    for category in ALL:
+    for category in (*SINGLE_TURN, *MULTI_TURN):
         prompt_path = f"{DATA}/BFCL_v4_{category}.json"
         answer_path = f"{DATA}/possible_answer/BFCL_v4_{category}.json"
         prompts = parse_jsonl(reader.need(prompt_path), prompt_path)
@@ -252,6 +260,21 @@ def read_bfcl(tree: FileTree, *, version: str, source: str, sha256: str | None) 
             )
         else:
             cases += single_turn_cases(category, prompts, answers, answer_source=answer_path)
+    agentic_extra: dict[str, Any] = {}
+    has_memory = reader.get(f"{DATA}/BFCL_v4_memory.json") is not None
+    has_web = reader.get(f"{DATA}/BFCL_v4_web_search.json") is not None
+    if has_memory or has_web:  # a wheel without them (an older BFCL) loads without them
+        prompts_text = read_prompts(reader.need)
+        answer_format = prompts_text[ANSWER_FORMAT_NAME]
+        agentic_extra["agentic_prompts"] = prompts_text
+        if has_memory:
+            chains = memory_prereqs(reader.need)
+            agentic_extra["memory_prereq"] = chains
+            cases += memory_cases(reader.need, class_docs, answer_format, chains, MEMORY)
+        if has_web:
+            cases += web_search_cases(reader.need, class_docs, answer_format)
+    if reader.get(f"{DATA}/BFCL_v4_format_sensitivity.json") is not None:
+        cases += format_sensitivity_cases(reader.need, {c.case_id: c for c in cases})
     check_suite_ids(cases)
     used = sorted({c for case in cases for c in case.extra.get("involved_classes", [])})
     missing = [c for c in used if c not in class_files]
@@ -266,11 +289,12 @@ def read_bfcl(tree: FileTree, *, version: str, source: str, sha256: str | None) 
         cases=cases,
         extra={
             "format": "bfcl_v4",
-            "categories": list(ALL),
+            "categories": [c for c in ALL if any(case.category == c for case in cases)],
             "content_sha256": content,
             "multi_turn_sources": sources,
             "multi_turn_class_files": {c: class_files[c] for c in mapping if c in class_files},
             "multi_turn_func_docs": class_docs,
+            **agentic_extra,
         },
     )
 

@@ -11,7 +11,7 @@ from farm.scoring.sections import (
     SectionScore,
     compute_sections,
 )
-from farm.suites.categories import ALL
+from farm.suites.categories import MULTI_TURN, SINGLE_TURN
 
 
 def _by_name(sections: list[SectionScore]) -> dict[str, SectionScore]:
@@ -100,7 +100,7 @@ def test_a_category_marked_not_ran_counts_as_missing() -> None:
 
 
 def test_perfect_non_agentic_run_scores_sixty_percent_overall() -> None:
-    scores = {c: CategoryScore(c, 5, 5) for c in ALL}
+    scores = {c: CategoryScore(c, 5, 5) for c in (*SINGLE_TURN, *MULTI_TURN)}
     s = _by_name(compute_sections(scores))
     for name in ("non_live_simple", "non_live", "live", "multi_turn", "irrelevance", "relevance"):
         assert s[name].accuracy == pytest.approx(1.0)
