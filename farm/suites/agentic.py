@@ -219,7 +219,7 @@ def format_sensitivity_cases(read: Read, single_turn: dict[str, Case]) -> list[C
             missing = sorted(wanted - {c.case_id for c in found})
             raise SuiteError(f"{path}: unknown ids {', '.join(missing[:5])}")
         chosen.extend(sorted(found, key=lambda c: c.position))
-    cases = []
+    cases: list[Case] = []
     configs = all_configs()
     for case in chosen:
         for config in configs:
