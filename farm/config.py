@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         default=None,
         description="sha256sum-style list of extra trusted multi-turn environment sources.",
     )
+    memory_embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Served name of the embedding model of BFCL's vector memory "
+        "(EMBEDDING_BASE_URL, else OPENAI_BASE_URL).",
+    )
 
     # Endpoints (no FARM_ prefix; turned into endpoints by farm.endpoints.env).
     openai_base_url: str | None = Field(
