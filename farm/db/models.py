@@ -242,3 +242,85 @@ class RunStats(Base):
     latency_total_s: Mapped[float] = mapped_column(Float, default=0.0)
     input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WebSearch(Base):
+    """One web search as a provider answered it (the web store; BFCL's ``search_engine_query``).
+
+    ``key`` is the SHA-256 of the canonical JSON of (provider, query, region, max_results);
+    ``results`` holds the provider's results as ``{title, link, snippet}`` objects (before
+    the tool drops snippets), ``error`` the provider's error text when it gave none.
+    """
+
+    __tablename__ = "web_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(String(50))
+    max_results: Mapped[int | None] = mapped_column(Integer)
+    results: Mapped[list[Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(Text)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    searched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebPage(Base):
+    """One fetched page in one mode (the web store; BFCL's ``fetch_url_content``).
+
+    ``key`` is the SHA-256 of the canonical JSON of (url, mode). ``content`` is the tool's
+    content for that mode, ``error`` its error text; ``status`` the final HTTP status,
+    ``final_url`` the URL after redirects, ``elapsed_ms`` the fetch time.
+    """
+
+    __tablename__ = "web_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebUsage(Base):
+    """Web tool use of one shard of a run: searches and fetches, live or from the store."""
+
+    __tablename__ = "web_usage"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    searches: Mapped[int] = mapped_column(Integer, default=0, doc="Provider calls made.")
+    searches_stored: Mapped[int] = mapped_column(Integer, default=0)
+    fetches: Mapped[int] = mapped_column(Integer, default=0, doc="Pages fetched live.")
+    fetches_stored: Mapped[int] = mapped_column(Integer, default=0)
+    replay_misses: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class MemorySnapshotRow(Base):
+    """A memory backend's state after one step of a scenario's prerequisite chain in a run.
+
+    ``step`` is the index of the prerequisite conversation in its chain; a question starts
+    from the row of its scenario with the highest step. ``state`` is
+    :class:`farm.agentic.memory.backends.MemorySnapshot` JSON.
+    """
+
+    __tablename__ = "memory_snapshots"
+    __table_args__ = (UniqueConstraint("run_id", "category", "scenario", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(100))
+    scenario: Mapped[str] = mapped_column(String(100))
+    step: Mapped[int] = mapped_column(Integer)
+    prereq_id: Mapped[str] = mapped_column(String(300))
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

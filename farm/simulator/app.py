@@ -1,7 +1,8 @@
 """The simulator's HTTP application: the OpenAI protocol, answered from the ground truth.
 
 It serves ``/v1/chat/completions`` (with tools), ``/v1/completions``, ``/v1/embeddings``,
-``/v1/models``, ``/health`` and ``/metrics``. At most ``capacity`` requests are served at
+``/v1/models``, ``/health``, ``/metrics`` and a small web of its own (``/search.json``,
+``/web/<page>``, see :mod:`farm.simulator.web`). At most ``capacity`` requests are served at
 once; the rest wait, as in a continuous-batching server. It is a simulator and says so in
 ``/v1/models`` and in the ``Server`` header of every response.
 """
@@ -26,6 +27,7 @@ from farm.answers.ground_truth import CaseIndex, Reply, answer, is_wrong, python
 from farm.simulator.config import FaultKind, SimulatorConfig
 from farm.simulator.metrics import Metrics
 from farm.simulator.styles import styled_message
+from farm.simulator.web import add_routes
 from farm.suites.case import Case
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("sim")
@@ -345,4 +347,5 @@ def make_app(sim: Simulator) -> web.Application:
     app.router.add_get("/v1/models", models)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
+    add_routes(app)
     return app

@@ -77,8 +77,9 @@ def test_kv_key_search_ranks_with_bm25_plus_and_fails_on_an_empty_memory_as_bfcl
         "Error during execution: division by zero"
     )
     rendered = json.loads(execute_call(env_of("MemoryAPI_kv", kv), "archival_memory_list_keys()"))
-    assert rendered == {"keys": ["favourite_latte", "home_city", "kitchen_counter_size",
-                                 "latte_art_class"]}  # fmt: skip
+    assert rendered == {
+        "keys": ["favourite_latte", "home_city", "kitchen_counter_size", "latte_art_class"]
+    }
 
 
 def test_rec_sum_tools() -> None:
