@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from farm.multiturn.decode import DecodeError, decode_execute, is_empty_response
+from farm.formats.execute import DecodeError, decode_execute, is_empty_response
 from farm.scoring.verdict import Verdict, json_safe
+
+if TYPE_CHECKING:
+    from farm.formats.base import CallFormat
 
 INFERENCE_ERROR = "agentic:inference_error"
 NO_LAST_MESSAGE = "agentic:no_last_message"
@@ -54,12 +57,15 @@ def answer_found(model_response: Any, possible_answers: Sequence[str]) -> bool:
     )
 
 
-def last_non_call_message(steps: Iterable[Any], *, mode: str) -> tuple[Any, list[list[str]]]:
+def last_non_call_message(
+    steps: Iterable[Any], *, mode: str | CallFormat
+) -> tuple[Any, list[list[str]]]:
     """The last step that is not a call (BFCL's final answer), and the decoded call steps.
 
     Args:
         steps: the raw steps of the single turn (text, or FC tool-call lists).
-        mode: ``"fc"`` or ``"prompt"``: how BFCL's ``decode_execute`` reads a step.
+        mode: the call format (or its name, ``"fc"`` or ``"prompt"``): how BFCL's
+            ``decode_execute`` reads a step.
 
     Returns:
         ``(message, decoded)``: ``message`` is ``None`` when every step decoded to calls.
@@ -79,13 +85,15 @@ def last_non_call_message(steps: Iterable[Any], *, mode: str) -> tuple[Any, list
     return last, decoded
 
 
-def score_agentic(raw_output: Any, possible_answers: Sequence[str], *, mode: str) -> Verdict:
+def score_agentic(
+    raw_output: Any, possible_answers: Sequence[str], *, mode: str | CallFormat
+) -> Verdict:
     """Score one web-search or memory case as ``bfcl evaluate`` does.
 
     Args:
         raw_output: BFCL's ``result`` field: a list holding one turn, a list of raw steps.
         possible_answers: the ground truth: acceptable answer strings.
-        mode: ``"fc"`` or ``"prompt"``.
+        mode: the call format (or its name, ``"fc"`` or ``"prompt"``).
 
     Returns:
         The verdict with BFCL's error type (one of :data:`ERROR_TYPES`) when invalid;
