@@ -1,6 +1,6 @@
 """The simulator's own small web: a search engine and a handful of pages, all on loopback.
 
-- ``GET /search.json?engine=duckduckgo&q=...&kl=...``: SerpAPI's answer shape
+- ``GET /search.json?engine=duckduckgo&q=...&kl=...`` (or ``/search``): SerpAPI's answer shape
   (``organic_results`` of ``{position, title, link, snippet}``), the pages ranked by how
   many query words they share (every page is returned, best first, so a search is never
   empty); ``q`` missing is SerpAPI's ``{"error": ...}``.
@@ -138,5 +138,6 @@ async def redirect(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     """Serve the small web from ``app``."""
     app.router.add_get("/search.json", search)
+    app.router.add_get("/search", search)  # SerpAPI answers both paths
     app.router.add_get("/web/redirect/{slug}", redirect)
     app.router.add_get("/web/{slug}", page)

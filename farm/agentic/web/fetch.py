@@ -9,8 +9,8 @@ allow_redirects=True)`` with a browser's headers, then ``raise_for_status``):
   ``timeout_s`` for the whole fetch; ``gzip``, ``deflate`` and ``br`` are decoded;
 - text is decoded with the charset of ``Content-Type``; without one, ``text/*`` is
   ISO-8859-1 (as ``requests`` does) and anything else UTF-8 (errors replaced);
-- a non-2xx status is an error worded as ``requests`` words it:
-  ``404 Client Error: Not Found for url: <final url>``.
+- a 4xx or 5xx status is an error worded as ``requests`` words it, with the server's reason
+  phrase: ``404 Client Error: Not Found for url: <final url>``.
 """
 
 from __future__ import annotations
@@ -190,19 +190,20 @@ class PageFetcher:
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise FetchError(f"Invalid URL {current!r}: only http and https can be fetched")
-            status, headers, body = self._get(current, deadline)
+            status, reason, headers, body = self._get(current, deadline)
             location = headers.get("location")
             if status in REDIRECTS and location:
                 current = urljoin(current, location)
                 continue
             elapsed = int((time.monotonic() - started) * 1000)
             if status >= 400:
-                raise FetchError(http_error_text(status, _reason(status), current), status=status)
+                text = http_error_text(status, reason or _reason(status), current)
+                raise FetchError(text, status=status)
             text = _decode(body, headers.get("content-type", ""))
             return FetchedPage(url, current, status, text, elapsed)
         raise FetchError(f"Exceeded {self.max_redirects} redirects.")
 
-    def _get(self, url: str, deadline: float) -> tuple[int, dict[str, str], bytes]:
+    def _get(self, url: str, deadline: float) -> tuple[int, str, dict[str, str], bytes]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError(f"timed out after {self.timeout_s:g} s")
@@ -219,10 +220,12 @@ class PageFetcher:
                     for e in headers.get("content-encoding", "").split(",")
                     if e.strip()
                 ]
+                phrase = response.extensions.get("reason_phrase", b"")
+                reason = phrase.decode("latin-1") if isinstance(phrase, bytes) else ""
                 if response.status in REDIRECTS:
-                    return response.status, headers, b""
+                    return response.status, reason, headers, b""
                 body = self._read(response, _Decoder(encodings, self.max_bytes), deadline)
-                return response.status, headers, body
+                return response.status, reason, headers, body
         except FetchError:
             raise
         except httpcore.TimeoutException as exc:
