@@ -203,11 +203,23 @@ def main() -> None:
     env = dict(os.environ, BFCL_PROJECT_ROOT=str(root), OPENAI_API_KEY="sk-dummy-offline")
     started = time.perf_counter()
     proc = subprocess.run(
-        [str(bfcl), "evaluate", "--model", ",".join(MODELS), "--test-category",
-         "agentic,format_sensitivity", "--result-dir", str(result_dir),
-         "--score-dir", str(score_dir)],
-        env=env, capture_output=True, text=True, cwd=root,
-    )  # fmt: skip
+        [
+            str(bfcl),
+            "evaluate",
+            "--model",
+            ",".join(MODELS),
+            "--test-category",
+            "agentic,format_sensitivity",
+            "--result-dir",
+            str(result_dir),
+            "--score-dir",
+            str(score_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     bfcl_seconds = time.perf_counter() - started
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:])
@@ -234,8 +246,10 @@ def main() -> None:
         if not same:
             disagreements.append((key, variant, farm_verdicts[key], bfcl_verdicts[key]))
     valid = sum(v[0] for v in bfcl_verdicts.values())
-    print(f"agentic entries compared: {len(outputs)}   agree: {agree}   "
-          f"disagree: {len(disagreements)}")  # fmt: skip
+    print(
+        f"agentic entries compared: {len(outputs)}   agree: {agree}   "
+        f"disagree: {len(disagreements)}"
+    )
     print(f"bfcl says valid: {valid}, invalid: {len(outputs) - valid}")
     kinds = collections.Counter(v[1] for v in bfcl_verdicts.values() if not v[0])
     for kind, n in sorted(kinds.items()):
@@ -268,9 +282,11 @@ def main() -> None:
         }
         stats_checked += len(theirs)
         stats_agree += sum(1 for k, v in theirs.items() if mine.get(k) == v)
-        print(f"format sensitivity {model}: max delta {stats.max_delta} "
-              f"(bfcl {header['accuracy_max_delta']}), std {stats.std} "
-              f"(bfcl {header['accuracy_std']}), {len(stats.per_config)} configs")  # fmt: skip
+        print(
+            f"format sensitivity {model}: max delta {stats.max_delta} "
+            f"(bfcl {header['accuracy_max_delta']}), std {stats.std} "
+            f"(bfcl {header['accuracy_std']}), {len(stats.per_config)} configs"
+        )
     print(f"format-sensitivity header values compared: {stats_checked}   agree: {stats_agree}")
     print(
         f"agentic scoring time: farm {farm_seconds:.2f} s, bfcl evaluate (agentic and format "

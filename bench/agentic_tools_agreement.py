@@ -103,9 +103,20 @@ def kv_ops(rng: random.Random, n: int) -> list[tuple[str, dict[str, Any]]]:
     for _ in range(n):
         side = rng.choice(["core", "archival"])
         op = rng.choice(
-            ["add", "add", "add", "remove", "replace", "retrieve", "list_keys", "key_search",
-             "key_search", "retrieve_all", "clear"]
-        )  # fmt: skip
+            [
+                "add",
+                "add",
+                "add",
+                "remove",
+                "replace",
+                "retrieve",
+                "list_keys",
+                "key_search",
+                "key_search",
+                "retrieve_all",
+                "clear",
+            ]
+        )
         name = f"{side}_memory_{op}"
         if op == "retrieve_all" and side == "archival":
             name = "archival_memory_list_keys"
@@ -180,18 +191,23 @@ class Handler(BaseHTTPRequestHandler):
         if parts.path in ("/search", "/search.json"):
             query = parse_qs(parts.query).get("q", [""])[0]
             results = [
-                {"position": i, "title": PAGES[s][0], "link": f"{root}/web/{s}",
-                 "snippet": PAGES[s][1][0]}
+                {
+                    "position": i,
+                    "title": PAGES[s][0],
+                    "link": f"{root}/web/{s}",
+                    "snippet": PAGES[s][1][0],
+                }
                 for i, s in enumerate(ranked(query), start=1)
-            ]  # fmt: skip
+            ]
             body = json.dumps({"organic_results": results}).encode()
             self._send(200, body, {"Content-Type": "application/json"})
         elif parts.path.startswith("/redirect/"):
             self._send(302, b"", {"Location": "/web/" + parts.path.removeprefix("/redirect/")})
         elif parts.path.startswith("/web/") and parts.path[5:] in PAGES:
             body = gzip.compress(page_html(parts.path[5:]).encode(), mtime=0)
-            self._send(200, body, {"Content-Type": "text/html; charset=utf-8",
-                                   "Content-Encoding": "gzip"})  # fmt: skip
+            self._send(
+                200, body, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
+            )
         else:
             self._send(404, b"missing", {"Content-Type": "text/plain"})
 
@@ -238,8 +254,13 @@ def main() -> None:
         sequences.append({"kind": "web", "show_snippet": snippet, "ops": web_ops(rng, root)})
     job = json.dumps({"root": root, "sequences": sequences})
     python = bfcl.parent / "python"
-    proc = subprocess.run([str(python), "-c", BFCL_SIDE], input=job, capture_output=True,
-                          text=True, env={"SERPAPI_API_KEY": "dummy", "PATH": "/usr/bin"})  # fmt: skip
+    proc = subprocess.run(
+        [str(python), "-c", BFCL_SIDE],
+        input=job,
+        capture_output=True,
+        text=True,
+        env={"SERPAPI_API_KEY": "dummy", "PATH": "/usr/bin"},
+    )
     if proc.returncode != 0:
         raise SystemExit(f"BFCL side failed: {proc.stderr[-3000:]}")
     theirs = json.loads(proc.stdout)

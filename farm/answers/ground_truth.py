@@ -280,6 +280,10 @@ def answer(
     Multi-turn cases are answered turn by turn by
     :func:`farm.answers.multiturn.answer_multi_turn`.
     """
+    if case.category.startswith(("memory_", "web_search_")):
+        from farm.answers.agentic import answer_agentic
+
+        return answer_agentic(case, messages, fc=fc, wrong=wrong)
     if case.category.startswith("multi_turn"):
         from farm.answers.multiturn import answer_multi_turn
 

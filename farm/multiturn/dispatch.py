@@ -27,6 +27,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from farm.errors import EndpointError
 from farm.multiturn.envs import Environment
 
 #: Names BFCL refuses before evaluating (``multi_turn_utils.execute_multi_turn_func_call``).
@@ -53,6 +54,8 @@ def execute_call(env: Environment, call: str) -> str:
         with _process_contexts_kept():
             # Rendered inside: an mpmath number's repr follows the precision the call set.
             return render_result(method(*args, **kwargs))
+    except EndpointError:
+        raise  # a tool's own endpoint (embeddings) failing is the farm's failure, not a result
     except Exception as exc:  # an environment method failing is a result, as in BFCL
         return f"{ERROR_PREFIX}{exc}"
 

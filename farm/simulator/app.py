@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from farm import __version__
+from farm.answers.agentic import MEMORY_TOOLS, answer_memory_prerequisite
 from farm.answers.ground_truth import CaseIndex, Reply, answer, is_wrong, python_call_text
 from farm.simulator.config import FaultKind, SimulatorConfig
 from farm.simulator.metrics import Metrics
@@ -152,6 +153,9 @@ class Simulator:
         tools = payload.get("tools") or None
         case, messages = self.find_case(payload)
         if case is None:
+            names = _offered_names(payload)
+            if MEMORY_TOOLS & set(names):  # a memory prerequisite conversation
+                return answer_memory_prerequisite(messages, names, fc=bool(tools))
             reply = probe_reply(messages, fc=bool(tools))
             if reply is None:
                 return Reply(
@@ -185,6 +189,16 @@ def probe_reply(messages: Sequence[dict[str, Any]], *, fc: bool) -> Reply | None
     if fc:
         return Reply(tool_calls=[(n, json.dumps(a, ensure_ascii=False)) for n, a in calls])
     return Reply(content=python_call_text(calls))
+
+
+def _offered_names(payload: dict[str, Any]) -> list[str]:
+    tools = payload.get("tools") or None
+    messages = payload.get("messages")
+    if tools:
+        return [str(t.get("function", {}).get("name", "")) for t in tools]
+    if isinstance(messages, list):
+        return [str(d.get("name", "")) for d in prompt_function_docs(messages) or []]
+    return []
 
 
 async def _fault(request: web.Request, sim: Simulator, kind: FaultKind) -> web.Response:

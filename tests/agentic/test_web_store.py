@@ -238,3 +238,19 @@ def test_an_unreachable_provider_is_the_tools_error(engine: Engine) -> None:
     )
     answer = provider.search("x", "wt-wt")
     assert answer.hits is None and answer.error and answer.cost_usd == 0.0
+
+
+def test_httpx_request_logs_never_show_the_serpapi_key(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import httpx
+
+    import farm.agentic.web.providers.serpapi  # noqa: F401  (installs the filter)
+
+    url = httpx.URL("https://serpapi.com/search.json?q=x&api_key=sk-serp-secret")
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info(
+            'HTTP Request: %s %s "%s %d %s"', "GET", url, "HTTP/1.1", 200, "OK"
+        )
+    assert "sk-serp-secret" not in caplog.text
+    assert "api_key=***" in caplog.text and '"HTTP/1.1 200 OK"' in caplog.text

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Sequence
 
 from farm.endpoints.embeddings import EmbeddingClient
+from farm.errors import EndpointTransient
 
 #: Seconds one embedding request may take, all retries included.
 EMBED_TIMEOUT_S = 120.0
@@ -44,6 +45,8 @@ class LoopEmbedder:
 
         Raises:
             RuntimeError: called on the loop's own thread (it would deadlock).
+            EndpointTransient: no answer in time (and the client's own transient errors).
+            EndpointPermanent: the endpoint refused the request.
         """
         try:
             running = asyncio.get_running_loop()
@@ -52,4 +55,10 @@ class LoopEmbedder:
         if running is self.loop:
             raise RuntimeError("LoopEmbedder must be called from a worker thread")
         future = asyncio.run_coroutine_threadsafe(self.client.embed(list(texts)), self.loop)
-        return future.result(timeout=self.timeout)
+        try:
+            return future.result(timeout=self.timeout)
+        except TimeoutError as exc:
+            future.cancel()
+            raise EndpointTransient(
+                f"embedding endpoint: no answer within {self.timeout:g} s"
+            ) from exc

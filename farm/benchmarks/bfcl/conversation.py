@@ -20,6 +20,7 @@ ends the case as a failed inference (BFCL's ``"Error during inference: ..."``).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,13 @@ from typing import Any
 
 from farm.endpoints.pool import EndpointPool, RequestRejected, RetriesExhausted
 from farm.endpoints.types import Completion
-from farm.errors import ConfigError, EndpointPermanent, EndpointTransient, SuiteError
+from farm.errors import (
+    ConfigError,
+    EndpointError,
+    EndpointPermanent,
+    EndpointTransient,
+    SuiteError,
+)
 from farm.formats import get_format
 from farm.formats.execute import DecodeError, decode_execute, is_empty_response
 from farm.inference import (
@@ -42,7 +49,7 @@ from farm.inference import (
 from farm.models.registry import ModelSpec
 from farm.multiturn.checker import is_long_context, open_case_environment
 from farm.multiturn.dispatch import execute_calls
-from farm.multiturn.envs import EnvironmentSources, ModuleSet
+from farm.multiturn.envs import Environment, EnvironmentSources, ModuleSet
 from farm.suites.case import Case
 
 #: BFCL's ``MAXIMUM_STEP_LIMIT``: a turn is force-quit after more executed steps than this.
@@ -82,11 +89,18 @@ async def run_conversation(
     spec: ModelSpec,
     pool: EndpointPool,
     suite_extra: Mapping[str, Any] | None,
+    *,
+    environment: Environment | None = None,
+    turns: list[list[dict[str, Any]]] | None = None,
+    threaded_tools: bool = False,
 ) -> InferenceOutcome:
     """Run one multi-turn case against the model and return BFCL's multi-turn result shape.
 
     Never raises for endpoint failures: they become a failed outcome. The environment is
-    private to this call (fresh modules and instances from the case's ``initial_config``).
+    private to this call (fresh modules and instances from the case's ``initial_config``),
+    unless ``environment`` is given (the agentic categories bring the farm's own memory and
+    web-search tools); ``turns`` replaces the case's turns (a memory system prompt added);
+    ``threaded_tools`` runs each step's calls in a worker thread (tools that do I/O).
     """
     call_format = get_format(spec.mode)
     if spec.tool_choice != "auto":
@@ -94,7 +108,7 @@ async def run_conversation(
         # turn into the step limit. BFCL sends no tool_choice at all.
         spec = spec.model_copy(update={"tool_choice": "auto"})
     try:
-        env = open_case_environment(
+        env = environment or open_case_environment(
             case, ModuleSet(EnvironmentSources.from_suite_extra(suite_extra))
         )
     except SuiteError as exc:
@@ -105,7 +119,7 @@ async def run_conversation(
     turns_out: list[list[Any]] = []
     history: list[dict[str, Any]] = []
     force_quit = False
-    for turn_index, turn_messages in enumerate(case.turns):
+    for turn_index, turn_messages in enumerate(case.turns if turns is None else turns):
         messages = copy.deepcopy(turn_messages)
         revealed = holdout.get(str(turn_index))
         if revealed is not None:
@@ -147,7 +161,14 @@ async def run_conversation(
                 break
             if is_empty_response(calls):
                 break
-            results = execute_calls(env, calls)
+            try:
+                if threaded_tools:
+                    results = await asyncio.to_thread(execute_calls, env, calls)
+                else:
+                    results = execute_calls(env, calls)
+            except EndpointError as exc:  # a tool's endpoint (embeddings), not the model
+                kind = TRANSIENT if isinstance(exc, EndpointTransient) else PERMANENT
+                return failed(kind, f"tool endpoint: {exc.message}", attempts=tally.attempts)
             history.extend(call_format.tool_results(calls, results, completion))
             executed += 1
             if executed > MAXIMUM_STEP_LIMIT:

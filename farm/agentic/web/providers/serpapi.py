@@ -28,11 +28,19 @@ class _RedactKeys(logging.Filter):
     """Hide ``api_key=...`` in httpx's request log lines (it logs full URLs at INFO)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(_KEY_PARAM.sub(r"\1***", str(a)) for a in args)
-        record.msg = _KEY_PARAM.sub(r"\1***", str(record.msg))
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(a) for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _KEY_PARAM.sub(r"\1***", record.msg)
         return True
+
+
+def _redact(value: object) -> object:
+    """``value`` with any ``api_key=`` value hidden (non-text values untouched)."""
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    return _KEY_PARAM.sub(r"\1***", text) if "api_key=" in text else value
 
 
 logging.getLogger("httpx").addFilter(_RedactKeys())
