@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from farm.answers.ground_truth import Reply, python_call_text
+from farm.answers.reply import Reply
 from farm.suites.case import Case
 
 NOTED_TEXT = "Noted."
@@ -50,7 +50,8 @@ def _position(messages: Sequence[dict[str, Any]]) -> tuple[str, int, str]:
 def _call(name: str, args: dict[str, Any], *, fc: bool) -> Reply:
     if fc:
         return Reply(tool_calls=[(name, json.dumps(args))])
-    return Reply(content=python_call_text([(name, args)]))
+    rendered = ", ".join(f"{key}={value!r}" for key, value in args.items())
+    return Reply(content=f"[{name}({rendered})]")
 
 
 def final_answer(case: Case, *, wrong: bool) -> Reply:

@@ -29,12 +29,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from farm.agentic.sensitivity import all_configs
-from farm.agentic.sensitivity import case_id as sensitivity_case_id
 from farm.errors import SuiteError
 from farm.suites.case import Case
 from farm.suites.categories import FORMAT_SENSITIVITY, MEMORY_SCENARIOS, WEB_SEARCH
 from farm.suites.jsonl import Line, check_turns, parse_jsonl, require_id
+from farm.suites.sensitivity import all_configs
+from farm.suites.sensitivity import case_id as sensitivity_case_id
 
 DATA = "bfcl_eval/data"
 PROMPTS_FILE = "bfcl_eval/constants/default_prompts.py"

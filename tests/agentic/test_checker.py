@@ -14,14 +14,9 @@ from farm.agentic.checker import (
     score_agentic,
     standardize,
 )
-from farm.agentic.sensitivity import (
-    all_configs,
-    case_id,
-    parse_config,
-    sensitivity_stats,
-    split_case_id,
-)
+from farm.agentic.sensitivity import sensitivity_stats
 from farm.errors import SuiteError
+from farm.suites.sensitivity import all_configs, case_id, parse_config, split_case_id
 
 FINAL = "{'answer': 'April 1, 2024', 'context': 'found on the page'}"
 

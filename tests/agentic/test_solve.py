@@ -15,7 +15,13 @@ from sqlalchemy import Engine
 
 from farm.agentic.checker import score_agentic
 from farm.agentic.snapshots import SnapshotStore
-from farm.agentic.solve import (
+from farm.agentic.web.fetch import PageFetcher
+from farm.agentic.web.guard import AddressPolicy
+from farm.agentic.web.providers import get_provider
+from farm.agentic.web.service import WebService
+from farm.agentic.web.settings import WebSettings
+from farm.agentic.web.store import WebStore
+from farm.benchmarks.bfcl.agentic import (
     ChainFailed,
     MemoryContext,
     loop_embedder,
@@ -24,12 +30,6 @@ from farm.agentic.solve import (
     run_memory_conversation,
     solve_web_case,
 )
-from farm.agentic.web.fetch import PageFetcher
-from farm.agentic.web.guard import AddressPolicy
-from farm.agentic.web.providers import get_provider
-from farm.agentic.web.service import WebService
-from farm.agentic.web.settings import WebSettings
-from farm.agentic.web.store import WebStore
 from farm.config import load_settings
 from farm.db.engine import make_engine
 from farm.db.migrate import upgrade

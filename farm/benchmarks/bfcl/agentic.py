@@ -1,6 +1,6 @@
 """Solving agentic cases: BFCL's agentic conversation with the farm's memory and web tools.
 
-A web-search or memory case is a one-turn conversation (:func:`farm.multiturn.loop.
+A web-search or memory case is a one-turn conversation (:func:`farm.benchmarks.bfcl.conversation.
 run_conversation`) whose tools are the farm's own instances: a
 :class:`~farm.agentic.web.tools.WebSearchAPI` over the run's
 :class:`~farm.agentic.web.service.WebService` (snippets shown or not by the case's
@@ -35,13 +35,13 @@ from farm.agentic.memory.vector import Embedder
 from farm.agentic.snapshots import SnapshotStore
 from farm.agentic.web.service import WebService
 from farm.agentic.web.tools import WebSearchAPI
+from farm.benchmarks.bfcl.conversation import run_conversation
 from farm.endpoints.embeddings import EmbeddingClient
 from farm.endpoints.pool import EndpointPool
 from farm.errors import SuiteError
 from farm.inference import InferenceOutcome
 from farm.models.registry import ModelSpec
 from farm.multiturn.envs import Environment
-from farm.multiturn.loop import run_conversation
 from farm.suites.case import Case
 
 
