@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -176,8 +176,7 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         session.add(run)
         session.flush()
         specs: list[ShardSpec] = []
-        for shard_no, start in enumerate(range(0, len(case_ids), size)):
-            chunk = case_ids[start : start + size]
+        for shard_no, chunk in enumerate(shard_chunks(case_ids, dict(pairs), size)):
             session.add(Shard(run_id=run.id, shard_no=shard_no, case_ids=chunk))
             specs.append(shard_spec(run, shard_no, chunk))
         session.flush()
@@ -186,6 +185,25 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
     return PlannedRun(
         head.run_id, head.model_key, head.n_cases, head.categories, head.shards, tuple(planned[1:])
     )
+
+
+def shard_chunks(
+    case_ids: Sequence[str], categories: Mapping[str, str], size: int
+) -> list[list[str]]:
+    """Cases cut into shards of ``size``; a benchmark's shard groups each get one shard."""
+    from farm.benchmarks.registry import benchmark_for
+
+    groups: dict[str, list[str]] = {}
+    plain: list[str] = []
+    for case_id in case_ids:
+        category = categories[case_id]
+        key = benchmark_for(category).shard_group(case_id, category)
+        if key is None:
+            plain.append(case_id)
+        else:
+            groups.setdefault(key, []).append(case_id)
+    chunks = [plain[start : start + size] for start in range(0, len(plain), size)]
+    return chunks + list(groups.values())
 
 
 def shard_spec(run: Run, shard_no: int, case_ids: Sequence[str]) -> ShardSpec:

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from farm import ledger
+from farm.benchmarks.context import SolveContext, reset_context, set_context
 from farm.benchmarks.registry import benchmark_for
 from farm.db.engine import session_scope
 from farm.errors import FarmError, RunError
@@ -142,9 +143,15 @@ async def _execute(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
     todo, suite_extra = await asyncio.to_thread(_pending_cases, env, shard)
     model = env.spec.model_copy(update={"mode": shard.mode, "generation": dict(shard.generation)})
     rows: list[ResultRow] = []
-    tasks = [
-        asyncio.create_task(_run_case(env, model, case, suite_extra, rows, shard)) for case in todo
-    ]
+    context = SolveContext(env.engine, shard.run_id, shard.shard_no)
+    token = set_context(context)  # the case tasks below inherit it
+    try:
+        tasks = [
+            asyncio.create_task(_run_case(env, model, case, suite_extra, rows, shard))
+            for case in todo
+        ]
+    finally:
+        reset_context(token)
     watcher = asyncio.create_task(_watch(env, shard, tasks))
     try:
         if tasks:
@@ -158,6 +165,7 @@ async def _execute(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
         raise
     finally:
         watcher.cancel()
+        await asyncio.shield(context.aclose())
     complete = len(rows) == len(todo)
     status = ledger.SHARD_DONE if complete else ledger.SHARD_CANCELLED
     finalised = await _write_retrying(env, shard, rows, status)

@@ -78,6 +78,14 @@ class Benchmark(ABC):
         """:attr:`groups` plus ``all`` (every category, unless the benchmark defines it)."""
         return {**self.groups, "all": self.groups.get("all", self.categories)}
 
+    def shard_group(self, case_id: str, category: str) -> str | None:
+        """Cases with the same group key go to one shard of their own (``None``: no group).
+
+        For cases that share state built inside the shard (BFCL's memory questions follow
+        their scenario's prerequisite chain).
+        """
+        return None
+
     def needs_suite_extra(self, case: Case) -> bool:
         """Whether solving or scoring ``case`` needs the suite row's ``extra``."""
         return False

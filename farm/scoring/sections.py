@@ -22,8 +22,9 @@ multi_turn         U(multi_turn_base, multi_turn_miss_func, multi_turn_miss_para
                    multi_turn_long_context)
 irrelevance        U(irrelevance, live_irrelevance)
 relevance          live_relevance
-agentic            U(U(web_search_base, web_search_no_snippet),
-                   U(memory_kv, memory_vector, memory_rec_sum))
+agentic            U(web_search, memory)
+web_search         U(web_search_base, web_search_no_snippet)
+memory             U(memory_kv, memory_vector, memory_rec_sum)
 overall            P(0.10 non_live, 0.10 live, 0.10 irrelevance, 0.30 multi_turn,
                    0.40 agentic)
 =================  ======================================================================
@@ -70,6 +71,8 @@ SECTION_NAMES: tuple[str, ...] = (
     "irrelevance",
     "relevance",
     "agentic",
+    "web_search",
+    "memory",
 )
 
 #: Weights of the BFCL v4 Overall Acc (non_live, live, irrelevance, multi_turn, agentic).
@@ -209,7 +212,18 @@ def compute_sections(
     )
     agentic = _unweighted("agentic", [web_search, memory])
     by_name = {
-        s.name: s for s in (simple, non_live, live, multi_turn, irrelevance, relevance, agentic)
+        s.name: s
+        for s in (
+            simple,
+            non_live,
+            live,
+            multi_turn,
+            irrelevance,
+            relevance,
+            agentic,
+            web_search,
+            memory,
+        )
     }
     overall = _percentage("overall", [(by_name[name], w) for name, w in OVERALL_WEIGHTS])
     by_name["overall"] = overall

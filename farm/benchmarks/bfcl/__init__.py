@@ -1,9 +1,10 @@
-"""BFCL v4 as a :class:`~farm.benchmarks.base.Benchmark`: single-turn AST, relevance, multi-turn.
+"""BFCL v4 as a :class:`~farm.benchmarks.base.Benchmark`: single-turn, multi-turn, agentic.
 
 The machinery stays in its rooms: categories and groups in :mod:`farm.suites.categories`,
 single-turn scoring (AST checker, relevance) in :mod:`farm.scoring`, multi-turn
-conversations and their checker in :mod:`farm.multiturn`, sections and weights in
-:mod:`farm.scoring.sections`. This module says which applies to which case.
+conversations and their checker in :mod:`farm.multiturn`, agentic tools and checker in
+:mod:`farm.agentic` (solved by :mod:`farm.benchmarks.bfcl.agentic`), sections and weights
+in :mod:`farm.scoring.sections`. This module says which applies to which case.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from farm.scoring.sections import (
 )
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
-from farm.suites.categories import ALL, GROUPS, is_multi_turn
+from farm.suites.categories import ALL, GROUPS, is_agentic, is_memory, is_multi_turn
 
 if TYPE_CHECKING:
     from farm.endpoints.pool import EndpointPool
@@ -45,6 +46,9 @@ class Bfcl(Benchmark):
         ("Non-Live AST", "non_live"),
         ("Live", "live"),
         ("Multi Turn", "multi_turn"),
+        ("Agentic", "agentic"),
+        ("Web Search", "web_search"),
+        ("Memory", "memory"),
         ("Relevance", "relevance"),
         ("Irrelevance", "irrelevance"),
     )
@@ -58,8 +62,15 @@ class Bfcl(Benchmark):
         return NEVER_NA
 
     def needs_suite_extra(self, case: Case) -> bool:
-        """Multi-turn cases build their environments from the suite's stored sources."""
-        return is_multi_turn(case.category)
+        """Multi-turn environments and memory prompts and chains come from the suite row."""
+        return is_multi_turn(case.category) or is_memory(case.category)
+
+    def shard_group(self, case_id: str, category: str) -> str | None:
+        """A memory scenario's questions share a shard: its prerequisite chain runs there."""
+        if not is_memory(category):
+            return None
+        parts = case_id.split("-")
+        return f"{category}:{parts[1]}" if len(parts) == 3 else None
 
     async def solve(
         self,
@@ -70,7 +81,11 @@ class Bfcl(Benchmark):
         suite_extra: Mapping[str, Any] | None = None,
         tool_retrieval: ToolRetrieval | None = None,
     ) -> InferenceOutcome:
-        """One request (single-turn), or BFCL's conversation loop (multi-turn)."""
+        """One request (single-turn), or BFCL's conversation loop (multi-turn, agentic)."""
+        if is_agentic(case.category):
+            from farm.benchmarks.bfcl.agentic import solve_agentic
+
+            return await solve_agentic(case, spec, pool, suite_extra)
         if is_multi_turn(case.category):
             from farm.benchmarks.bfcl.conversation import run_conversation
 
@@ -88,7 +103,12 @@ class Bfcl(Benchmark):
         underscore_to_dot: bool,
         suite_extra: Mapping[str, Any] | None = None,
     ) -> Verdict:
-        """BFCL's AST or relevance checker (single-turn), or its multi-turn checker."""
+        """BFCL's AST or relevance checker (single-turn), its multi-turn or agentic checker."""
+        if is_agentic(case.category):
+            from farm.agentic.checker import score_agentic
+            from farm.formats import get_format
+
+            return score_agentic(reply, list(case.answer or []), mode=get_format(mode))
         if is_multi_turn(case.category):
             from farm.formats import get_format
             from farm.multiturn.checker import score_multi_turn
@@ -103,6 +123,10 @@ class Bfcl(Benchmark):
 
     def score_failure(self, case: Case, message: str) -> Verdict:
         """BFCL's verdict on ``Error during inference`` (irrelevance counts it correct)."""
+        if is_agentic(case.category):
+            from farm.agentic.checker import INFERENCE_ERROR
+
+            return Verdict(False, INFERENCE_ERROR, [f"Error during inference: {message}"[:2000]])
         from farm.scoring.score import score_inference_error
 
         return score_inference_error(case, message)

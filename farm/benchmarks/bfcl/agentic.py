@@ -33,13 +33,21 @@ from farm.agentic.memory.backends import (
 from farm.agentic.memory.embed import LoopEmbedder
 from farm.agentic.memory.vector import Embedder
 from farm.agentic.snapshots import SnapshotStore
-from farm.agentic.web.service import WebService
+from farm.agentic.web.fetch import PageFetcher
+from farm.agentic.web.guard import AddressPolicy
+from farm.agentic.web.providers import get_provider
+from farm.agentic.web.service import WebCounters, WebService
+from farm.agentic.web.settings import WebSettings
+from farm.agentic.web.store import WebStore
 from farm.agentic.web.tools import WebSearchAPI
 from farm.benchmarks.bfcl.conversation import run_conversation
+from farm.benchmarks.context import SolveContext, current_context
+from farm.db.engine import session_scope
+from farm.db.models import WebUsage
 from farm.endpoints.embeddings import EmbeddingClient
 from farm.endpoints.pool import EndpointPool
 from farm.errors import SuiteError
-from farm.inference import InferenceOutcome
+from farm.inference import InferenceOutcome, failed
 from farm.models.registry import ModelSpec
 from farm.multiturn.envs import Environment
 from farm.suites.case import Case
@@ -200,3 +208,120 @@ async def run_memory_chain(
     if snapshot is None:  # pragma: no cover - the loop ran or a stored step was found
         raise SuiteError(f"{category}/{scenario}: the chain left no snapshot")
     return snapshot
+
+
+# -- inside a run: the shard's context, the web store, the chain before its questions ------
+
+
+def _web_parts(context: SolveContext) -> tuple[WebSettings, Any, PageFetcher | None]:
+    """The shard's web settings, search provider and page fetcher (made once per shard)."""
+    settings = context.keep("web:settings", WebSettings)
+    if settings.mode == "replay":
+        return settings, None, None
+    provider = context.keep("web:provider", lambda: get_provider(settings.provider, settings))
+    fetcher = context.keep(
+        "web:fetcher",
+        lambda: PageFetcher(
+            AddressPolicy.from_text(settings.allow_networks),
+            timeout_s=settings.timeout_s,
+            max_bytes=settings.max_bytes,
+        ),
+        close="close",
+    )
+    return settings, provider, fetcher
+
+
+def record_usage(context: SolveContext, counters: WebCounters) -> None:
+    """Add a case's web counters to its shard's ``web_usage`` row."""
+    with session_scope(context.engine) as session:
+        row = session.get(WebUsage, (context.run_id, context.shard_no))
+        if row is None:
+            row = WebUsage(
+                run_id=context.run_id,
+                shard_no=context.shard_no,
+                searches=0,
+                searches_stored=0,
+                fetches=0,
+                fetches_stored=0,
+                replay_misses=0,
+                cost_usd=0.0,
+            )
+            session.add(row)
+        row.searches += counters.searches
+        row.searches_stored += counters.searches_stored
+        row.fetches += counters.fetches
+        row.fetches_stored += counters.fetches_stored
+        row.replay_misses += counters.replay_misses
+        row.cost_usd += counters.cost_usd
+
+
+async def solve_agentic(
+    case: Case,
+    spec: ModelSpec,
+    pool: EndpointPool,
+    suite_extra: Mapping[str, Any] | None,
+) -> InferenceOutcome:
+    """Solve a web-search or memory case inside its shard (see :mod:`farm.benchmarks.context`).
+
+    Web search goes through the web store in ``FARM_WEB_MODE``; the case's searches and
+    fetches are added to the shard's ``web_usage``. A memory question first makes sure its
+    scenario's prerequisite chain is stored for the run (the shard's first question of the
+    scenario runs it, the others wait on a lock), then starts from the chain's snapshot.
+
+    Raises:
+        SuiteError: the suite lacks the prompts or prerequisite conversations.
+        ConfigError: the web or embedding settings are incomplete.
+    """
+    context = current_context()
+    if case.category.startswith("web_search"):
+        settings, provider, fetcher = _web_parts(context)
+        counters = WebCounters()
+        service = WebService(
+            settings.mode,
+            provider=provider,
+            fetcher=fetcher,
+            store=WebStore(context.engine),
+            counters=counters,
+            provider_name=settings.provider,
+        )
+        outcome = await solve_web_case(case, spec, pool, service)
+        async with context.lock("web:usage"):
+            await asyncio.to_thread(record_usage, context, counters)
+        return outcome
+    extra = suite_extra or {}
+    prompts = extra.get("agentic_prompts")
+    scenario = str(case.extra.get("scenario") or "")
+    chain = (extra.get("memory_prereq") or {}).get(scenario)
+    if not isinstance(prompts, Mapping) or not isinstance(chain, list):
+        raise SuiteError(
+            f"{case.case_id}: the suite has no memory prompts or prerequisite conversations "
+            "for it; reload it with `farm suites pull bfcl`"
+        )
+    embed = None
+    if _class_of(case) == "MemoryAPI_vector":
+        from farm.config import get_settings
+
+        model = get_settings().memory_embedding_model
+        client = context.keep(
+            f"embed:{model}", lambda: EmbeddingClient.from_env(model), close="aclose"
+        )
+        embed = loop_embedder(client)
+    memory = MemoryContext(prompts, embed=embed)
+    prereqs = prerequisite_cases(case.category, scenario, chain)
+    store = SnapshotStore(context.engine)
+    async with context.lock(f"chain:{case.category}:{scenario}"):
+        done = await asyncio.to_thread(store.latest, context.run_id, case.category, scenario)
+        snapshot = done[1] if done is not None else None
+        if done is None or done[0] < len(prereqs) - 1:
+            try:
+                snapshot = await run_memory_chain(
+                    context.run_id, prereqs, case.functions, spec, pool, memory, store
+                )
+            except ChainFailed as exc:
+                return failed(
+                    exc.outcome.error_type or "prerequisite",
+                    f"prerequisite {exc.case_id} failed: {exc.outcome.error_message}",
+                    attempts=exc.outcome.attempts,
+                )
+    outcome, _backend = await run_memory_conversation(case, spec, pool, memory, snapshot)
+    return outcome
