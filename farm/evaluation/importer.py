@@ -31,7 +31,7 @@ from farm.formats.fit import fit_warning
 from farm.scoring.score import is_relevance_category
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
-from farm.suites.categories import is_multi_turn
+from farm.suites.categories import NOT_YET_RUNNABLE, is_multi_turn
 from farm.suites.store import category_counts, resolve_suite
 
 INFERENCE_ERROR_PREFIX = "Error during inference"
@@ -204,6 +204,11 @@ def evaluate_results(
         for category, path in located:
             if category not in counts:
                 skipped.append(f"{path.name} (category {category!r} not in {suite.name})")
+                continue
+            if category in NOT_YET_RUNNABLE:
+                skipped.append(
+                    f"{path.name} ({category}: its other prompt formats are not scored yet)"
+                )
                 continue
             files.append(read_result_file(category, path))
         if not files:

@@ -23,7 +23,7 @@ class ResultFile:
 
 
 def find_result_files(root: Path) -> list[tuple[str, Path]]:
-    """``(category, path)`` of every result file under ``root`` (two levels deep at most).
+    """``(category, path)`` of every result file under ``root`` (three levels deep at most).
 
     Raises:
         ConfigError: the folder does not exist or holds no result files.
@@ -31,7 +31,8 @@ def find_result_files(root: Path) -> list[tuple[str, Path]]:
     if not root.is_dir():
         raise ConfigError(f"--bfcl-results: {root} is not a folder")
     found: list[tuple[str, Path]] = []
-    for path in sorted([*root.glob("*.json"), *root.glob("*/*.json"), *root.glob("*/*/*.json")]):
+    patterns = ("*.json", "*/*.json", "*/*/*.json", "*/*/*/*.json")  # agentic/memory/kv/
+    for path in sorted(p for pattern in patterns for p in root.glob(pattern)):
         match = _FILE.match(path.name)
         if match and not match.group("category").endswith("_prereq"):
             found.append((match.group("category"), path))

@@ -54,9 +54,17 @@ BFCL_METRICS: tuple[Metric, ...] = (
     Metric("multi_turn_miss_func", "Multi Turn Miss Func"),
     Metric("multi_turn_miss_param", "Multi Turn Miss Param"),
     Metric("multi_turn_long_context", "Multi Turn Long Context"),
+    Metric("agentic", "Agentic Acc", "Agentic", never_na=True),
+    Metric("web_search", "Web Search Acc"),
+    Metric("web_search_base", "Web Search Base"),
+    Metric("web_search_no_snippet", "Web Search No Snippet"),
+    Metric("memory", "Memory Acc"),
+    Metric("memory_kv", "Memory KV"),
+    Metric("memory_vector", "Memory Vector"),
+    Metric("memory_rec_sum", "Memory Recursive Summarization"),
     Metric("relevance", "Relevance Detection", "Relevance"),
     Metric("irrelevance", "Irrelevance Detection", "Irrelevance"),
 )
 
-#: Sections BFCL never shows as N/A (``agentic`` has no column yet, but keeps the rule).
-NEVER_NA: frozenset[str] = frozenset({*(m.name for m in BFCL_METRICS if m.never_na), "agentic"})
+#: Sections BFCL never shows as N/A.
+NEVER_NA: frozenset[str] = frozenset(m.name for m in BFCL_METRICS if m.never_na)
