@@ -1,11 +1,17 @@
 """``farm demo``: the README's first command.
 
-Starts the simulator on a free port (a subprocess), pulls the BFCL suite if needed, runs the
-13 single-turn categories on the embedded executor, prints the leaderboard row and says
-what to do next.
+Starts the simulator on a free port (a subprocess), pulls the BFCL suite if needed, runs
+every category the simulator answers (single-turn, multi-turn and agentic: its own small
+web stands in for the internet, its embeddings for the vector memory's encoder) on the
+embedded executor, prints the leaderboard row with a full BFCL v4 Overall and says what to
+do next.
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
 
 import click
 
@@ -16,8 +22,9 @@ What happened:
   * the simulator (an OpenAI-compatible server answering from BFCL's ground truth, with
     deliberate mistakes) ran at {url};
   * BFCL {version} was loaded into {db};
-  * its {n} single-turn cases ran on the embedded executor (no broker; the same shard code
-    the distributed workers run) and were scored exactly as BFCL scores them.
+  * its {n} cases (single-turn, multi-turn, agentic) ran on the embedded executor (no
+    broker; the same shard code the distributed workers run) and were scored exactly as BFCL
+    scores them; web search used the simulator's own small web through the web store.
 
 Next:
   * a real endpoint:
@@ -53,7 +60,7 @@ Next:
 def demo(
     slots: int, concurrency: int | None, latency: float, wrong_rate: float, wheel: str | None
 ) -> None:
-    """Run BFCL's single-turn categories against the built-in simulator, end to end."""
+    """Run every BFCL category the simulator answers, end to end (a full BFCL v4 Overall)."""
     from pathlib import Path
 
     from farm.cli.run import embedded_model, execute_with_progress, plan_embedded
@@ -71,13 +78,17 @@ def demo(
     err.print(f"loading BFCL {DEFAULT_VERSION} (downloaded once with pip, then cached)...")
     suite = pull_bfcl(settings, engine, wheel=Path(wheel) if wheel else None)
     spec_name = f"bfcl@{suite.version}"
+    categories = ["single_turn", "multi_turn", "agentic"]
     with session_scope(engine) as session:
-        cases = load_cases(session, suite.id, categories=["single_turn"])
+        cases = load_cases(session, suite.id, categories=categories)
+        suite_extra = dict(suite.extra or {})
     concurrency = concurrency or 2 * slots
     config = SimulatorConfig(
         capacity=slots, latency_s=latency, wrong_rate=wrong_rate, subprocess=True
     )
-    with running_simulator(cases, config) as simulator:
+    with running_simulator(cases, config, suite_extra=suite_extra) as simulator, _demo_web(
+        simulator.base_url
+    ):
         url = simulator.base_url
         err.print(f"simulator answering at {url} ({slots} slots, {latency * 1000:.0f} ms)")
         spec = embedded_model(
@@ -88,7 +99,7 @@ def demo(
             engine,
             spec=spec,
             suite=spec_name,
-            categories=["single_turn"],
+            categories=categories,
             shard_size=None,
             label="demo",
         )
@@ -105,3 +116,27 @@ def demo(
             run=str(run_id)[:8],
         )
     )
+
+
+@contextlib.contextmanager
+def _demo_web(base_url: str) -> Iterator[None]:
+    """The simulator as search engine, web and embedding endpoint while the demo runs."""
+    root = base_url.removesuffix("/v1")
+    wanted = {
+        "FARM_WEB_PROVIDER": "farm-simulator",
+        "FARM_WEB_SIMULATOR_URL": root,
+        "FARM_WEB_ALLOW_NETWORKS": "127.0.0.1/32",
+        "FARM_WEB_MODE": "record",
+        "EMBEDDING_BASE_URL": base_url,
+        "EMBEDDING_API_KEY": "",
+    }
+    saved = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

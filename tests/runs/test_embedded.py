@@ -116,7 +116,7 @@ def test_a_cancel_stops_the_embedded_executor_and_resume_continues_without_dupli
     assert sorted(ids) == sorted(c for s in planned.shards for c in s.case_ids)
 
 
-def test_farm_demo_runs_the_single_turn_categories_against_its_own_simulator(farm_home, tmp_path):
+def test_farm_demo_runs_every_category_its_simulator_answers(farm_home, tmp_path):
     wheel = make_mini_wheel(tmp_path)
     done = run_farm("demo", "--wheel", str(wheel), "--latency", "0.01", timeout=180)
     assert done.returncode == 0, done.stderr
@@ -124,7 +124,8 @@ def test_farm_demo_runs_the_single_turn_categories_against_its_own_simulator(far
     assert "simulator answering at http://127.0.0.1:" in done.stderr
     listed = json.loads(invoke("runs", "--json").stdout)
     assert listed[0]["status"] == "done" and listed[0]["label"] == "demo"
-    assert "multi_turn_base" not in listed[0]["categories"]
+    assert "multi_turn_base" in listed[0]["categories"]  # the mini wheel has no agentic files
+    assert "simple_python" in listed[0]["categories"]
 
 
 def test_run_commands_fail_with_one_line_errors(farm_home):
