@@ -86,8 +86,9 @@ def demo(
     config = SimulatorConfig(
         capacity=slots, latency_s=latency, wrong_rate=wrong_rate, subprocess=True
     )
-    with running_simulator(cases, config, suite_extra=suite_extra) as simulator, _demo_web(
-        simulator.base_url
+    with (
+        running_simulator(cases, config, suite_extra=suite_extra) as simulator,
+        _demo_web(simulator.base_url),
     ):
         url = simulator.base_url
         err.print(f"simulator answering at {url} ({slots} slots, {latency * 1000:.0f} ms)")
