@@ -117,6 +117,8 @@ class Simulator:
             names = [str(d.get("name", "")) for d in docs]
             descriptions = [str(d.get("description", "")) for d in docs]
             case = self.index.find(messages, names, descriptions)
+            if case is None and MEMORY_TOOLS & set(names):
+                return None, messages  # a memory prerequisite conversation: no case
             if case is None or case.category.startswith("multi_turn"):
                 from farm.answers.multiturn import match_case  # multi-turn hook
 
