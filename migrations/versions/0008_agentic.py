@@ -4,7 +4,8 @@
 results -> results) and every fetched page (URL, mode -> content, status, time) so that a
 web-search run can be replayed; ``web_usage`` counts searches, fetches, replay misses and
 cost per shard of a run; ``memory_snapshots`` holds the memory state each prerequisite
-conversation of a scenario leaves, per run.
+conversation of a scenario leaves, per run. The ``leaderboard`` view (and the views built on
+it) gains the ``web_search`` and ``memory`` sections after ``agentic``.
 
 Revision ID: 0008
 Revises: 0006
@@ -25,6 +26,53 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+_OLD_SECTIONS = ("overall", "non_live", "live", "multi_turn", "irrelevance", "relevance", "agentic")
+_NEW_SECTIONS = (*_OLD_SECTIONS, "web_search", "memory")
+
+
+def _leaderboard(sections: tuple[str, ...]) -> str:
+    columns = "".join(
+        f"       MAX(CASE WHEN rs.kind = 'section' AND rs.category = '{name}' "
+        f"THEN rs.accuracy END) AS {name},\n"
+        for name in sections
+    )
+    return (
+        "SELECT r.id AS run_id, r.model_key, m.display_name, s.name AS suite_name,\n"
+        "       s.version AS suite_version, r.created_at, r.label, r.status, r.mode,\n"
+        + columns
+        + "       SUM(CASE WHEN rs.kind = 'category' AND rs.ran THEN 1 ELSE 0 END) "
+        "AS categories_run,\n"
+        "       SUM(CASE WHEN rs.kind = 'category' AND rs.ran THEN rs.n ELSE 0 END) AS cases,\n"
+        "       SUM(CASE WHEN rs.kind = 'category' THEN rs.errors ELSE 0 END) "
+        "AS inference_errors\n"
+        "FROM runs r\n"
+        "JOIN models m ON m.key = r.model_key\n"
+        "JOIN suites s ON s.id = r.suite_id\n"
+        "JOIN run_scores rs ON rs.run_id = r.id\n"
+        "GROUP BY r.id, r.model_key, m.display_name, s.name, s.version, r.created_at, r.label,\n"
+        "         r.status, r.mode"
+    )
+
+
+_HISTORY = """
+SELECT l.*,
+       l.overall - LAG(l.overall) OVER (
+           PARTITION BY l.model_key, l.suite_name, l.suite_version
+           ORDER BY l.created_at, l.run_id) AS overall_delta,
+       ROW_NUMBER() OVER (
+           PARTITION BY l.model_key, l.suite_name, l.suite_version
+           ORDER BY l.created_at DESC, l.run_id DESC) AS recency
+FROM leaderboard l
+"""
+
+
+def _replace_leaderboard(sections: tuple[str, ...]) -> None:
+    for name in ("latest_leaderboard", "run_history", "leaderboard"):
+        op.execute(f"DROP VIEW IF EXISTS {name}")
+    op.execute(f"CREATE VIEW leaderboard AS {_leaderboard(sections)}")
+    op.execute(f"CREATE VIEW run_history AS {_HISTORY.strip()}")
+    op.execute("CREATE VIEW latest_leaderboard AS SELECT * FROM run_history WHERE recency = 1")
 
 
 def upgrade() -> None:
@@ -96,7 +144,11 @@ def upgrade() -> None:
     )
 
 
+    _replace_leaderboard(_NEW_SECTIONS)
+
+
 def downgrade() -> None:
+    _replace_leaderboard(_OLD_SECTIONS)
     op.drop_table("memory_snapshots")
     op.drop_table("web_usage")
     op.drop_table("web_pages")

@@ -9,7 +9,7 @@ import json
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from farm.config import load_settings
 from farm.db.engine import session_scope
@@ -92,4 +92,7 @@ def test_agentic_runs_record_replay_and_score(farm_home: Path) -> None:
     assert sections["web_search"] == 1.0 and sections["memory"] == 1.0
     assert sections["agentic"] == 1.0
     assert abs(sections["overall"] - 0.4) < 1e-9  # only agentic ran: 40% of Overall
+    with engine.connect() as conn:  # the SQL view has the agentic sections
+        view = conn.execute(text("SELECT agentic, web_search, memory FROM leaderboard")).all()
+    assert [tuple(row) for row in view] == [(1.0, 1.0, 1.0), (1.0, 1.0, 1.0)]
     engine.dispose()
