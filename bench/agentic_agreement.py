@@ -154,6 +154,52 @@ def _score_file(score_dir: Path, model: str, category: str) -> Path:
     return score_dir / model / GROUP_DIR[category] / f"BFCL_v4_{category}_score.json"
 
 
+OVERALL_COLUMNS = (
+    "Overall Acc",
+    "Web Search Acc",
+    "Web Search Base",
+    "Web Search No Snippet",
+    "Memory Acc",
+    "Memory KV",
+    "Memory Vector",
+    "Memory Recursive Summarization",
+)
+
+
+def _csv_cells(path: Path, columns: tuple[str, ...] | None) -> list[tuple[str, ...]]:
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    picks = [header.index(c) for c in columns] if columns else list(range(2, len(header)))
+    return sorted(tuple(line.split(",")[i] for i in picks) for line in lines[1:])
+
+
+def compare_bfcl_csv(wheel: Path, root: Path, result_dir: Path, score_dir: Path) -> tuple[int, int]:
+    """``farm evaluate`` every model's tree, ``farm leaderboard --format bfcl-csv``, compare."""
+    home = root / "farm-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FARM_")}
+    env.update(FARM_HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+
+    def farm(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "farm", *args], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        if done.returncode != 0:
+            raise SystemExit(f"farm {args[0]} failed: {done.stderr[-2000:]}")
+
+    farm("suites", "pull", "bfcl", "--wheel", str(wheel))
+    for model, mode in MODELS.items():
+        farm("evaluate", "--bfcl-results", str(result_dir / model), "--mode", mode,
+             "--model", model)  # fmt: skip
+    out = root / "farm-csv"
+    farm("leaderboard", "--format", "bfcl-csv", "--out", str(out))
+    checked = agree = 0
+    for name, columns in (("data_agentic.csv", None), ("data_overall.csv", OVERALL_COLUMNS)):
+        mine, theirs = _csv_cells(out / name, columns), _csv_cells(score_dir / name, columns)
+        for a, b in zip(mine, theirs, strict=True):
+            checked += len(b)
+            agree += sum(x == y for x, y in zip(a, b, strict=True))
+    return checked, agree
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--wheel", type=Path, default=DEFAULT_WHEEL)
@@ -288,6 +334,11 @@ def main() -> None:
             f"(bfcl {header['accuracy_std']}), {len(stats.per_config)} configs"
         )
     print(f"format-sensitivity header values compared: {stats_checked}   agree: {stats_agree}")
+    csv_checked, csv_agree = compare_bfcl_csv(args.wheel, root, result_dir, score_dir)
+    print(
+        f"bfcl-csv cells compared (data_agentic.csv, agentic and Overall columns of "
+        f"data_overall.csv): {csv_checked}   equal: {csv_agree}"
+    )
     print(
         f"agentic scoring time: farm {farm_seconds:.2f} s, bfcl evaluate (agentic and format "
         f"sensitivity, with start-up) {bfcl_seconds:.1f} s"
