@@ -8,7 +8,7 @@ conversation of a scenario leaves, per run. The ``leaderboard`` view (and the vi
 it) gains the ``web_search`` and ``memory`` sections after ``agentic``.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-30
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
