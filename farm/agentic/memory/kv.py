@@ -14,8 +14,6 @@ import json
 import re
 from typing import Any
 
-from rank_bm25 import BM25Plus
-
 MAX_CORE_MEMORY_SIZE = 7
 MAX_CORE_MEMORY_ENTRY_LENGTH = 300
 MAX_ARCHIVAL_MEMORY_SIZE = 50
@@ -30,6 +28,8 @@ def _tokens(text: str) -> list[str]:
 
 def bm25_rank(query: str, corpus: list[str], k: int = 5) -> dict[str, Any]:
     """Rank ``corpus`` against ``query`` with BM25+; ``{"ranked_results": [(score, text)]}``."""
+    from rank_bm25 import BM25Plus  # imports numpy: only when a search is made
+
     scores = BM25Plus([_tokens(text) for text in corpus]).get_scores(_tokens(query))
     ranked = sorted(zip(scores, corpus, strict=True), key=lambda pair: pair[0], reverse=True)
     return {"ranked_results": [(float(score), text) for score, text in ranked[:k]]}

@@ -8,9 +8,6 @@ r"""The three ``fetch_url_content`` modes, as BFCL renders a page in each.
 
 from __future__ import annotations
 
-import html2text
-from bs4 import BeautifulSoup
-
 MODES: tuple[str, ...] = ("raw", "markdown", "truncate")
 
 
@@ -22,6 +19,9 @@ def render(html: str, mode: str) -> str:
     """
     if mode == "raw":
         return html
+    import html2text  # the renderers are imported when a page is rendered
+    from bs4 import BeautifulSoup
+
     if mode == "markdown":
         return html2text.HTML2Text().handle(html)
     if mode == "truncate":
