@@ -227,7 +227,8 @@ class RunStats(Base):
 
     Latency figures cover the non-zero per-case latencies only: ``latency_n`` of them, their
     mean, sample standard deviation (None below two points), 95th percentile (linear
-    interpolation) and sum. Token counts are sums over every result of the run.
+    interpolation) and sum. Token counts are sums over every result of the run;
+    ``truncated`` counts its answers cut by the token limit (``inference:output_truncated``).
     """
 
     __tablename__ = "run_stats"
@@ -242,6 +243,7 @@ class RunStats(Base):
     latency_total_s: Mapped[float] = mapped_column(Float, default=0.0)
     input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    truncated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WebSearch(Base):

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from farm.db.models import Result, RunStats
+from farm.formats.reply import TRUNCATED_ERROR
 from farm.report.rows import Latency
 
 #: BFCL's estimate of self-hosted cost: 8xH100 dollars per hour over 100 parallel requests.
@@ -28,8 +29,8 @@ GPU_DOLLARS_PER_HOUR = 23.92
 GPU_PARALLEL_REQUESTS = 100
 
 #: ``(latency_n, mean, std, p95, total_s, input_tokens, output_tokens)`` of a run.
-Summary = tuple[int, float | None, float | None, float | None, float, int, int]
-EMPTY: Summary = (0, None, None, None, 0.0, 0, 0)
+Summary = tuple[int, float | None, float | None, float | None, float, int, int, int]
+EMPTY: Summary = (0, None, None, None, 0.0, 0, 0, 0)
 
 
 def tune_for_reports(session: Session) -> None:
@@ -72,11 +73,12 @@ def summarize_results(session: Session, run_ids: Sequence[uuid.UUID]) -> dict[uu
                 func.sum(Result.latency_s).filter(positive),
                 func.sum(Result.input_tokens),
                 func.sum(Result.output_tokens),
+                func.count().filter(Result.error_type == TRUNCATED_ERROR),
             )
             .where(Result.run_id.in_(run_ids))
             .group_by(Result.run_id)
         )
-        for rid, count, mean, std, p95, total, tin, tout in session.execute(query):
+        for rid, count, mean, std, p95, total, tin, tout, cut in session.execute(query):
             out[rid] = (
                 int(count),
                 None if mean is None else float(mean),
@@ -85,30 +87,38 @@ def summarize_results(session: Session, run_ids: Sequence[uuid.UUID]) -> dict[uu
                 float(total or 0.0),
                 int(tin or 0),
                 int(tout or 0),
+                int(cut or 0),
             )
         return out
     values: dict[uuid.UUID, list[float]] = defaultdict(list)
-    sums: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
-    rows = select(Result.run_id, Result.latency_s, Result.input_tokens, Result.output_tokens)
-    for rid, latency, tin, tout in session.execute(rows.where(Result.run_id.in_(run_ids))):
+    sums: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows = select(
+        Result.run_id,
+        Result.latency_s,
+        Result.input_tokens,
+        Result.output_tokens,
+        Result.error_type,
+    )
+    for rid, latency, tin, tout, kind in session.execute(rows.where(Result.run_id.in_(run_ids))):
         if latency is not None and latency > 0:
             values[rid].append(float(latency))
         sums[rid][0] += tin or 0
         sums[rid][1] += tout or 0
-    for rid, (tin, tout) in sums.items():
+        sums[rid][2] += kind == TRUNCATED_ERROR
+    for rid, (tin, tout, cut) in sums.items():
         vals = sorted(values.get(rid, ()))
         if not vals:
-            out[rid] = (0, None, None, None, 0.0, tin, tout)
+            out[rid] = (0, None, None, None, 0.0, tin, tout, cut)
             continue
         std = statistics.stdev(vals) if len(vals) > 1 else None
         mean = statistics.mean(vals)
-        out[rid] = (len(vals), mean, std, percentile(vals, 95), sum(vals), tin, tout)
+        out[rid] = (len(vals), mean, std, percentile(vals, 95), sum(vals), tin, tout, cut)
     return out
 
 
 def write_run_stats(session: Session, run_id: uuid.UUID) -> None:
     """Replace the run's ``run_stats`` row with a fresh summary of its results."""
-    count, mean, std, p95, total, tin, tout = summarize_results(session, [run_id]).get(
+    count, mean, std, p95, total, tin, tout, cut = summarize_results(session, [run_id]).get(
         run_id, EMPTY
     )
     session.execute(delete(RunStats).where(RunStats.run_id == run_id))
@@ -122,6 +132,7 @@ def write_run_stats(session: Session, run_id: uuid.UUID) -> None:
             latency_total_s=total,
             input_tokens=tin,
             output_tokens=tout,
+            truncated=cut,
         )
     )
 
@@ -145,7 +156,7 @@ def _rounded(value: float | None) -> float | None:
 
 def latency_cell(summary: Sequence[Any], spec: dict[str, object]) -> Latency:
     """A :class:`Latency` from a stored or computed :data:`Summary`, rounded as BFCL shows it."""
-    count, mean, std, p95, total, tin, tout = summary
+    count, mean, std, p95, total, tin, tout, cut = summary
     total_s = float(total or 0.0)
     return Latency(
         count=int(count),
@@ -156,6 +167,7 @@ def latency_cell(summary: Sequence[Any], spec: dict[str, object]) -> Latency:
         input_tokens=int(tin),
         output_tokens=int(tout),
         cost=_cost(spec, total_s, int(tin), int(tout), int(count)),
+        truncated=int(cut or 0),
     )
 
 
@@ -168,4 +180,5 @@ STATS_COLUMNS = (
     RunStats.latency_total_s,
     RunStats.input_tokens,
     RunStats.output_tokens,
+    RunStats.truncated,
 )

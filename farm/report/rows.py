@@ -67,7 +67,8 @@ class Latency:
     """Latency and cost of a run, computed as BFCL does (non-zero latencies only).
 
     ``std`` is the sample standard deviation (None with fewer than two points); ``p95``
-    is the linearly interpolated 95th percentile; ``cost`` is in dollars, None if unknown.
+    is the linearly interpolated 95th percentile; ``cost`` is in dollars, None if unknown;
+    ``truncated`` counts answers cut by the token limit (``inference:output_truncated``).
     """
 
     count: int
@@ -78,6 +79,7 @@ class Latency:
     input_tokens: int
     output_tokens: int
     cost: float | None = None
+    truncated: int = 0
 
 
 @dataclass(frozen=True)

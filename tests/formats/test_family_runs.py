@@ -11,9 +11,11 @@ from sqlalchemy import Engine, select
 from farm.config import Settings, load_settings
 from farm.db.engine import session_scope
 from farm.db.migrate import open_database
-from farm.db.models import Result
+from farm.db.models import Result, RunStats
 from farm.local import run_locally
 from farm.producer import RunRequest, plan_run
+from farm.report.queries import load_runs
+from farm.report.render import render_csv, row_json
 from farm.resolve import resolve_model
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator
@@ -121,3 +123,13 @@ def test_truncated_replies_are_their_own_error_kind(embedded: Any) -> None:
     assert {r.call_info["finish_reason"] for r in results.values()} == {"length"}
     wrong = [r for r in results.values() if not r.valid]
     assert wrong and {r.error_type for r in wrong} == {"inference:output_truncated"}
+    engine = embedded[1]
+    run_id = next(iter(results.values())).run_id
+    with session_scope(engine) as session:
+        stats = session.get(RunStats, run_id)
+        assert stats is not None and stats.truncated == len(wrong)
+        (row,) = load_runs(session, [run_id], with_latency=True)
+    shown = row_json(row)  # the leaderboard's Truncated column, in every format
+    assert shown["truncated"] == len(wrong)
+    assert "Truncated Answers" in render_csv([row]).splitlines()[0]
+    assert str(len(wrong)) in render_csv([row]).splitlines()[1].split(",")
