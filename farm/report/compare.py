@@ -63,8 +63,10 @@ def compare(
     Raises:
         RunError: a run is unknown, both references name the same run, or a run lacks
             some of the subset's cases.
-        ConfigError: the runs are on different suite versions, ``allow_different_suites``
-            is false and neither run was rescored from the other (``farm rescore``).
+        ConfigError: the runs are on different suite versions or cover different case
+            sets (``--cases``, ``--sample``, ``--subset``; no ``subset`` given here),
+            ``allow_different_suites`` is false and neither run was rescored from the other
+            (``farm rescore``).
     """
     tune_for_reports(session)
     id_a, id_b = resolve_run_id(session, run_a), resolve_run_id(session, run_b)
@@ -82,6 +84,18 @@ def compare(
             f"run {a.short_id} is on {a.suite} and run {b.short_id} on {b.suite}; "
             "scores on different suite versions are not comparable "
             "(pass --allow-different-suites to compare anyway)"
+        )
+    if (
+        subset is None
+        and a.case_key != b.case_key
+        and not allow_different_suites
+        and not rescored_pair(session, id_a, id_b)
+    ):
+        raise ConfigError(
+            f"run {a.short_id} covers {a.selection or 'whole categories'} and run "
+            f"{b.short_id} {b.selection or 'whole categories'}; scores over different case "
+            "sets are not comparable (pass --subset NAME to score both on a subset's cases, "
+            "or --allow-different-suites to pair the shared cases anyway)"
         )
     if a.repeats is not None or b.repeats is not None:
         return _compare_means(session, a, b, subset)

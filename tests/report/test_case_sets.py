@@ -113,3 +113,21 @@ def test_compare_and_history_on_a_subset(db_url: str) -> None:
     assert short.exit_code == 1 and "lacks some cases of subset s4" in short.stderr
     points = json.loads(farm(db_url, "history", "--model", "m", "--subset", "s4", "--json").stdout)
     assert [(p["label"], p["n"]) for p in points["points"]] == [("full-m", 4)]
+
+
+def test_compare_refuses_runs_on_different_case_sets(db_url: str) -> None:
+    mixed = farm(db_url, "compare", "full-m", "sel-n", "--fail-on-regression")
+    assert mixed.exit_code == 2
+    assert "different case sets are not comparable" in mixed.stderr
+    assert "Traceback" not in mixed.output and len(mixed.stderr.strip().splitlines()) == 1
+    on_subset = farm(db_url, "compare", "full-m", "sel-n", "--subset", "s4", "--json")
+    assert on_subset.exit_code == 0, on_subset.output
+    anyway = farm(db_url, "compare", "full-m", "sel-n", "--allow-different-suites", "--json")
+    simple = {c["name"]: c for c in json.loads(anyway.stdout)["categories"]}["simple_python"]
+    assert simple["shared"] == 4
+
+
+@pytest.mark.parametrize("flag", ["--alpha", "--min-delta"])
+def test_the_gate_refuses_a_nan_threshold(db_url: str, flag: str) -> None:
+    done = farm(db_url, "compare", "full-m", "full-n", "--fail-on-regression", flag, "nan")
+    assert done.exit_code == 2 and "not a number" in done.output
