@@ -47,7 +47,7 @@ def _planned(session: Session, run: Run) -> dict[str, int]:
             TestCase.suite_id == run.suite_id, TestCase.category.in_(run.categories or [])
         )
     ).all()
-    chosen = _selected_ids(session, run)
+    chosen = planned_case_ids(session, run)
     planned: dict[str, int] = {}
     for case_id, category in rows:
         if chosen is None or case_id in chosen:
@@ -55,8 +55,12 @@ def _planned(session: Session, run: Run) -> dict[str, int]:
     return planned
 
 
-def _selected_ids(session: Session, run: Run, depth: int = 0) -> set[str] | None:
-    """The case ids a narrowed run planned; None for a run of whole categories."""
+def planned_case_ids(session: Session, run: Run, depth: int = 0) -> set[str] | None:
+    """The case ids a narrowed run planned; None for a run of whole categories.
+
+    A run with ``options["selection"]``: the ids of its shards; a rescored run (no shards):
+    those its source planned; otherwise the ids of its stored results.
+    """
     options = run.options or {}
     if not options.get("selection"):
         return None
@@ -68,7 +72,7 @@ def _selected_ids(session: Session, run: Run, depth: int = 0) -> set[str] | None
     source_id = options.get("rescored_from")
     source = session.get(Run, uuid.UUID(str(source_id))) if source_id and depth < 32 else None
     if source is not None:
-        return _selected_ids(session, source, depth + 1)
+        return planned_case_ids(session, source, depth + 1)
     # no shards and no source: what was stored is what was planned
     return {str(c) for c in session.scalars(select(Result.case_id).where(Result.run_id == run.id))}
 

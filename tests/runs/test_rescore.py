@@ -155,3 +155,33 @@ def test_a_rescored_repeat_stays_out_of_its_group(db_url: str) -> None:
     groups = [r["repeats"]["k"] for r in board["leaderboard"] if r["repeats"]]
     assert groups == [2] and len(board["leaderboard"]) == 2
     engine.dispose()
+
+
+def test_a_rescore_of_an_unfinished_selection_keeps_its_plan(db_url: str) -> None:
+    """A --cases run with cases never run: the rescore scores them wrong, on the same set."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    suite = load_mini_suite(load_settings(database_url=db_url), engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id)
+    with running_simulator(cases, SimulatorConfig(), suite_extra=suite.extra) as sim:
+        ran = farm(
+            db_url, "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite", BASE,
+            "--cases", "simple_python_0-2", "--json",
+        )  # fmt: skip
+    source = uuid.UUID(str(last_json(ran)["run_id"]))
+    with session_scope(engine) as session:  # as if the run had been cancelled before the last
+        row = session.scalars(
+            select(ResultRow).where(
+                ResultRow.run_id == source, ResultRow.case_id == "simple_python_2"
+            )
+        ).one()
+        session.delete(row)
+        session.get(Run, source).status = "cancelled"  # type: ignore[union-attr]
+    new = last_json(farm(db_url, "rescore", str(source), "--json"))
+    board = json.loads(farm(db_url, "leaderboard", "--suite", BASE, "--format", "json").stdout)
+    row = {r["run_id"]: r for r in board["leaderboard"]}[str(new["run_id"])]
+    simple = row["categories"]["simple_python"]
+    assert (simple["n"], simple["correct"]) == (3, 2)
+    assert row["case_selection"] == "--cases simple_python_0-2 (3 cases)"
+    engine.dispose()
