@@ -75,11 +75,13 @@ def compare(
     tag_a, group_a = group_runs(session, id_a)
     tag_b, group_b = group_runs(session, id_b)
     same_group = tag_a is not None and tag_b is not None and tag_a.group == tag_b.group
-    if (len(group_a) > 1 or len(group_b) > 1) and not same_group:
+    # a run and its rescore compare as two plain runs: the moved verdicts, not the group's
+    rescored = rescored_pair(session, id_a, id_b)
+    if (len(group_a) > 1 or len(group_b) > 1) and not same_group and not rescored:
         a, b = _group_row(session, group_a, subset), _group_row(session, group_b, subset)
     else:
         a, b = (_restrict(session, row, subset) for row in load_runs(session, [id_a, id_b]))
-    if a.suite != b.suite and not allow_different_suites and not rescored_pair(session, id_a, id_b):
+    if a.suite != b.suite and not allow_different_suites and not rescored:
         raise ConfigError(
             f"run {a.short_id} is on {a.suite} and run {b.short_id} on {b.suite}; "
             "scores on different suite versions are not comparable "
@@ -89,7 +91,7 @@ def compare(
         subset is None
         and a.case_key != b.case_key
         and not allow_different_suites
-        and not rescored_pair(session, id_a, id_b)
+        and not rescored
     ):
         raise ConfigError(
             f"run {a.short_id} covers {a.selection or 'whole categories'} and run "

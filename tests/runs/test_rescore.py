@@ -185,3 +185,25 @@ def test_a_rescore_of_an_unfinished_selection_keeps_its_plan(db_url: str) -> Non
     assert (simple["n"], simple["correct"]) == (3, 2)
     assert row["case_selection"] == "--cases simple_python_0-2 (3 cases)"
     engine.dispose()
+
+
+def test_a_repeat_and_its_rescore_compare_as_two_runs(db_url: str) -> None:
+    """The moved verdicts only, never the flips between the group's mean and one repeat."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    suite = load_mini_suite(load_settings(database_url=db_url), engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id)
+    config = SimulatorConfig(wrong_rate=0.5, seed=1)
+    with running_simulator(cases, config, suite_extra=suite.extra) as sim:
+        ran = farm(
+            db_url, "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite", BASE,
+            "--cases", "simple_*,parallel_*,multiple_*", "--repeats", "3", "--json",
+        )  # fmt: skip
+    first = str(last_json(ran)["run_id"])
+    new = str(last_json(farm(db_url, "rescore", first, "--json"))["run_id"])
+    runs = json.loads(farm(db_url, "runs", "--json", "--limit", "10").stdout)
+    assert any(e["flaky"] for e in runs if e["run_id"] == first), "no flaky case to mislead"
+    moved = json.loads(farm(db_url, "compare", first, new, "--json").stdout)
+    assert moved["regressions"] == [] and moved["improvements"] == []
+    engine.dispose()
