@@ -131,3 +131,23 @@ def test_compare_refuses_runs_on_different_case_sets(db_url: str) -> None:
 def test_the_gate_refuses_a_nan_threshold(db_url: str, flag: str) -> None:
     done = farm(db_url, "compare", "full-m", "full-n", "--fail-on-regression", flag, "nan")
     assert done.exit_code == 2 and "not a number" in done.output
+
+
+def test_bfcl_csv_never_ranks_two_case_sets_in_one_file(db_url: str, tmp_path: Path) -> None:
+    done = farm(db_url, "leaderboard", "--format", "bfcl-csv", "--out", str(tmp_path / "all"))
+    assert done.exit_code == 0, done.output
+    assert "2 run(s) on selected cases left out" in done.stderr
+    overall = (tmp_path / "all" / "data_overall.csv").read_text().splitlines()
+    assert len(overall) == 1 + 2  # header, full-m and full-n
+    mixed = farm(
+        db_url, "leaderboard", "--format", "bfcl-csv", "--out", str(tmp_path / "mix"),
+        "--run", "full-m", "--run", "sel-n",
+    )  # fmt: skip
+    assert mixed.exit_code == 2 and "cover 2 different case sets" in mixed.stderr
+    assert not (tmp_path / "mix").exists()
+    on_subset = farm(
+        db_url, "leaderboard", "--format", "bfcl-csv", "--out", str(tmp_path / "s4"),
+        "--subset", "s4",
+    )  # fmt: skip
+    assert on_subset.exit_code == 0, on_subset.output
+    assert len((tmp_path / "s4" / "data_overall.csv").read_text().splitlines()) == 1 + 3
