@@ -87,12 +87,7 @@ def compare(
             "scores on different suite versions are not comparable "
             "(pass --allow-different-suites to compare anyway)"
         )
-    if (
-        subset is None
-        and a.case_key != b.case_key
-        and not allow_different_suites
-        and not rescored
-    ):
+    if subset is None and a.case_key != b.case_key and not allow_different_suites and not rescored:
         raise ConfigError(
             f"run {a.short_id} covers {a.selection or 'whole categories'} and run "
             f"{b.short_id} {b.selection or 'whole categories'}; scores over different case "
@@ -293,6 +288,7 @@ def history(
             label=r.label,
             metric=metric,
             score=as_score(r, metric, kind),
+            case_set=None if subset is not None else r.selection,
         )
         for r in rows
     ]
@@ -356,4 +352,5 @@ def history_point(row: RunRow, metric: str = "overall", kind: str = "section") -
         label=row.label,
         metric=metric,
         score=as_score(row, metric, kind),
+        case_set=row.selection,
     )

@@ -151,3 +151,15 @@ def test_bfcl_csv_never_ranks_two_case_sets_in_one_file(db_url: str, tmp_path: P
     )  # fmt: skip
     assert on_subset.exit_code == 0, on_subset.output
     assert len((tmp_path / "s4" / "data_overall.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_history_has_no_change_across_case_sets(db_url: str) -> None:
+    points = json.loads(farm(db_url, "history", "--model", "m", "--json").stdout)["points"]
+    assert [(p["label"], p["case_selection"]) for p in points] == [
+        ("full-m", None),
+        ("short-m", "--cases simple_python_7 (1 cases)"),
+    ]
+    table = farm(db_url, "history", "--model", "m").stdout
+    short = next(line for line in table.splitlines() if "short-m" in line)
+    assert "[--cases simple_python_7 (1 cases)]" in short
+    assert "+" not in short and "-0." not in short  # no delta against a full run
