@@ -8,7 +8,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from farm.benchmarks.registry import benchmark_of
-from farm.db.models import Result, Run, RunScore, TestCase
+from farm.db.models import Result, Run, RunScore, Shard, TestCase
 from farm.errors import RunError
 from farm.report.latency import write_run_stats
 from farm.scoring.sections import CategoryScore
@@ -36,13 +36,45 @@ def _totals(session: Session, run_id: uuid.UUID) -> list[tuple[str, tuple[int, i
 
 
 def _planned(session: Session, run: Run) -> dict[str, int]:
-    """Cases per category a farm run planned (every case of its categories)."""
+    """Cases per category a farm run planned.
+
+    Every case of its categories, or, for a run narrowed by ``--cases``, ``--sample`` or
+    ``--subset`` (``options["selection"]``), the cases of its shards (a rescored run:
+    those of the run it was rescored from, as far as its suite version still has them).
+    """
     rows = session.execute(
-        select(TestCase.category, func.count())
-        .where(TestCase.suite_id == run.suite_id, TestCase.category.in_(run.categories or []))
-        .group_by(TestCase.category)
+        select(TestCase.case_id, TestCase.category).where(
+            TestCase.suite_id == run.suite_id, TestCase.category.in_(run.categories or [])
+        )
     ).all()
-    return {cat: int(n) for cat, n in rows}
+    chosen = planned_case_ids(session, run)
+    planned: dict[str, int] = {}
+    for case_id, category in rows:
+        if chosen is None or case_id in chosen:
+            planned[category] = planned.get(category, 0) + 1
+    return planned
+
+
+def planned_case_ids(session: Session, run: Run, depth: int = 0) -> set[str] | None:
+    """The case ids a narrowed run planned; None for a run of whole categories.
+
+    A run with ``options["selection"]``: the ids of its shards; a rescored run (no shards):
+    those its source planned; otherwise the ids of its stored results.
+    """
+    options = run.options or {}
+    if not options.get("selection"):
+        return None
+    ids: set[str] = set()
+    for chunk in session.scalars(select(Shard.case_ids).where(Shard.run_id == run.id)):
+        ids.update(str(c) for c in chunk or [])
+    if ids:
+        return ids
+    source_id = options.get("rescored_from")
+    source = session.get(Run, uuid.UUID(str(source_id))) if source_id and depth < 32 else None
+    if source is not None:
+        return planned_case_ids(session, source, depth + 1)
+    # no shards and no source: what was stored is what was planned
+    return {str(c) for c in session.scalars(select(Result.case_id).where(Result.run_id == run.id))}
 
 
 def write_run_scores(session: Session, run_id: uuid.UUID) -> None:

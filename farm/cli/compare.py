@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -103,6 +104,13 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
     }
 
 
+def _finite(param: click.Parameter, value: float) -> float:
+    """``value`` unless it is NaN (FloatRange lets NaN through every bound)."""
+    if math.isnan(value):
+        raise click.BadParameter("not a number", param=param)
+    return value
+
+
 @click.command()
 @click.argument("run_a")
 @click.argument("run_b")
@@ -110,7 +118,7 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
 @click.option(
     "--allow-different-suites",
     is_flag=True,
-    help="Compare runs on different suite versions (shared case ids only).",
+    help="Compare runs on different suite versions or case sets (shared case ids only).",
 )
 @click.option(
     "--limit", default=20, show_default=True, help="Flipped cases listed per direction (0: all)."
@@ -126,6 +134,7 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
     default=0.05,
     show_default=True,
     help="Significance level of --fail-on-regression (exact McNemar test).",
+    callback=lambda ctx, param, value: _finite(param, value),
 )
 @click.option(
     "--min-delta",
@@ -133,6 +142,7 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
     default=0.0,
     show_default=True,
     help="Smallest drop in percentage points that --fail-on-regression counts.",
+    callback=lambda ctx, param, value: _finite(param, value),
 )
 @click.option("--subset", help="Score and pair both runs on this named subset's cases only.")
 def compare(

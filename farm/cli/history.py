@@ -32,7 +32,11 @@ def bar(value: float, width: int = BAR_WIDTH) -> str:
 
 
 def _delta(points: list[HistoryPoint], i: int) -> str:
+    """The change against the previous point; blank across suite versions or case sets."""
     if i == 0:
+        return ""
+    before, now = points[i - 1], points[i]
+    if (before.suite, before.case_set) != (now.suite, now.case_set):
         return ""
     d = points[i].score.accuracy - points[i - 1].score.accuracy
     return f"{d * 100:+.2f}"
@@ -77,6 +81,7 @@ def history(
                         "created_at": p.created_at.isoformat(),
                         "suite": p.suite,
                         "label": p.label,
+                        "case_selection": p.case_set,
                         **score_json(p.score),
                     }
                     for p in points
@@ -101,7 +106,7 @@ def history(
             f"{p.created_at:%Y-%m-%d %H:%M}",
             p.run_id.hex[:8],
             p.suite,
-            p.label or "",
+            (p.label or "") if p.case_set is None else f"{p.label or ''} [{p.case_set}]".strip(),
             "N/A" if na else pct(s.accuracy),
             "" if na or not s.n else f"{s.ci_low * 100:.1f}–{s.ci_high * 100:.1f}",
             _delta(points, i),

@@ -57,6 +57,37 @@ def _notes(rows: list[RunRow], left_out: list[RunRow], subset: str | None) -> No
         )
 
 
+def _one_case_set(rows: list[RunRow], *, named: bool) -> list[RunRow]:
+    """The rows bfcl-csv may hold: BFCL's files rank every row in one table.
+
+    With runs of several case sets, the runs of whole categories (BFCL's own kind), the
+    others being left out with a note; runs named with --run must share one case set.
+
+    Raises:
+        ConfigError: named runs on different case sets, or no run of whole categories
+            among several case sets.
+    """
+    from farm.report.coverage import CATEGORY_RUNS
+
+    sets = {r.case_key for r in rows}
+    if len(sets) < 2:
+        return rows
+    kept = [r for r in rows if r.case_key == CATEGORY_RUNS]
+    if named or not kept:
+        raise ConfigError(
+            f"--format bfcl-csv ranks every run in one table, but these runs cover "
+            f"{len(sets)} different case sets; name runs of one set with --run, or score "
+            "them all on one subset with --subset NAME"
+        )
+    console(stderr=True).print(
+        f"note: bfcl-csv holds the {len(kept)} run(s) of whole categories; "
+        f"{len(rows) - len(kept)} run(s) on selected cases left out (--run or --subset "
+        "NAME to write those)",
+        highlight=False,
+    )
+    return kept
+
+
 @click.command()
 @click.option("--suite", help="Suite name (newest version) or name@version [default: bfcl].")
 @click.option(
@@ -129,6 +160,8 @@ def leaderboard(
                 series[row.display_name] = history(
                     session, model=row.model_key, suite=row.suite, limit=50
                 )
+    if fmt == "bfcl-csv" and chosen is None:
+        rows = _one_case_set(rows, named=bool(runs))
     _notes(rows, left_out, chosen.label if chosen else None)
     if fmt == "bfcl-csv":
         assert out is not None

@@ -24,9 +24,9 @@ from farm.benchmarks.registry import benchmark_for
 from farm.db.base import utcnow
 from farm.db.engine import session_scope
 from farm.db.lookup import resolve_run_id
-from farm.db.models import Model, Result, Run, Suite
+from farm.db.models import Model, Result, Run, Suite, TestCase
 from farm.errors import RunError
-from farm.finalize import write_run_scores
+from farm.finalize import planned_case_ids, write_run_scores
 from farm.formats import get_format
 from farm.ledger import ACTIVE_RUN
 from farm.scoring.verdict import Verdict
@@ -139,7 +139,7 @@ def rescore_run(
                 categories=categories or sorted({target[r.case_id].category for r in kept}),
                 mode=source.mode,
                 generation=dict(source.generation or {}),
-                options=_options(source, kept, dots, report.suite),
+                options=_options(session, source, suite, kept, dots, report.suite),
                 source="rescore",
                 status="done",
                 n_cases=len(kept),
@@ -184,23 +184,30 @@ def rescore_run(
     return report
 
 
-def _options(source: Run, kept: list[Result], dots: bool, suite: str) -> dict[str, Any]:
+def _options(
+    session: Session, source: Run, suite: Suite, kept: list[Result], dots: bool, name: str
+) -> dict[str, Any]:
     """The source run's options for the new run: linked to it, never one of its repeats.
 
-    A case selection is kept with the digest of the cases actually rescored.
+    A case selection keeps the digest of the cases the source planned that the target
+    version still has (so a rescore of an unfinished run stays as unfinished as its source).
     """
     from farm.suites.subsets import cases_digest
 
     options = {k: v for k, v in (source.options or {}).items() if k != "repeat"}
     selection = options.get("selection")
     if isinstance(selection, dict):
-        ids = [r.case_id for r in kept]
+        planned = planned_case_ids(session, source) or {r.case_id for r in kept}
+        present = set(
+            session.scalars(select(TestCase.case_id).where(TestCase.suite_id == suite.id))
+        )
+        ids = sorted(planned & present)
         options["selection"] = {**selection, "cases": len(ids), "cases_sha256": cases_digest(ids)}
     return {
         **options,
         "underscore_to_dot": dots,
         "rescored_from": str(source.id),
-        "rescored_suite": suite,
+        "rescored_suite": name,
     }
 
 

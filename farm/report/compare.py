@@ -63,8 +63,10 @@ def compare(
     Raises:
         RunError: a run is unknown, both references name the same run, or a run lacks
             some of the subset's cases.
-        ConfigError: the runs are on different suite versions, ``allow_different_suites``
-            is false and neither run was rescored from the other (``farm rescore``).
+        ConfigError: the runs are on different suite versions or cover different case
+            sets (``--cases``, ``--sample``, ``--subset``; no ``subset`` given here),
+            ``allow_different_suites`` is false and neither run was rescored from the other
+            (``farm rescore``).
     """
     tune_for_reports(session)
     id_a, id_b = resolve_run_id(session, run_a), resolve_run_id(session, run_b)
@@ -73,15 +75,24 @@ def compare(
     tag_a, group_a = group_runs(session, id_a)
     tag_b, group_b = group_runs(session, id_b)
     same_group = tag_a is not None and tag_b is not None and tag_a.group == tag_b.group
-    if (len(group_a) > 1 or len(group_b) > 1) and not same_group:
+    # a run and its rescore compare as two plain runs: the moved verdicts, not the group's
+    rescored = rescored_pair(session, id_a, id_b)
+    if (len(group_a) > 1 or len(group_b) > 1) and not same_group and not rescored:
         a, b = _group_row(session, group_a, subset), _group_row(session, group_b, subset)
     else:
         a, b = (_restrict(session, row, subset) for row in load_runs(session, [id_a, id_b]))
-    if a.suite != b.suite and not allow_different_suites and not rescored_pair(session, id_a, id_b):
+    if a.suite != b.suite and not allow_different_suites and not rescored:
         raise ConfigError(
             f"run {a.short_id} is on {a.suite} and run {b.short_id} on {b.suite}; "
             "scores on different suite versions are not comparable "
             "(pass --allow-different-suites to compare anyway)"
+        )
+    if subset is None and a.case_key != b.case_key and not allow_different_suites and not rescored:
+        raise ConfigError(
+            f"run {a.short_id} covers {a.selection or 'whole categories'} and run "
+            f"{b.short_id} {b.selection or 'whole categories'}; scores over different case "
+            "sets are not comparable (pass --subset NAME to score both on a subset's cases, "
+            "or --allow-different-suites to pair the shared cases anyway)"
         )
     if a.repeats is not None or b.repeats is not None:
         return _compare_means(session, a, b, subset)
@@ -277,6 +288,7 @@ def history(
             label=r.label,
             metric=metric,
             score=as_score(r, metric, kind),
+            case_set=None if subset is not None else r.selection,
         )
         for r in rows
     ]
@@ -340,4 +352,5 @@ def history_point(row: RunRow, metric: str = "overall", kind: str = "section") -
         label=row.label,
         metric=metric,
         score=as_score(row, metric, kind),
+        case_set=row.selection,
     )

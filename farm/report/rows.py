@@ -225,6 +225,8 @@ class HistoryPoint:
     label: str | None
     metric: str
     score: Score
+    #: The run's case selection (``RunRow.selection``); None for a run of whole categories.
+    case_set: str | None = None
 
 
 #: Shown after the model name of an ``incomplete`` run in every leaderboard format.

@@ -45,24 +45,29 @@ def _index(case_id: str, prefix: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _no_match(item: str, ids: Sequence[str], what: str) -> SuiteError:
+def _no_match(item: str, ids: Sequence[str], what: str, scope: str) -> SuiteError:
     close = difflib.get_close_matches(item, ids, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return SuiteError(f"--cases: {what} {item!r} matches no case of the suite{hint}")
+    return SuiteError(f"--cases: {what} {item!r} matches no case of {scope}{hint}")
 
 
-def match_item(item: str, ids: Sequence[str], known: set[str]) -> list[str]:
-    """The ids one ``--cases`` item picks (see the module docstring)."""
+def match_item(
+    item: str, ids: Sequence[str], known: set[str], scope: str = "the suite"
+) -> list[str]:
+    """The ids one ``--cases`` item picks (see the module docstring).
+
+    ``scope`` names ``ids`` in the error (``the suite``, or the categories chosen).
+    """
     if item in known:
         return [item]
     if GLOB_CHARS & set(item):
         hits = [i for i in ids if fnmatch.fnmatchcase(i, item)]
         if not hits:
-            raise _no_match(item, ids, "pattern")
+            raise _no_match(item, ids, "pattern", scope)
         return hits
     found = RANGE_RE.match(item)
     if found is None:
-        raise _no_match(item, ids, "case id")
+        raise _no_match(item, ids, "case id", scope)
     prefix, low, high = found["prefix"], int(found["low"]), int(found["high"])
     if low > high:
         raise SuiteError(f"--cases: empty range {item!r} ({low} > {high})")
@@ -73,12 +78,16 @@ def match_item(item: str, ids: Sequence[str], known: set[str]) -> list[str]:
             if index is not None and low <= index <= high:
                 hits.append(case_id)
     if not hits:
-        raise _no_match(item, ids, "range")
+        raise _no_match(item, ids, "range", scope)
     return hits
 
 
-def pick_cases(specs: str | Iterable[str], ids: Sequence[str]) -> list[str]:
+def pick_cases(
+    specs: str | Iterable[str], ids: Sequence[str], scope: str = "the suite"
+) -> list[str]:
     """The ids picked by ``--cases`` values, in the order of ``ids`` (the suite's order).
+
+    ``scope`` names ``ids`` in errors (``the suite``, or the categories or subset chosen).
 
     Raises:
         SuiteError: no item given, or an item that matches no case (one line naming it).
@@ -89,7 +98,7 @@ def pick_cases(specs: str | Iterable[str], ids: Sequence[str]) -> list[str]:
     known = set(ids)
     chosen: set[str] = set()
     for item in items:
-        chosen.update(match_item(item, ids, known))
+        chosen.update(match_item(item, ids, known, scope))
     return [i for i in ids if i in chosen]
 
 

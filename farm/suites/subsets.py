@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from farm.db.models import Subset, Suite, TestCase
@@ -132,7 +132,13 @@ def narrow(
         pairs = [p for p in pairs if p[0] in members]
         parts.append(f"--subset {flt.subset}")
     if flt.cases:
-        picked = set(pick_cases(flt.cases, [p[0] for p in pairs]))
+        whole = len(pairs) == session.scalar(
+            select(func.count()).select_from(TestCase).where(TestCase.suite_id == suite.id)
+        )
+        scope = "the suite" if whole else f"the {len(pairs)} cases chosen"
+        if not whole:
+            scope += f" ({parts[0]})" if parts else " (--categories)"
+        picked = set(pick_cases(flt.cases, [p[0] for p in pairs], scope))
         pairs = [p for p in pairs if p[0] in picked]
         parts.append(f"--cases {','.join(flt.cases)}")
     if flt.sample is not None:

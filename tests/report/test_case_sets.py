@@ -113,3 +113,53 @@ def test_compare_and_history_on_a_subset(db_url: str) -> None:
     assert short.exit_code == 1 and "lacks some cases of subset s4" in short.stderr
     points = json.loads(farm(db_url, "history", "--model", "m", "--subset", "s4", "--json").stdout)
     assert [(p["label"], p["n"]) for p in points["points"]] == [("full-m", 4)]
+
+
+def test_compare_refuses_runs_on_different_case_sets(db_url: str) -> None:
+    mixed = farm(db_url, "compare", "full-m", "sel-n", "--fail-on-regression")
+    assert mixed.exit_code == 2
+    assert "different case sets are not comparable" in mixed.stderr
+    assert "Traceback" not in mixed.output and len(mixed.stderr.strip().splitlines()) == 1
+    on_subset = farm(db_url, "compare", "full-m", "sel-n", "--subset", "s4", "--json")
+    assert on_subset.exit_code == 0, on_subset.output
+    anyway = farm(db_url, "compare", "full-m", "sel-n", "--allow-different-suites", "--json")
+    simple = {c["name"]: c for c in json.loads(anyway.stdout)["categories"]}["simple_python"]
+    assert simple["shared"] == 4
+
+
+@pytest.mark.parametrize("flag", ["--alpha", "--min-delta"])
+def test_the_gate_refuses_a_nan_threshold(db_url: str, flag: str) -> None:
+    done = farm(db_url, "compare", "full-m", "full-n", "--fail-on-regression", flag, "nan")
+    assert done.exit_code == 2 and "not a number" in done.output
+
+
+def test_bfcl_csv_never_ranks_two_case_sets_in_one_file(db_url: str, tmp_path: Path) -> None:
+    done = farm(db_url, "leaderboard", "--format", "bfcl-csv", "--out", str(tmp_path / "all"))
+    assert done.exit_code == 0, done.output
+    assert "2 run(s) on selected cases left out" in done.stderr
+    overall = (tmp_path / "all" / "data_overall.csv").read_text().splitlines()
+    assert len(overall) == 1 + 2  # header, full-m and full-n
+    mixed = farm(
+        db_url, "leaderboard", "--format", "bfcl-csv", "--out", str(tmp_path / "mix"),
+        "--run", "full-m", "--run", "sel-n",
+    )  # fmt: skip
+    assert mixed.exit_code == 2 and "cover 2 different case sets" in mixed.stderr
+    assert not (tmp_path / "mix").exists()
+    on_subset = farm(
+        db_url, "leaderboard", "--format", "bfcl-csv", "--out", str(tmp_path / "s4"),
+        "--subset", "s4",
+    )  # fmt: skip
+    assert on_subset.exit_code == 0, on_subset.output
+    assert len((tmp_path / "s4" / "data_overall.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_history_has_no_change_across_case_sets(db_url: str) -> None:
+    points = json.loads(farm(db_url, "history", "--model", "m", "--json").stdout)["points"]
+    assert [(p["label"], p["case_selection"]) for p in points] == [
+        ("full-m", None),
+        ("short-m", "--cases simple_python_7 (1 cases)"),
+    ]
+    table = farm(db_url, "history", "--model", "m").stdout
+    short = next(line for line in table.splitlines() if "short-m" in line)
+    assert "[--cases simple_python_7 (1 cases)]" in short
+    assert "+" not in short and "-0." not in short  # no delta against a full run

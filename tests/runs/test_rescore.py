@@ -155,3 +155,55 @@ def test_a_rescored_repeat_stays_out_of_its_group(db_url: str) -> None:
     groups = [r["repeats"]["k"] for r in board["leaderboard"] if r["repeats"]]
     assert groups == [2] and len(board["leaderboard"]) == 2
     engine.dispose()
+
+
+def test_a_rescore_of_an_unfinished_selection_keeps_its_plan(db_url: str) -> None:
+    """A --cases run with cases never run: the rescore scores them wrong, on the same set."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    suite = load_mini_suite(load_settings(database_url=db_url), engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id)
+    with running_simulator(cases, SimulatorConfig(), suite_extra=suite.extra) as sim:
+        ran = farm(
+            db_url, "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite", BASE,
+            "--cases", "simple_python_0-2", "--json",
+        )  # fmt: skip
+    source = uuid.UUID(str(last_json(ran)["run_id"]))
+    with session_scope(engine) as session:  # as if the run had been cancelled before the last
+        row = session.scalars(
+            select(ResultRow).where(
+                ResultRow.run_id == source, ResultRow.case_id == "simple_python_2"
+            )
+        ).one()
+        session.delete(row)
+        session.get(Run, source).status = "cancelled"  # type: ignore[union-attr]
+    new = last_json(farm(db_url, "rescore", str(source), "--json"))
+    board = json.loads(farm(db_url, "leaderboard", "--suite", BASE, "--format", "json").stdout)
+    row = {r["run_id"]: r for r in board["leaderboard"]}[str(new["run_id"])]
+    simple = row["categories"]["simple_python"]
+    assert (simple["n"], simple["correct"]) == (3, 2)
+    assert row["case_selection"] == "--cases simple_python_0-2 (3 cases)"
+    engine.dispose()
+
+
+def test_a_repeat_and_its_rescore_compare_as_two_runs(db_url: str) -> None:
+    """The moved verdicts only, never the flips between the group's mean and one repeat."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    suite = load_mini_suite(load_settings(database_url=db_url), engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id)
+    config = SimulatorConfig(wrong_rate=0.5, seed=1)
+    with running_simulator(cases, config, suite_extra=suite.extra) as sim:
+        ran = farm(
+            db_url, "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite", BASE,
+            "--cases", "simple_*,parallel_*,multiple_*", "--repeats", "3", "--json",
+        )  # fmt: skip
+    first = str(last_json(ran)["run_id"])
+    new = str(last_json(farm(db_url, "rescore", first, "--json"))["run_id"])
+    runs = json.loads(farm(db_url, "runs", "--json", "--limit", "10").stdout)
+    assert any(e["flaky"] for e in runs if e["run_id"] == first), "no flaky case to mislead"
+    moved = json.loads(farm(db_url, "compare", first, new, "--json").stdout)
+    assert moved["regressions"] == [] and moved["improvements"] == []
+    engine.dispose()

@@ -113,6 +113,10 @@ def test_repeats_with_cases_through_real_workers(
     assert len(mine) == 1
     rep = mine[0]["repeats"]
     assert rep["k"] == 3 and sorted(rep["flaky"]) == flaky
+    simple = mine[0]["categories"]["simple_python"]  # scored on the 3 picked cases only
+    assert simple["n"] == 3
+    right = sum(sum(v) for c, v in verdicts.items() if c.startswith("simple_python"))
+    assert simple["accuracy"] == pytest.approx(right / 9)
     right = {c: sum(v) for c, v in verdicts.items()}
     assert rep["pass_at_k"] == pytest.approx(sum(1 for c in right.values() if c) / len(PICKED))
     assert rep["pass_hat_k"] == pytest.approx(

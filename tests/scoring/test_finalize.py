@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from farm.db.models import Model, Result, Run, RunScore, Suite
+from farm.db.models import Model, Result, Run, RunScore, Shard, Suite
+from farm.db.models import TestCase as CaseRow
 from farm.errors import RunError
 from farm.finalize import write_run_scores
 
@@ -61,3 +62,41 @@ def test_scores_count_cases_correct_answers_and_inference_errors(db_session: Ses
 def test_scores_of_an_unknown_run_are_an_error(db_session: Session) -> None:
     with pytest.raises(RunError):
         write_run_scores(db_session, uuid.uuid4())
+
+
+def test_a_run_narrowed_to_some_cases_is_scored_on_those_cases(db_session: Session) -> None:
+    """--cases/--sample/--subset: the cases never planned are not counted as wrong."""
+    run = _run(db_session, ["simple_python"])
+    db_session.add_all(
+        CaseRow(
+            suite_id=run.suite_id,
+            case_id=f"simple_python_{i}",
+            category="simple_python",
+            language="python",
+            position=i,
+            turns=[],
+            functions=[],
+            answer=None,
+            extra={},
+            content_hash=f"{i:064d}",
+        )  # fmt: skip
+        for i in range(10)
+    )
+    run.options = {"selection": {"definition": "--cases simple_python_0-3", "cases": 4}}
+    db_session.add(
+        Shard(run_id=run.id, shard_no=0, case_ids=[f"simple_python_{i}" for i in range(4)])
+    )
+    db_session.add_all(
+        [
+            _result(run, "simple_python_0", "simple_python", True),
+            _result(run, "simple_python_1", "simple_python", True),
+            _result(run, "simple_python_2", "simple_python", False),
+        ]
+    )  # simple_python_3 planned but never run: wrong, an error
+    db_session.flush()
+    write_run_scores(db_session, run.id)
+    simple = db_session.scalars(
+        select(RunScore).where(RunScore.run_id == run.id, RunScore.category == "simple_python")
+    ).one()
+    assert (simple.n, simple.correct, simple.errors) == (4, 2, 1)
+    assert simple.accuracy == pytest.approx(0.5)

@@ -102,6 +102,7 @@ def test_selection_filters_compose_in_order(settings: Settings, sqlite: Engine) 
         try:
             select_cases(session, suite, categories=["multi_turn"], cases=["parallel_0"])
         except SuiteError as exc:
-            assert "'parallel_0' matches no case" in str(exc)
+            assert "'parallel_0' matches no case of the" in str(exc)
+            assert "cases chosen (--categories)" in str(exc)  # not "of the suite": it is there
         else:
             raise AssertionError("a case outside the categories was accepted")
