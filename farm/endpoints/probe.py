@@ -166,7 +166,29 @@ async def probe_endpoint(
             checks.append(check)
         else:
             checks.append(answer)
+    unanswered = _not_an_api(checks)
+    if unanswered:
+        raise EndpointTransient(
+            f"endpoint probe: {url}: no chat completion came back ({unanswered}): "
+            "not an OpenAI-compatible API root (the URL usually ends in /v1)"
+        )
     return ProbeReport(base_url, model, mode, checks)
+
+
+#: Issues of a reply that is no chat completion at all.
+_NO_COMPLETION = ("http_", "non_json_body", "malformed_response", "no_answer")
+
+
+def _not_an_api(checks: Sequence[Check]) -> str:
+    """The issues, comma-separated, when no check got a chat completion; else ``""``."""
+    if not checks or not all(
+        c.issues and all(i.startswith(_NO_COMPLETION) for i in c.issues) for c in checks
+    ):
+        return ""
+    seen: dict[str, None] = {}
+    for check in checks:
+        seen.update(dict.fromkeys(i.replace("http_", "HTTP ") for i in check.issues))
+    return ", ".join(seen)
 
 
 #: Seconds each request of the start-up check may take.

@@ -148,3 +148,24 @@ def test_startup_check_warns_names_the_format_and_refuses_when_strict(
     assert len(dead) == 1 and "connection failed" in dead[0]
     with pytest.raises(EndpointTransient):
         asyncio.run(probe_endpoint(f"http://127.0.0.1:{_free_port()}", "m", timeout=2))
+
+
+def test_a_server_that_is_no_openai_api_is_one_line(farm_home: Path) -> None:
+    """A web server answering every probe with an HTTP error is no endpoint: one line."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)  # POST: 501
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        proc = run_farm("endpoints", "probe", url, "--model", "m", "--timeout", "3")
+        warnings = startup_check(_spec(url))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode != 0 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "HTTP 501" in lines[0] and "OpenAI" in lines[0], proc.stderr
+    assert len(warnings) == 1 and "HTTP 501" in warnings[0]
