@@ -162,7 +162,7 @@ async def probe_endpoint(
     for probe, answer in zip(chosen, answers, strict=True):
         if isinstance(answer, EndpointTransient):
             check = Check(probe.name)
-            check.fail("no_answer")
+            check.fail(TIMED_OUT if answer.message.endswith(": timed out") else "no_answer")
             checks.append(check)
         else:
             checks.append(answer)
@@ -175,8 +175,10 @@ async def probe_endpoint(
     return ProbeReport(base_url, model, mode, checks)
 
 
+#: The issue of a probe whose request ran past ``timeout`` (the others got answers).
+TIMED_OUT = "timed_out"
 #: Issues of a reply that is no chat completion at all.
-_NO_COMPLETION = ("http_", "non_json_body", "malformed_response", "no_answer")
+_NO_COMPLETION = ("http_", "non_json_body", "malformed_response", "no_answer", TIMED_OUT)
 
 
 def _not_an_api(checks: Sequence[Check]) -> str:
