@@ -148,4 +148,4 @@ def _named_block(body: str) -> bool:
 
 def _is_name(name: str) -> bool:
     """A function name: no whitespace or markup, not a JSON value (a Hermes block)."""
-    return bool(name) and name[0] not in "{[\"" and not any(c.isspace() or c in "<>" for c in name)
+    return bool(name) and name[0] not in '{["' and not any(c.isspace() or c in "<>" for c in name)
