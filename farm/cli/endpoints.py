@@ -53,9 +53,22 @@ def check(models: tuple[str, ...], urls: tuple[str, ...], as_json: bool) -> None
 @click.option("--mode", type=click.Choice(["fc", "prompt"]), default="fc", show_default=True)
 @click.option("--api-key-env", metavar="NAME", help="Variable holding the endpoint's API key.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Probes in flight (a CPU llama-server with 2 slots: 2, or requests wait and time out).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 def probe(
-    url: str, model: str, mode: str, api_key_env: str | None, timeout: float, as_json: bool
+    url: str,
+    model: str,
+    mode: str,
+    api_key_env: str | None,
+    timeout: float,
+    concurrency: int,
+    as_json: bool,
 ) -> None:
     """Check URL's tool calling with about 20 fixed requests before a long run.
 
@@ -72,7 +85,11 @@ def probe(
 
     base_url = normalise_base_url(url)
     key = resolve_api_key(EndpointConfig(base_url=base_url, api_key_env=api_key_env))
-    report = asyncio.run(probe_endpoint(base_url, model, mode=mode, api_key=key, timeout=timeout))
+    report = asyncio.run(
+        probe_endpoint(
+            base_url, model, mode=mode, api_key=key, timeout=timeout, concurrency=concurrency
+        )
+    )
     if as_json:
         emit_json(report.as_dict())
     else:

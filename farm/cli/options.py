@@ -56,7 +56,11 @@ def run_options(func: F) -> F:
     """--model, --mode, --call-format, --suite, --categories, --shard-size, --label."""
     decorators = [
         click.option("--model", "-m", required=True, help="Model name (preset or models.toml)."),
-        click.option("--mode", type=CallFormatChoice(), help="Call format: fc or prompt."),
+        click.option(
+            "--mode",
+            type=CallFormatChoice(),
+            help="Call format: fc or prompt (a family format too, as --call-format).",
+        ),
         call_format_option,
         click.option("--suite", default="bfcl", show_default=True, help="Suite, e.g. bfcl@V."),
         click.option(

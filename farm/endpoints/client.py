@@ -55,9 +55,12 @@ def _status_error(label: str, status: int, body: bytes) -> EndpointPermanent | E
 def read_tool_calls(raw_calls: Any) -> tuple[tuple[ToolCall, ...], tuple[str, ...]]:
     """The ``tool_calls`` of a message, and the protocol deviations seen in them.
 
-    ``arguments`` given as a JSON value instead of a string is accepted, re-serialised and
+    ``arguments`` given as a JSON object instead of a string is accepted, re-serialised and
     flagged ``arguments_object``; a missing ``arguments`` reads as ``{}`` and is flagged
-    ``arguments_missing``.
+    ``arguments_missing``. Arguments that are no JSON object (an array, a number, a
+    double-encoded string) are kept as sent and flagged ``arguments_not_object``, a string
+    that is not JSON ``arguments_invalid_json``: BFCL scores such a call as no call on
+    irrelevance cases, so the flag is what shows the endpoint made one.
 
     Raises:
         KeyError, TypeError: an entry without ``function.name`` (a malformed response).
@@ -74,10 +77,25 @@ def read_tool_calls(raw_calls: Any) -> tuple[tuple[ToolCall, ...], tuple[str, ..
             arguments = "{}"
             deviations.append("arguments_missing")
         elif not isinstance(arguments, str):
+            deviations.append(
+                "arguments_object" if isinstance(arguments, dict) else "arguments_not_object"
+            )
             arguments = json.dumps(arguments, ensure_ascii=False)
-            deviations.append("arguments_object")
+        else:
+            deviation = _arguments_text_deviation(arguments)
+            if deviation:
+                deviations.append(deviation)
         calls.append(ToolCall(name=name, arguments=arguments, id=call.get("id") or ""))
     return tuple(calls), tuple(dict.fromkeys(deviations))
+
+
+def _arguments_text_deviation(arguments: str) -> str | None:
+    """``arguments_invalid_json`` / ``arguments_not_object`` for an arguments string."""
+    try:
+        value = json.loads(arguments)
+    except (ValueError, RecursionError):
+        return "arguments_invalid_json"
+    return None if isinstance(value, dict) else "arguments_not_object"
 
 
 def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:

@@ -162,11 +162,35 @@ async def probe_endpoint(
     for probe, answer in zip(chosen, answers, strict=True):
         if isinstance(answer, EndpointTransient):
             check = Check(probe.name)
-            check.fail("no_answer")
+            check.fail(TIMED_OUT if answer.message.endswith(": timed out") else "no_answer")
             checks.append(check)
         else:
             checks.append(answer)
+    unanswered = _not_an_api(checks)
+    if unanswered:
+        raise EndpointTransient(
+            f"endpoint probe: {url}: no chat completion came back ({unanswered}): "
+            "not an OpenAI-compatible API root (the URL usually ends in /v1)"
+        )
     return ProbeReport(base_url, model, mode, checks)
+
+
+#: The issue of a probe whose request ran past ``timeout`` (the others got answers).
+TIMED_OUT = "timed_out"
+#: Issues of a reply that is no chat completion at all.
+_NO_COMPLETION = ("http_", "non_json_body", "malformed_response", "no_answer", TIMED_OUT)
+
+
+def _not_an_api(checks: Sequence[Check]) -> str:
+    """The issues, comma-separated, when no check got a chat completion; else ``""``."""
+    if not checks or not all(
+        c.issues and all(i.startswith(_NO_COMPLETION) for i in c.issues) for c in checks
+    ):
+        return ""
+    seen: dict[str, None] = {}
+    for check in checks:
+        seen.update(dict.fromkeys(i.replace("http_", "HTTP ") for i in check.issues))
+    return ", ".join(seen)
 
 
 #: Seconds each request of the start-up check may take.

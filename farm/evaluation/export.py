@@ -28,6 +28,7 @@ FIELDS = (
     "latency_s",
     "input_tokens",
     "output_tokens",
+    "call_info",
 )
 
 
@@ -44,6 +45,7 @@ def _record(row: Result) -> dict[str, Any]:
         "latency_s": row.latency_s,
         "input_tokens": row.input_tokens,
         "output_tokens": row.output_tokens,
+        "call_info": row.call_info,
     }
 
 

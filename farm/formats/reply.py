@@ -14,6 +14,9 @@ Deviations are protocol departures the farm tolerates but records:
 * ``arguments_object``: a ``tool_calls`` entry gave ``arguments`` as a JSON object, not a
   string (TGI, some gateways); the object is accepted (re-serialised).
 * ``arguments_missing``: a ``tool_calls`` entry had no ``arguments`` (read as ``{}``).
+* ``arguments_not_object`` / ``arguments_invalid_json``: a ``tool_calls`` entry whose
+  ``arguments`` is no JSON object (an array, a number, a double-encoded string) or no JSON
+  at all; kept as sent (BFCL scores it as no call, a correct abstention on irrelevance).
 * ``calls_as_text:FAMILY``: an FC reply had no ``tool_calls`` but its text holds calls in
   FAMILY's syntax (parsed when the model's call format is that family, else only flagged).
 * ``no_finish_reason``: the choice had no ``finish_reason``.

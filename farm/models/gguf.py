@@ -9,6 +9,11 @@ Value types: 0 u8, 1 i8, 2 u16, 3 i16, 4 u32, 5 i32, 6 f32, 7 bool, 8 string,
 9 array (item type u32, count u64, items), 10 u64, 11 i64, 12 f64. Source: the GGUF
 specification in the ggml repository (docs/gguf.md). Only scalar and string values are kept;
 arrays (the tokenizer's vocabulary) are skipped.
+
+After the metadata come the tensor infos (name string, dimension count u32, dimensions
+u64 each, ggml type u32, offset u64 into the data), then the data, starting at the next
+multiple of ``general.alignment`` (default 32). The file must reach the end of its last
+tensor: a download cut short has a whole header and too little data.
 """
 
 from __future__ import annotations
@@ -36,6 +41,32 @@ _SCALARS: dict[int, str] = {
     12: "<d",
 }
 _STRING, _ARRAY = 8, 9
+#: ggml tensor types: (elements per block, bytes per block); ggml's type traits (ggml.c).
+#: Types not listed count by their offset only (a lower bound of the file's size).
+_GGML_BLOCKS: dict[int, tuple[int, int]] = {
+    0: (1, 4),  # F32
+    1: (1, 2),  # F16
+    2: (32, 18),  # Q4_0
+    3: (32, 20),  # Q4_1
+    6: (32, 22),  # Q5_0
+    7: (32, 24),  # Q5_1
+    8: (32, 34),  # Q8_0
+    9: (32, 36),  # Q8_1
+    10: (256, 84),  # Q2_K
+    11: (256, 110),  # Q3_K
+    12: (256, 144),  # Q4_K
+    13: (256, 176),  # Q5_K
+    14: (256, 210),  # Q6_K
+    15: (256, 292),  # Q8_K
+    24: (1, 1),  # I8
+    25: (1, 2),  # I16
+    26: (1, 4),  # I32
+    27: (1, 8),  # I64
+    28: (1, 8),  # F64
+    30: (1, 2),  # BF16
+}
+_DEFAULT_ALIGNMENT = 32
+_MAX_DIMS = 8
 #: Refuse headers claiming more than this (a damaged count would read for ever).
 _MAX_ITEMS = 1 << 28
 #: Arrays of arrays deeper than this are refused (real files nest at most once).
@@ -55,6 +86,8 @@ class GgufHeader:
     version: int
     tensor_count: int
     metadata: dict[str, str | int | float | bool] = field(default_factory=dict)
+    #: bytes the file must have to hold all its tensors' data (0: not computed).
+    required_size: int = 0
 
     @property
     def architecture(self) -> str:
@@ -148,12 +181,41 @@ def read_gguf_header(path: Path) -> GgufHeader:
                 value = reader.value(kind)
                 if value is not None:
                     metadata[key] = value
+            required = _data_end(reader, tensors, metadata)
     except OSError as exc:
         raise ModelStoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except (EOFError, ValueError, struct.error) as exc:
         detail = str(exc) or "the file ends inside the header"
         raise ModelStoreError(f"{path} is a damaged GGUF file: {detail}") from exc
-    return GgufHeader(version=version, tensor_count=tensors, metadata=metadata)
+    return GgufHeader(
+        version=version, tensor_count=tensors, metadata=metadata, required_size=required
+    )
+
+
+def _data_end(reader: _Reader, tensors: int, metadata: dict[str, str | int | float | bool]) -> int:
+    """Read the tensor infos; the file offset where the last tensor's data ends."""
+    end = 0
+    for _ in range(tensors):
+        reader.string()
+        dims = reader.take("<I")
+        assert isinstance(dims, int)
+        if dims > _MAX_DIMS:
+            raise ValueError(f"a tensor with {dims} dimensions")
+        elements = 1
+        for _ in range(dims):
+            size = reader.take("<Q")
+            assert isinstance(size, int)
+            elements *= size
+        kind = reader.take("<I")
+        offset = reader.take("<Q")
+        assert isinstance(kind, int) and isinstance(offset, int)
+        block, block_bytes = _GGML_BLOCKS.get(kind, (1, 0))
+        end = max(end, offset + -(-elements // block) * block_bytes)
+    alignment = metadata.get("general.alignment", _DEFAULT_ALIGNMENT)
+    if not isinstance(alignment, int) or isinstance(alignment, bool) or alignment <= 0:
+        alignment = _DEFAULT_ALIGNMENT
+    start = reader.handle.tell()
+    return -(-start // alignment) * alignment + end
 
 
 def check_single_file(path: Path) -> GgufHeader:
@@ -171,6 +233,12 @@ def check_single_file(path: Path) -> GgufHeader:
         )
     if header.tensor_count == 0:
         raise ModelStoreError(f"{path} holds no tensors: not a model")
+    size = path.stat().st_size
+    if size < header.required_size:
+        raise ModelStoreError(
+            f"{path} is a truncated GGUF file: {size:,} bytes of the {header.required_size:,} "
+            "its tensors need (an interrupted download or copy?)"
+        )
     return header
 
 
@@ -188,6 +256,10 @@ def write_gguf(path: Path, metadata: dict[str, str | int], *, tensors: int = 1) 
             out += struct.pack("<IQ", _STRING, len(text)) + text
         else:
             out += struct.pack("<II", 4, value)
+    for index in range(tensors):  # one F32 vector of 16 elements (64 bytes) each
+        name = f"t{index}".encode()
+        out += struct.pack("<Q", len(name)) + name + struct.pack("<IQIQ", 1, 16, 0, 64 * index)
+    out += bytes(-len(out) % _DEFAULT_ALIGNMENT)
     out += bytes(64 * tensors)
     path.write_bytes(bytes(out))
     return path

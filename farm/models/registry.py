@@ -235,7 +235,7 @@ def lookup_model(settings: Settings, name: str) -> ModelSpec:
         origin = str(settings.resolved_models_file)
     elif factory is None:
         raise ConfigError(
-            f"unknown model {name!r}: give --endpoint and --mode, or add it to "
+            f"unknown model {name!r}: give --endpoint and --mode (or --call-format), or add it to "
             f"{settings.resolved_models_file} (known: {', '.join(preset_names())})"
         )
     return build_spec(name, fields, origin)

@@ -148,3 +148,25 @@ def test_the_toml_registry_overrides_a_presets_format(farm_home: Path) -> None:
     assert lookup_model(settings, "qwen3-8b").mode == "qwen3_coder"
     with pytest.raises(ConfigError, match="unknown mode 'nope'"):
         lookup_model(settings, "bad")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "deviation"),
+    [
+        ("[10, 5]", "arguments_not_object"),
+        (5, "arguments_not_object"),
+        ([10, 5], "arguments_not_object"),
+        ('"{\\"base\\": 10, \\"height\\": 5}"', "arguments_not_object"),  # double-encoded
+        ('{"base": 10, "height"', "arguments_invalid_json"),
+    ],
+)
+def test_arguments_that_are_no_object_are_flagged(arguments: Any, deviation: str) -> None:
+    """BFCL credits such a call on irrelevance as no call: the flag shows there was one."""
+    call = {"id": "c", "type": "function"}
+    call["function"] = {"name": "calculate_triangle_area", "arguments": arguments}  # type: ignore[assignment]
+    body = _body({"role": "assistant", "content": None, "tool_calls": [call]})
+    verdict, info = _score(IRRELEVANCE, body)
+    assert info["deviations"] == [deviation] and info["parsed_by"] == "server"
+    assert verdict.valid  # BFCL's verdict is kept
+    wrong, _ = _score(SIMPLE, body)
+    assert not wrong.valid

@@ -284,3 +284,23 @@ def test_client_calls_leave_prose_and_malformed_as_text() -> None:
     assert client_calls("f\n{bad", "glm4") is None
     assert client_calls(None, "hermes") is None
     assert client_calls(tc({"name": "f", "arguments": {}}), "no-such") is None
+
+
+def test_glm45_call_without_arguments_is_recognised() -> None:
+    """A GLM-4.5 call of a tool without parameters has no ``<arg_key>``: still glm45."""
+    for text in ("<tool_call>get_time</tool_call>", "<tool_call>get_time\n</tool_call>"):
+        assert suggest(text) == "glm45"
+        assert client_calls(text, "glm45") == [{"get_time": {}}]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<tool_call>{"name": "f", "arguments": {}}</tool_call>',  # a Hermes block
+        "<tool_call>I think so</tool_call>",  # prose in the tags
+        '<tool_call>"f"</tool_call>',
+    ],
+)
+def test_glm45_block_without_a_name_is_no_call(text: str) -> None:
+    assert client_calls(text, "glm45") is None
+    assert suggest(text) != "glm45"

@@ -148,3 +148,68 @@ def test_startup_check_warns_names_the_format_and_refuses_when_strict(
     assert len(dead) == 1 and "connection failed" in dead[0]
     with pytest.raises(EndpointTransient):
         asyncio.run(probe_endpoint(f"http://127.0.0.1:{_free_port()}", "m", timeout=2))
+
+
+def test_a_server_that_is_no_openai_api_is_one_line(farm_home: Path) -> None:
+    """A web server answering every probe with an HTTP error is no endpoint: one line."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)  # POST: 501
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        proc = run_farm("endpoints", "probe", url, "--model", "m", "--timeout", "3")
+        warnings = startup_check(_spec(url))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode != 0 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "HTTP 501" in lines[0] and "OpenAI" in lines[0], proc.stderr
+    assert len(warnings) == 1 and "HTTP 501" in warnings[0]
+
+
+def test_probes_that_wait_past_the_timeout_say_so_and_concurrency_limits_them(
+    farm_home: Path,
+) -> None:
+    """A one-request-at-a-time server (a CPU llama-server): queued probes time out."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Slow(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(0.15)
+            message = {"role": "assistant", "content": "Hello."}
+            body = json.dumps(
+                {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = HTTPServer(("127.0.0.1", 0), Slow)  # one request at a time
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        crowded = run_farm("endpoints", "probe", url, "-m", "m", "--timeout", "0.8", "--json")
+        serial = run_farm(
+            "endpoints", "probe", url, "-m", "m", "--timeout", "0.8", "--concurrency", "1",
+            "--json",
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    issues = [i for p in json.loads(crowded.stdout)["probes"] for i in p["issues"]]
+    assert "timed_out" in issues and "no_answer" not in issues, crowded.stdout
+    issues = [i for p in json.loads(serial.stdout)["probes"] for i in p["issues"]]
+    assert "timed_out" not in issues and "no_answer" not in issues, serial.stdout

@@ -47,3 +47,11 @@ def test_run_against_a_text_answering_endpoint(farm_home: Path) -> None:
         assert simple and all(r.valid for r in simple)
         assert all(r.call_info["parsed_by"] == "client" for r in simple)
     engine.dispose()
+    exported = run_farm("export", run_id, "--format", "jsonl")
+    assert exported.returncode == 0, exported.stderr
+    records = [json.loads(line) for line in exported.stdout.splitlines()]
+    simple_records = [r for r in records if r["category"] == "simple_python"]
+    assert simple_records and all(r["call_info"]["parsed_by"] == "client" for r in simple_records)
+    assert all("calls_as_text:hermes" in r["call_info"]["deviations"] for r in simple_records)
+    as_csv = run_farm("export", run_id, "--format", "csv")
+    assert as_csv.stdout.splitlines()[0].endswith(",call_info")

@@ -307,7 +307,13 @@ def test_the_gguf_header_reader_skips_arrays_and_refuses_hostile_counts(tmp_path
     ratio = struct.pack("<Q", 5) + b"ratio" + struct.pack("<Id", 12, 0.25)
     body = array + scores + ratio + _kv_string("general.architecture", "llama")
     good = tmp_path / "arrays.gguf"
-    good.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 2, 4) + body + bytes(32))
+    infos = b"".join(  # two F32 vectors of 4 elements, data at offsets 0 and 16
+        struct.pack("<Q", 2) + name + struct.pack("<IQIQ", 1, 4, 0, offset)
+        for name, offset in ((b"t0", 0), (b"t1", 16))
+    )
+    head = b"GGUF" + struct.pack("<IQQ", 3, 2, 4) + body + infos
+    head += bytes(-len(head) % 32)
+    good.write_bytes(head + bytes(32))
     header = check_single_file(good)
     assert header.architecture == "llama" and header.metadata["ratio"] == 0.25
     assert "tokenizer.words" not in header.metadata and not header.has_chat_template
@@ -334,3 +340,16 @@ def test_the_gguf_header_reader_skips_arrays_and_refuses_hostile_counts(tmp_path
     deep.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + nested)
     with pytest.raises(ModelStoreError, match="arrays nested deeper than 4"):
         check_single_file(deep)
+
+
+def test_a_gguf_file_cut_inside_its_tensor_data_is_refused(tmp_path, farm_home):
+    """A whole header with too little data (an interrupted download) is not a model."""
+    whole = write_gguf(tmp_path / "whole.gguf", {"general.architecture": "qwen2"}, tensors=3)
+    assert check_single_file(whole).required_size == whole.stat().st_size
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(whole.read_bytes()[:-1])
+    with pytest.raises(ModelStoreError, match=r"truncated GGUF file: .* bytes of the"):
+        check_single_file(cut)
+    proc = run_farm("models", "import", str(cut), "--name", "cut")
+    assert proc.returncode != 0 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "truncated GGUF file" in proc.stderr, proc.stderr

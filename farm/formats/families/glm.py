@@ -98,7 +98,7 @@ def decode_glm45(raw: Any, docs: Docs = None) -> Calls:
         cut = body.find("<arg_key>")
         head = body if cut < 0 else body[:cut]
         name = head.strip()
-        if not name or "\n" in name or "<" in name:
+        if not _is_name(name):
             raise FamilyDecodeError("glm45: <tool_call> without a function name")
         types = param_types(docs, name)
         params: dict[str, Any] = {}
@@ -132,5 +132,20 @@ def looks_like_glm4(text: str) -> bool:
 
 
 def looks_like_glm45(text: str) -> bool:
-    """Whether ``text`` holds a GLM-4.5 ``<arg_key>`` call."""
-    return "<tool_call>" in text and "<arg_key>" in text
+    """Whether ``text`` holds a GLM-4.5 call: a ``<tool_call>`` block opening with a name.
+
+    A call without arguments has no ``<arg_key>`` (``<tool_call>get_time</tool_call>``);
+    Hermes (``{``) and Qwen3-Coder (``<function=``) blocks open otherwise.
+    """
+    if "<arg_key>" in text and "<tool_call>" in text:
+        return True
+    return any(_named_block(body) for body in blocks(text, "<tool_call>", "</tool_call>"))
+
+
+def _named_block(body: str) -> bool:
+    return _is_name(body.strip())
+
+
+def _is_name(name: str) -> bool:
+    """A function name: no whitespace or markup, not a JSON value (a Hermes block)."""
+    return bool(name) and name[0] not in '{["' and not any(c.isspace() or c in "<>" for c in name)
