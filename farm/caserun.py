@@ -67,6 +67,7 @@ async def run_case(
             ok=failure is None,
             endpoint=accounting.get("endpoint"),
             reason=failure.message if failure else "",
+            kind=failure.kind if failure else None,
         )
     if failure is not None or outcome is None:
         assert failure is not None

@@ -10,8 +10,10 @@ Each layer retries what it can fix and hands the rest up as data, never as a ver
    error row (:class:`farm.result_row.Failure`: kind, message, attempts) with no verdict;
    it is never credit.
 3. **Endpoint** (:class:`Breaker`): when the first :data:`FAIL_FAST_REQUESTS` inferences
-   of a process all fail, the endpoint is dead: the embedded run ends ``incomplete`` with
-   one line, a worker stops and its shards go back to the queue. Before any of that,
+   of a process all fail, or, later, that many in a row fail at the transport (requests
+   given up as ``endpoint_transient``: refused, timed out, dropped, 429, 5xx; the endpoint
+   died half-way), the endpoint is dead: the embedded run ends ``incomplete`` with one
+   line, a worker stops and its shards go back to the queue. Before any of that,
    ``farm run`` and ``farm worker`` check the endpoint (:mod:`farm.endpoints.preflight`).
 4. **Shard** (:mod:`farm.ledger`, :func:`farm.runs.sweep`): a shard's lease
    (:data:`LEASE_SECONDS`) is renewed every :func:`heartbeat_seconds`; the sweep of every
@@ -45,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from farm.errors import EndpointDead, StorageError
+from farm.result_row import ENDPOINT_TRANSIENT
 
 if TYPE_CHECKING:
     from farm.models.registry import ModelSpec
@@ -159,13 +162,17 @@ async def retry_storage(
 
 @dataclass
 class Breaker:
-    """Layer 3: calls an endpoint dead when the first ``threshold`` inferences all failed.
+    """Layer 3: calls an endpoint dead when it fails ``threshold`` inferences in a row.
 
-    One breaker lives per process (embedded executor or worker). Any success closes it
-    for good: later failures are errors of their cases, not of the endpoint.
+    One breaker lives per process (embedded executor or worker). Before the first success
+    any failure counts (the endpoint never worked). After a success only failures of the
+    transport count (kind ``endpoint_transient``: requests given up after their retries),
+    and any answer from the endpoint, even a per-case refusal such as an HTTP 400 for a
+    too-long prompt, starts the count again: an endpoint that died half-way stops the run
+    instead of turning every remaining case into an error row.
 
     Attributes:
-        threshold: failed inferences, from the first, that make the endpoint dead.
+        threshold: failed inferences in a row that make the endpoint dead.
         on_trip: called once, with the :class:`EndpointDead` error, when it trips.
     """
 
@@ -179,13 +186,22 @@ class Breaker:
         self._lock = threading.Lock()
         self._reasons: dict[tuple[str, str], int] = {}
 
-    def record(self, *, ok: bool, endpoint: str | None = None, reason: str = "") -> None:
-        """Count one inference; trip when the first ``threshold`` all failed."""
+    def record(
+        self,
+        *,
+        ok: bool,
+        endpoint: str | None = None,
+        reason: str = "",
+        kind: str | None = None,
+    ) -> None:
+        """Count one inference (``kind``: its failure kind); trip at ``threshold`` in a row."""
         with self._lock:
-            if self.healthy or self.tripped is not None:
+            if self.tripped is not None:
                 return
-            if ok:
-                self.healthy = True
+            if ok or (self.healthy and kind != ENDPOINT_TRANSIENT):
+                self.healthy = self.healthy or ok
+                self.failures = 0
+                self._reasons.clear()
                 return
             self.failures += 1
             key = (endpoint or "of the model", short_reason(reason))
@@ -193,9 +209,12 @@ class Breaker:
             if self.failures < self.threshold:
                 return
             (where, why), _ = max(self._reasons.items(), key=lambda item: item[1])
-            self.tripped = EndpointDead(
-                f"endpoint {where}: {why} on {self.failures} of {self.failures} requests"
+            tail = (
+                f"on {self.failures} requests in a row after earlier successes"
+                if self.healthy
+                else f"on {self.failures} of {self.failures} requests"
             )
+            self.tripped = EndpointDead(f"endpoint {where}: {why} {tail}")
             error = self.tripped
         if self.on_trip is not None:
             self.on_trip(error)

@@ -105,9 +105,13 @@ async def execute_locally(
             async with gate:
                 outcomes.append(await execute_shard(env, shard))
 
+        tasks = [asyncio.create_task(one(s)) for s in shards]
         try:
-            await asyncio.gather(*(one(s) for s in shards))
+            await asyncio.gather(*tasks)
         except asyncio.CancelledError:
+            # gather ends at its first cancelled shard; the others are still writing what
+            # they inferred (shielded): wait for them, or the loop's end drops those rows
+            await asyncio.wait(tasks)
             if breaker.tripped is None:
                 raise
             main.uncancel()

@@ -29,10 +29,12 @@ def cancel(run: str) -> None:
 @click.option("--endpoint", help="Embedded runs: endpoint URL(s) to continue with.")
 @click.option("--concurrency", type=int, help="Embedded runs: requests in flight.")
 def resume(run: str, endpoint: str | None, concurrency: int | None) -> None:
-    """Re-enqueue every shard of RUN that has a case without a result.
+    """Re-enqueue every shard of RUN that has a case without a scored result.
 
-    With a broker (FARM_BROKER_URL) the shards go back to the model's queue; without one
-    the run continues here, on the embedded executor.
+    Cases without a verdict (failed inferences, abandoned shards, scorer errors) run again,
+    as do missing ones; scored cases are kept. With a broker (FARM_BROKER_URL) the shards
+    go back to the model's queue; without one the run continues here, on the embedded
+    executor.
     """
     from farm.db.engine import session_scope
     from farm.db.migrate import open_database

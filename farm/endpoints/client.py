@@ -104,6 +104,12 @@ def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
     Raises:
         EndpointPermanent: if the body does not have the protocol's shape.
     """
+    if isinstance(body, dict) and body.get("error") and not body.get("choices"):
+        error = body["error"]
+        what = error.get("message") if isinstance(error, dict) else error
+        raise EndpointPermanent(f"{label}: error in a 200 answer: {str(what)[:200]}")
+    if isinstance(body, dict) and body.get("choices") == []:
+        raise EndpointPermanent(f"{label}: malformed response: no choices")
     try:
         choice = body["choices"][0]
         usage = body.get("usage") or {}

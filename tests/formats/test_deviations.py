@@ -9,7 +9,7 @@ import pytest
 
 from farm.config import load_settings
 from farm.endpoints.client import parse_completion
-from farm.errors import ConfigError
+from farm.errors import ConfigError, EndpointPermanent
 from farm.formats.reply import decode_reply, truncation_kind
 from farm.models.registry import lookup_model
 from farm.resolve import resolve_model
@@ -170,3 +170,13 @@ def test_arguments_that_are_no_object_are_flagged(arguments: Any, deviation: str
     assert verdict.valid  # BFCL's verdict is kept
     wrong, _ = _score(SIMPLE, body)
     assert not wrong.valid
+
+
+def test_a_200_with_an_error_object_or_no_choices_says_so_in_one_line() -> None:
+    error = {"error": {"message": "model overloaded", "type": "server_error", "code": 503}}
+    with pytest.raises(
+        EndpointPermanent, match=r"^http://h/v1: error in a 200 answer: model overloaded$"
+    ):
+        parse_completion(error, label="http://h/v1", chat=True)
+    with pytest.raises(EndpointPermanent, match=r"^http://h/v1: malformed response: no choices$"):
+        parse_completion({"id": "x", "choices": []}, label="http://h/v1", chat=True)

@@ -50,7 +50,7 @@ def test_an_endpoint_that_lists_the_model_and_answers_passes(farm_home) -> None:
         (
             httpx.Response(200, json=LISTING),
             httpx.Response(200, json={"error": {"message": "overloaded"}}),
-            "malformed response",
+            "error in a 200 answer: overloaded",
         ),
         (httpx.Response(200, json=LISTING), httpx.Response(200, json={"choices": []}), "malformed"),
         (

@@ -7,8 +7,10 @@ import csv
 import io
 import json
 import socket
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sqlalchemy import select
@@ -160,17 +162,139 @@ def test_a_run_with_30_percent_failed_requests_ends_incomplete_and_resume_comple
     assert scores(engine, run_id) == scores(engine, clean_id)
 
 
-def test_the_breaker_trips_once_on_the_first_n_failures_and_never_after_a_success() -> None:
+def test_the_breaker_trips_once_on_the_first_n_failures() -> None:
     trips: list[str] = []
     breaker = Breaker(threshold=3, on_trip=lambda e: trips.append(e.message))
     for _ in range(5):
         breaker.record(ok=False, endpoint="http://127.0.0.1:9", reason="x: connection refused")
     assert trips == ["endpoint http://127.0.0.1:9: connection refused on 3 of 3 requests"]
+
+
+def test_after_a_success_only_transport_failures_in_a_row_trip_the_breaker() -> None:
+    trips: list[str] = []
     healthy = Breaker(threshold=3, on_trip=lambda e: trips.append(e.message))
     healthy.record(ok=True)
-    for _ in range(5):
-        healthy.record(ok=False, reason="HTTP 500")
-    assert len(trips) == 1 and healthy.tripped is None
+    for _ in range(5):  # per-case refusals (HTTP 400: prompt too long) are no dead endpoint
+        healthy.record(ok=False, reason="HTTP 400", kind="endpoint_permanent")
+    for _ in range(2):
+        healthy.record(ok=False, reason="HTTP 500", kind="endpoint_transient")
+    healthy.record(ok=True)  # a success in between starts the count again
+    for _ in range(2):
+        healthy.record(ok=False, reason="HTTP 500", kind="endpoint_transient")
+    healthy.record(ok=False, reason="HTTP 400", kind="endpoint_permanent")  # it answered
+    assert trips == [] and healthy.tripped is None
+    for _ in range(4):  # the endpoint died half-way
+        healthy.record(
+            ok=False, endpoint="http://127.0.0.1:9", reason="x: connection refused",
+            kind="endpoint_transient",
+        )  # fmt: skip
+    assert trips == [
+        "endpoint http://127.0.0.1:9: connection refused on 3 requests in a row "
+        "after earlier successes"
+    ]
+
+
+class _DyingEndpoint(ThreadingHTTPServer):
+    """Answers the first ``ok`` case requests (text, no call), then the endpoint dies.
+
+    The answers come after 0.3 s, the next 20 case requests get HTTP 500 after 0.6 s and
+    later ones hang for 5 s: when the breaker trips, the shards holding the answers are
+    still running. Requests that are no case of ``prompts`` (the start-up check and
+    probe) are answered at once, so the run starts; ``answered`` counts the case answers.
+    """
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, prompts: set[str], ok: int) -> None:
+        super().__init__(("127.0.0.1", 0), _DyingHandler)
+        self.prompts, self.ok, self.answered, self.seen = prompts, ok, 0, 0
+        self.lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _DyingHandler(BaseHTTPRequestHandler):
+    server: _DyingEndpoint
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, code: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._send(200, {"object": "list", "data": [{"id": "dying", "object": "model"}]})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        texts = {str(m.get("content")) for m in body.get("messages", [])}
+        server = self.server
+        with server.lock:
+            seen = server.seen = server.seen + bool(texts & server.prompts)
+        if seen > server.ok + 20:
+            time.sleep(5)
+        if seen > server.ok:
+            time.sleep(0.6)
+            self._send(500, {"error": {"message": "the endpoint died"}})
+            return
+        if seen:
+            time.sleep(0.3)
+            with server.lock:
+                server.answered += 1
+        message = {"role": "assistant", "content": "I cannot help with that."}
+        self._send(
+            200,
+            {
+                "id": "x", "object": "chat.completion", "created": 0, "model": "dying",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            },
+        )  # fmt: skip
+
+
+def test_an_endpoint_that_dies_half_way_stops_the_run_and_keeps_what_it_answered(
+    farm_home: Path,
+) -> None:
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=["single_turn"])
+    prompts = {str(m["content"]) for c in cases for turn in c.turns for m in turn}
+    ok = 3
+    assert len(cases) > ok + 20
+    server = _DyingEndpoint(prompts, ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = run_farm(
+            "run", "--model", "dying", "--mode", "fc", "--endpoint", server.base_url,
+            "--suite", f"bfcl@{suite.version}", "-c", "single_turn",
+            env={"FARM_MAX_ATTEMPTS": "1", "FARM_SHARD_SIZE": "8"},  # 3 shards run, 1 waits
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode != 0
+    base = server.base_url.removesuffix("/v1")
+    line = last_line(done.stderr)
+    assert line.startswith(f"farm: error: endpoint {base}: HTTP 500"), done.stderr
+    assert "on 20 requests in a row after earlier successes; run " in line
+    assert server.answered == ok
+    with session_scope(engine) as session:
+        run = session.scalars(select(Run)).one()
+        assert run.status == "incomplete"
+        rows = session.scalars(select(Result).where(Result.run_id == run.id)).all()
+    # the answered cases are kept (scored), the failed ones are left for 'farm resume'
+    assert len([r for r in rows if r.valid is not None]) == ok
+    assert len(rows) < len(cases)
 
 
 def test_a_result_row_has_a_verdict_or_a_failure_and_failures_never_reach_raw_output() -> None:
