@@ -146,3 +146,18 @@ def test_farm_ui_on_a_taken_port_is_a_one_line_error(farm_home: Path) -> None:
         out = run_farm("ui", "--port", str(port), timeout=60)
     assert out.returncode == 2
     assert out.stderr == f"farm: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_history_lines_follow_the_rows_so_a_model_keeps_its_bar_colour() -> None:
+    from types import SimpleNamespace
+
+    from farm.ui.board import series_in_row_order
+
+    top = [
+        SimpleNamespace(model_key="zeta", display_name="Zeta"),
+        SimpleNamespace(model_key="alpha", display_name="Alpha"),
+        SimpleNamespace(model_key="zeta", display_name="Zeta (old name)"),
+    ]
+    found = {"alpha": ["a1"], "zeta": ["z1", "z2"]}  # the query's own (alphabetical) order
+    series = series_in_row_order(top, found)  # type: ignore[arg-type]
+    assert list(series.items()) == [("Zeta", ["z1", "z2"]), ("Alpha", ["a1"])]
