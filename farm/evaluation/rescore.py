@@ -2,13 +2,13 @@
 
 No inference happens. Every result of the source run keeps its raw output, latency, tokens,
 inference error and reply record (``call_info``: a reply cut by ``max_tokens`` stays a
-truncation, protocol deviations stay recorded); the verdict is computed again with today's scorer (the case's
-benchmark, :mod:`farm.benchmarks`) against the cases of the target suite version (the source
-run's own, or e.g. a version derived by errata, ``bfcl@V+NAME``). Cases the target no longer
-has (removed by errata) are left out and counted; a failed inference stays a failed
-inference. The new run has source ``rescore`` and records ``options["rescored_from"]`` (the
-source run id) and the suite it was rescored against, so ``farm compare SOURCE NEW`` shows
-exactly which verdicts moved.
+truncation, protocol deviations stay recorded); the verdict is computed again with today's
+scorer (the case's benchmark, :mod:`farm.benchmarks`) against the cases of the target suite
+version (the source run's own, or e.g. a version derived by errata, ``bfcl@V+NAME``). Cases
+the target no longer has (removed by errata) are left out and counted; a failed inference
+stays a failed inference. The new run has source ``rescore`` and records
+``options["rescored_from"]`` (the source run id) and the suite it was rescored against, so
+``farm compare SOURCE NEW`` shows exactly which verdicts moved.
 """
 
 from __future__ import annotations
