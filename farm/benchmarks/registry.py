@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 
 from farm.benchmarks.base import Benchmark
-from farm.errors import ConfigError, SuiteError
+from farm.errors import ConfigError
+from farm.suites.categories import expand
 
 #: The benchmark of categories no registered benchmark owns.
 DEFAULT_BENCHMARK = "bfcl"
@@ -142,22 +143,8 @@ def expand_categories(names: Iterable[str], known: Iterable[str]) -> list[str]:
     Raises:
         SuiteError: for a name that is neither a group nor a known category.
     """
-    known_list = list(known)
     groups: dict[str, list[str]] = {}
     for bench in benchmarks():
         for group, members in bench.all_groups().items():
             groups.setdefault(group, []).extend(members)
-    chosen: set[str] = set()
-    for raw in names:
-        for name in (part.strip() for part in raw.split(",")):
-            if not name:
-                continue
-            if name in groups:
-                chosen.update(c for c in groups[name] if c in known_list)
-            elif name in known_list:
-                chosen.add(name)
-            else:
-                valid = ", ".join([*groups, *known_list])
-                raise SuiteError(f"unknown category {name!r}; valid: {valid}")
-    order = {c: i for i, c in enumerate(known_list)}
-    return sorted(chosen, key=lambda c: order[c])
+    return expand(names, known, groups)

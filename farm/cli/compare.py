@@ -13,11 +13,12 @@ from farm.report.render import pct, score_json
 from farm.report.rows import ComparedScore, Comparison, FlippedCase
 
 
-def _score(s: ComparedScore, side: str) -> str:
+def _score(s: ComparedScore, side: str, never_na: frozenset[str]) -> str:
+    """A side's accuracy; N/A where it did not run, unless the benchmark always shows it."""
     score = s.a if side == "a" else s.b
     if score is None:
         return "-"
-    if not score.ran and s.name not in ("overall", "live", "multi_turn", "agentic"):
+    if not score.ran and s.name not in never_na:
         return "N/A"
     return pct(score.accuracy)
 
@@ -32,6 +33,9 @@ def _p(s: ComparedScore) -> str:
 
 
 def _table(title: str, scores: list[ComparedScore], cmp: Comparison) -> Table:
+    from farm.benchmarks.registry import benchmark_of
+
+    never_na = benchmark_of(cmp.a.categories).never_na()
     table = Table(title=title, title_justify="left")
     for header in (
         "",
@@ -47,8 +51,8 @@ def _table(title: str, scores: list[ComparedScore], cmp: Comparison) -> Table:
     for s in scores:
         table.add_row(
             s.name,
-            _score(s, "a"),
-            _score(s, "b"),
+            _score(s, "a", never_na),
+            _score(s, "b", never_na),
             _delta(s),
             str(s.shared),
             str(s.only_a),

@@ -96,12 +96,15 @@ def history(
     con.print(
         f"{model} · {metric} · {len(points)} runs  {sparkline([p.score.accuracy for p in points])}"
     )
+    from farm.benchmarks.registry import benchmarks
+
+    never_na = {name for bench in benchmarks() for name in bench.never_na()}
     table = Table(title_justify="left")
     for header in ("Date (UTC)", "Run", "Suite", "Label", metric, "95% CI", "Δ", "n", ""):
         table.add_column(header, no_wrap=True)
     for i, p in enumerate(points):
         s = p.score
-        na = not s.ran and metric not in ("overall", "live", "multi_turn", "agentic")
+        na = not s.ran and metric not in never_na
         table.add_row(
             f"{p.created_at:%Y-%m-%d %H:%M}",
             p.run_id.hex[:8],

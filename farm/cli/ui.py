@@ -29,16 +29,16 @@ def ui(host: str, port: int) -> None:
 
     settings = cli_settings()
     engine = open_database(settings)
-    if not is_loopback(host):
+    try:
+        server = make_ui_server(create_app(engine), host, port)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    if not is_loopback(host):  # after the bind: a failed one is the error line alone
         click.echo(
             f"farm ui: warning: bound to {host}, not loopback: anyone who reaches it can read "
             "every result (no authentication)",
             err=True,
         )
-    try:
-        server = make_ui_server(create_app(engine), host, port)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(
         f"farm ui: http://{shown_host}:{server.port}/ "

@@ -1,13 +1,14 @@
 """``farm rescore``: score a run's stored outputs again, as a new run linked to its source.
 
-No inference happens. Every result of the source run keeps its raw output, latency, tokens
-and inference error; the verdict is computed again with today's scorer (the case's
-benchmark, :mod:`farm.benchmarks`) against the cases of the target suite version (the source
-run's own, or e.g. a version derived by errata, ``bfcl@V+NAME``). Cases the target no longer
-has (removed by errata) are left out and counted; a failed inference stays a failed
-inference. The new run has source ``rescore`` and records ``options["rescored_from"]`` (the
-source run id) and the suite it was rescored against, so ``farm compare SOURCE NEW`` shows
-exactly which verdicts moved.
+No inference happens. Every result of the source run keeps its raw output, latency, tokens,
+inference error and reply record (``call_info``: a reply cut by ``max_tokens`` stays a
+truncation, protocol deviations stay recorded); the verdict is computed again with today's
+scorer (the case's benchmark, :mod:`farm.benchmarks`) against the cases of the target suite
+version (the source run's own, or e.g. a version derived by errata, ``bfcl@V+NAME``). Cases
+the target no longer has (removed by errata) are left out and counted; a failed inference
+stays a failed inference. The new run has source ``rescore`` and records
+``options["rescored_from"]`` (the source run id) and the suite it was rescored against, so
+``farm compare SOURCE NEW`` shows exactly which verdicts moved.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from farm.db.models import Model, Result, Run, Suite, TestCase
 from farm.errors import RunError
 from farm.finalize import planned_case_ids, write_run_scores
 from farm.formats import get_format
+from farm.formats.reply import truncation_kind
 from farm.ledger import ACTIVE_RUN
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
@@ -47,6 +49,7 @@ CARRIED = (
     "attempts",
     "endpoint",
     "worker",
+    "call_info",
 )
 
 
@@ -164,7 +167,8 @@ def rescore_run(
                     **{name: getattr(row, name) for name in CARRIED},
                     "decoded": verdict.decoded,
                     "valid": verdict.valid,
-                    "error_type": verdict.error_type,
+                    # As when it was first scored: an invalid reply cut by max_tokens.
+                    "error_type": truncation_kind(verdict.valid, verdict.error_type, row.call_info),
                     "error_detail": verdict.detail,
                     "created_at": now,
                 }

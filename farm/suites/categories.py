@@ -6,7 +6,7 @@ aggregates of the BFCL v4 leaderboard stored in ``run_scores`` with ``kind='sect
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from farm.errors import SuiteError
 
@@ -107,24 +107,30 @@ def is_agentic(category: str) -> bool:
     return category in AGENTIC
 
 
-def expand(names: Iterable[str], known: Iterable[str] = ALL) -> list[str]:
+def expand(
+    names: Iterable[str],
+    known: Iterable[str] = ALL,
+    groups: Mapping[str, Iterable[str]] | None = None,
+) -> list[str]:
     """Expand category and group names to leaf categories, in BFCL's order, deduplicated.
 
     ``known`` is the set of categories the suite at hand has (user suites may have others).
+    ``groups`` maps group names to members (default: BFCL's :data:`GROUPS`).
     Raises :class:`SuiteError` naming the valid choices for an unknown name.
     """
+    groups = GROUPS if groups is None else groups
     known_list = list(known)
     chosen: set[str] = set()
     for raw in names:
         for name in (part.strip() for part in raw.split(",")):
             if not name:
                 continue
-            if name in GROUPS:
-                chosen.update(c for c in GROUPS[name] if c in known_list)
+            if name in groups:
+                chosen.update(c for c in groups[name] if c in known_list)
             elif name in known_list:
                 chosen.add(name)
             else:
-                valid = ", ".join([*GROUPS, *known_list])
+                valid = ", ".join([*groups, *known_list])
                 raise SuiteError(f"unknown category {name!r}; valid: {valid}")
     order = {c: i for i, c in enumerate(known_list)}
     return sorted(chosen, key=lambda c: order[c])

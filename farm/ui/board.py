@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +25,7 @@ from farm.report.html import MAX_BAR_RUNS, category_bars_svg, history_svg
 from farm.report.queries import leaderboard as leaderboard_rows
 from farm.report.queries import paused_gc
 from farm.report.ranking import board_page
-from farm.report.rows import ComparedScore, Comparison, FlippedCase, RunRow
+from farm.report.rows import ComparedScore, Comparison, FlippedCase, HistoryPoint, RunRow
 from farm.report.scores import weights_of
 from farm.ui.web import page, session
 
@@ -106,6 +106,19 @@ def _board(
     return rows[start : start + ROWS_PER_PAGE], len(rows), rows[:MAX_BAR_RUNS]
 
 
+def series_in_row_order(
+    top: Sequence[RunRow], found: Mapping[str, Sequence[HistoryPoint]]
+) -> dict[str, Sequence[HistoryPoint]]:
+    """History lines by display name, in the order of the top rows (as the bars are).
+
+    The charts' colours go by position, so the same order gives a model the same colour
+    in the bars and in the history (the query returns its models in its own order).
+    """
+    names = {r.model_key: r.display_name for r in reversed(top)}  # the top row's name wins
+    order = dict.fromkeys(r.model_key for r in top)
+    return {names[model]: found[model] for model in order if model in found}
+
+
 def _leaderboard() -> Response:
     suite = (request.args.get("suite") or "").strip() or None
     latest = request.args.get("latest", "1") != "0"
@@ -117,14 +130,13 @@ def _leaderboard() -> Response:
         start = 0
     rows, total, top = _board(suite, latest, key, ascending, start)
     columns = compact(leaderboard_columns(rows))
-    names = {r.model_key: r.display_name for r in reversed(top)}
     suites = {r.suite for r in top}
     found = histories(
         session(),
-        models=list(names),
+        models=list(dict.fromkeys(r.model_key for r in top)),
         suite=suites.pop() if len(suites) == 1 else None,
     )
-    series = {names[model]: points for model, points in found.items()}
+    series = series_in_row_order(top, found)
     table = [
         list(zip(columns, [c.text(row) for c in columns], row_links(columns, row), strict=True))
         for row in rows

@@ -207,3 +207,34 @@ def test_a_repeat_and_its_rescore_compare_as_two_runs(db_url: str) -> None:
     moved = json.loads(farm(db_url, "compare", first, new, "--json").stdout)
     assert moved["regressions"] == [] and moved["improvements"] == []
     engine.dispose()
+
+
+def test_a_rescore_keeps_how_each_reply_came_back(db_url: str) -> None:
+    """call_info is carried over: truncations stay truncations, deviations stay recorded."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    suite = load_mini_suite(load_settings(database_url=db_url), engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id)
+    config = SimulatorConfig(call_style="truncated")
+    with running_simulator(cases, config, suite_extra=suite.extra) as sim:
+        ran = farm(
+            db_url, "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite", BASE,
+            "--cases", "simple_python_0-2", "--json",
+        )  # fmt: skip
+    source = str(last_json(ran)["run_id"])
+    new = str(last_json(farm(db_url, "rescore", source, "--json"))["run_id"])
+
+    def kept(run_id: str) -> list[tuple[str, str | None, object]]:
+        with session_scope(engine) as session:
+            rows = session.scalars(
+                select(ResultRow)
+                .where(ResultRow.run_id == uuid.UUID(run_id))
+                .order_by(ResultRow.case_id)
+            ).all()
+            return [(r.case_id, r.error_type, r.call_info) for r in rows]
+
+    before = kept(source)
+    assert {error for _, error, _ in before} == {"inference:output_truncated"}
+    assert kept(new) == before
+    engine.dispose()

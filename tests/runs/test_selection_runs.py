@@ -16,7 +16,7 @@ from farm.config import Settings, load_settings
 from farm.db.engine import make_engine, session_scope
 from farm.db.migrate import upgrade
 from farm.db.models import Result as ResultRow
-from farm.db.models import Run
+from farm.db.models import Run, RunScore
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator
 from farm.suites.store import load_cases
@@ -201,4 +201,13 @@ def test_embedded_runs_take_cases_samples_and_subsets(db_url: str) -> None:
         assert done.exit_code == 2 and fragment in done.stderr, done.stderr
         assert done.stderr.count("\n") == 1
     assert runs == 3  # nothing was planned for the bad requests
+    with session_scope(engine) as session:  # scored on the chosen cases, not their categories
+        for name, rid in ids.items():
+            scores = session.execute(
+                select(RunScore.category, RunScore.n, RunScore.errors).where(
+                    RunScore.run_id == rid, RunScore.kind == "category"
+                )
+            ).all()
+            assert sum(n for _, n, _ in scores) == len(got[name]), (name, scores)
+            assert all(errors == 0 for _, _, errors in scores), (name, scores)
     engine.dispose()

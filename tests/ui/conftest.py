@@ -64,8 +64,14 @@ def base_url(ui_engine: Engine) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it is open, so
+    it is closed with the module: a later test calling ``asyncio.run`` (``farm run`` through
+    CliRunner) would otherwise fail whatever the order the tests are collected in.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -146,3 +146,25 @@ def test_farm_ui_on_a_taken_port_is_a_one_line_error(farm_home: Path) -> None:
         out = run_farm("ui", "--port", str(port), timeout=60)
     assert out.returncode == 2
     assert out.stderr == f"farm: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_history_lines_follow_the_rows_so_a_model_keeps_its_bar_colour() -> None:
+    from types import SimpleNamespace
+
+    from farm.ui.board import series_in_row_order
+
+    top = [
+        SimpleNamespace(model_key="zeta", display_name="Zeta"),
+        SimpleNamespace(model_key="alpha", display_name="Alpha"),
+        SimpleNamespace(model_key="zeta", display_name="Zeta (old name)"),
+    ]
+    found = {"alpha": ["a1"], "zeta": ["z1", "z2"]}  # the query's own (alphabetical) order
+    series = series_in_row_order(top, found)  # type: ignore[arg-type]
+    assert list(series.items()) == [("Zeta", ["z1", "z2"]), ("Alpha", ["a1"])]
+
+
+def test_farm_ui_on_an_address_it_cannot_bind_is_the_error_line_alone(farm_home: Path) -> None:
+    out = run_farm("ui", "--host", "192.0.2.1", "--port", "0", timeout=60)  # TEST-NET-1
+    assert out.returncode == 2
+    assert out.stderr.startswith("farm: error: cannot listen on 192.0.2.1:0: ")
+    assert out.stderr.count("\n") == 1, out.stderr  # no off-loopback warning first
