@@ -98,16 +98,35 @@ def _arguments_text_deviation(arguments: str) -> str | None:
     return None if isinstance(value, dict) else "arguments_not_object"
 
 
+def _error_code(error: Any) -> int | None:
+    """The HTTP-like ``code`` of an error object (int or digits), if it has one."""
+    code = error.get("code") if isinstance(error, dict) else None
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    if isinstance(code, str) and code.isdigit() and len(code) == 3:
+        return int(code)
+    return None
+
+
 def parse_completion(body: Any, *, label: str, chat: bool) -> Completion:
     """Read an OpenAI chat or text completion body.
 
     Raises:
-        EndpointPermanent: if the body does not have the protocol's shape.
+        EndpointTransient: a 200 whose body is an error object with code 429 or 5xx.
+        EndpointPermanent: if the body does not have the protocol's shape, or is another
+            error object.
     """
     if isinstance(body, dict) and body.get("error") and not body.get("choices"):
         error = body["error"]
         what = error.get("message") if isinstance(error, dict) else error
-        raise EndpointPermanent(f"{label}: error in a 200 answer: {str(what)[:200]}")
+        message = f"{label}: error in a 200 answer: {str(what)[:200]}"
+        code = _error_code(error)
+        if code is not None and (code == 429 or code >= 500):
+            # Gateways (e.g. OpenRouter) report an upstream overload this way: retried.
+            raise EndpointTransient(message, status=code)
+        raise EndpointPermanent(message)
     if isinstance(body, dict) and body.get("choices") == []:
         raise EndpointPermanent(f"{label}: malformed response: no choices")
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from farm.config import load_settings
 from farm.endpoints.client import parse_completion
-from farm.errors import ConfigError, EndpointPermanent
+from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
 from farm.formats.reply import decode_reply, truncation_kind
 from farm.models.registry import lookup_model
 from farm.resolve import resolve_model
@@ -173,10 +173,20 @@ def test_arguments_that_are_no_object_are_flagged(arguments: Any, deviation: str
 
 
 def test_a_200_with_an_error_object_or_no_choices_says_so_in_one_line() -> None:
-    error = {"error": {"message": "model overloaded", "type": "server_error", "code": 503}}
+    error = {"error": {"message": "model overloaded", "type": "invalid_request_error"}}
     with pytest.raises(
         EndpointPermanent, match=r"^http://h/v1: error in a 200 answer: model overloaded$"
     ):
         parse_completion(error, label="http://h/v1", chat=True)
     with pytest.raises(EndpointPermanent, match=r"^http://h/v1: malformed response: no choices$"):
         parse_completion({"id": "x", "choices": []}, label="http://h/v1", chat=True)
+
+
+@pytest.mark.parametrize("code", [503, "502", 429])
+def test_a_200_with_an_overload_error_object_is_retried(code: object) -> None:
+    error = {"error": {"message": "upstream overloaded", "code": code}}
+    with pytest.raises(EndpointTransient, match="error in a 200 answer: upstream overloaded"):
+        parse_completion(error, label="http://h/v1", chat=True)
+    bad_request = {"error": {"message": "bad tool schema", "code": 400}}
+    with pytest.raises(EndpointPermanent):
+        parse_completion(bad_request, label="http://h/v1", chat=True)
