@@ -50,11 +50,42 @@ def as_text(value: Any) -> str:
         return repr(value)
 
 
+def _clip(value: Any, limit: int, depth: int = 0) -> tuple[Any, int]:
+    """``value`` with every string cut to ``limit`` characters, and how many were cut.
+
+    Keeps the cost of showing a structured value bounded by what is shown: a list of
+    multi-megabyte strings is not dumped whole to be cut afterwards.
+    """
+    if isinstance(value, str):
+        return (value[:limit], len(value) - limit) if len(value) > limit else (value, 0)
+    if depth > 100 or not isinstance(value, list | dict):
+        return value, 0
+    removed = 0
+    if isinstance(value, list):
+        items = []
+        for item in value:
+            kept, cut = _clip(item, limit, depth + 1)
+            items.append(kept)
+            removed += cut
+        return items, removed
+    mapping = {}
+    for key, item in value.items():
+        kept, cut = _clip(item, limit, depth + 1)
+        mapping[key] = kept
+        removed += cut
+    return mapping, removed
+
+
 def show(value: Any, limit: int = DISPLAY_LIMIT) -> Shown:
-    """A value made printable and cut to ``limit`` characters."""
+    """A value made printable and cut to ``limit`` characters.
+
+    The full length given for a cut structured value counts the characters of the strings
+    cut away (not their JSON escapes).
+    """
+    value, removed = _clip(value, limit)
     text = as_text(value)
-    if len(text) > limit:
-        return Shown(printable(text[:limit]), len(text))
+    if len(text) > limit or removed:
+        return Shown(printable(text[:limit]), len(text) + removed)
     return Shown(printable(text))
 
 

@@ -168,3 +168,14 @@ def test_farm_ui_on_an_address_it_cannot_bind_is_the_error_line_alone(farm_home:
     assert out.returncode == 2
     assert out.stderr.startswith("farm: error: cannot listen on 192.0.2.1:0: ")
     assert out.stderr.count("\n") == 1, out.stderr  # no off-loopback warning first
+
+
+def test_a_structured_value_with_huge_strings_is_cut_before_it_is_dumped() -> None:
+    from farm.ui.display import DISPLAY_LIMIT, show
+
+    huge = "x" * 5_000_000
+    shown = show([{"f": {"a": huge}}, {"g": {"b": huge}}])
+    assert shown.cut and len(shown.text) <= DISPLAY_LIMIT
+    assert shown.full_length is not None and shown.full_length > 10_000_000
+    assert show({"a": "short"}).cut is False
+    assert show("y" * (DISPLAY_LIMIT + 1)).full_length == DISPLAY_LIMIT + 1
