@@ -33,6 +33,9 @@ IMPORTED_ERROR = "inference_error"
 #: The kind (and ``results.error_type``) of a case whose scorer raised.
 SCORER_ERROR = "scorer_error"
 
+#: The columns that hold a verdict (what scoring writes; a rescore replaces exactly these).
+VERDICT_COLUMNS = ("decoded", "valid", "error_type", "error_detail")
+
 #: Columns of ``results`` a row fills, besides run_id, case_id and created_at.
 COLUMNS = (
     "category",

@@ -31,6 +31,7 @@ from farm.finalize import planned_case_ids, write_run_scores
 from farm.formats import get_format
 from farm.formats.reply import truncation_kind
 from farm.ledger import ACTIVE_RUN
+from farm.result_row import COLUMNS, VERDICT_COLUMNS
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
 from farm.suites.store import load_cases, resolve_suite
@@ -38,19 +39,9 @@ from farm.suites.store import load_cases, resolve_suite
 _BATCH = 1000
 _RESULTS = cast(Table, Result.__table__)
 
-#: Result columns carried over unchanged from the source run.
-CARRIED = (
-    "raw_output",
-    "inference_error",
-    "inference_message",
-    "latency_s",
-    "input_tokens",
-    "output_tokens",
-    "attempts",
-    "endpoint",
-    "worker",
-    "call_info",
-)
+#: Result columns carried over unchanged from the source run: all but the case's category
+#: (taken from the target suite) and the verdict, so a column added to the row is carried too.
+CARRIED = tuple(c for c in COLUMNS if c != "category" and c not in VERDICT_COLUMNS)
 
 
 @dataclass
