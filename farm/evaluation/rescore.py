@@ -6,9 +6,10 @@ truncation, protocol deviations stay recorded); the verdict is computed again wi
 scorer (the case's benchmark, :mod:`farm.benchmarks`) against the cases of the target suite
 version (the source run's own, or e.g. a version derived by errata, ``bfcl@V+NAME``). Cases
 the target no longer has (removed by errata) are left out and counted; a failed inference
-stays a failed inference. The new run has source ``rescore`` and records
-``options["rescored_from"]`` (the source run id) and the suite it was rescored against, so
-``farm compare SOURCE NEW`` shows exactly which verdicts moved.
+of the farm's own run stays a failed inference without a verdict (and the new run is then
+``incomplete``), while imported BFCL rows keep BFCL's rule. The new run has source
+``rescore`` and records ``options["rescored_from"]`` (the source run id) and the suite it
+was rescored against, so ``farm compare SOURCE NEW`` shows exactly which verdicts moved.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from farm.errors import RunError
 from farm.finalize import planned_case_ids, write_run_scores
 from farm.formats import get_format
 from farm.formats.reply import truncation_kind
-from farm.ledger import ACTIVE_RUN
+from farm.ledger import ACTIVE_RUN, RUN_DONE, RUN_INCOMPLETE
 from farm.result_row import COLUMNS, VERDICT_COLUMNS
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
@@ -77,6 +78,11 @@ def underscore_to_dot(session: Session, run: Run) -> bool:
     if isinstance(spec.get("underscore_to_dot"), bool):
         return bool(spec["underscore_to_dot"])
     return get_format(run.mode).replaces_dots
+
+
+def _failed(row: Result) -> bool:
+    """A failed inference of the farm's own run: no verdict (imported rows carry BFCL's)."""
+    return row.valid is None and row.inference_error is not None
 
 
 def _verdict(
@@ -135,7 +141,8 @@ def rescore_run(
                 generation=dict(source.generation or {}),
                 options=_options(session, source, suite, kept, dots, report.suite),
                 source="rescore",
-                status="done",
+                # As incomplete as its source: failed inferences stay without a verdict.
+                status=RUN_INCOMPLETE if any(_failed(r) for r in kept) else RUN_DONE,
                 n_cases=len(kept),
                 label=label,
                 farm_version=__version__,
@@ -149,6 +156,21 @@ def rescore_run(
         rows: list[dict[str, Any]] = []
         for row in kept:
             case = target[row.case_id]
+            if _failed(row):
+                # A failed inference of the farm's own run has no verdict and gets none
+                # (farm.failures); imported BFCL rows carry BFCL's verdict and are rescored.
+                rows.append(
+                    {
+                        "run_id": report.run_id,
+                        "case_id": row.case_id,
+                        "category": case.category,
+                        **{name: getattr(row, name) for name in CARRIED},
+                        **{name: getattr(row, name) for name in VERDICT_COLUMNS},
+                        "created_at": now,
+                    }
+                )
+                report.n += 1
+                continue
             verdict = _verdict(case, row, mode=source.mode, dots=dots, extra=extra)
             rows.append(
                 {

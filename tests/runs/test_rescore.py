@@ -238,3 +238,42 @@ def test_a_rescore_keeps_how_each_reply_came_back(db_url: str) -> None:
     assert {error for _, error, _ in before} == {"inference:output_truncated"}
     assert kept(new) == before
     engine.dispose()
+
+
+def test_a_failed_inference_stays_without_a_verdict_in_the_rescore(db_url: str) -> None:
+    """Errors are never verdicts: the rescore keeps the error row and ends incomplete."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    suite = load_mini_suite(load_settings(database_url=db_url), engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id)
+    with running_simulator(cases, SimulatorConfig(), suite_extra=suite.extra) as sim:
+        ran = farm(
+            db_url, "run", "--model", "simulator", "--endpoint", sim.base_url, "--suite", BASE,
+            "--cases", "simple_python_0-2", "--json",
+        )  # fmt: skip
+    source = uuid.UUID(str(last_json(ran)["run_id"]))
+    with session_scope(engine) as session:  # as if the endpoint had failed on one case
+        row = session.scalars(
+            select(ResultRow).where(
+                ResultRow.run_id == source, ResultRow.case_id == "simple_python_1"
+            )
+        ).one()
+        row.raw_output = row.decoded = row.valid = row.error_type = row.error_detail = None
+        row.inference_error, row.inference_message = "endpoint_transient", "HTTP 503"
+        session.get(Run, source).status = "incomplete"  # type: ignore[union-attr]
+    rescored = farm(db_url, "rescore", str(source), "--json")
+    new = uuid.UUID(str(last_json(rescored)["run_id"]))
+    with session_scope(engine) as session:
+        failed = session.scalars(
+            select(ResultRow).where(ResultRow.run_id == new, ResultRow.case_id == "simple_python_1")
+        ).one()
+        assert failed.valid is None and failed.error_type is None
+        assert (failed.inference_error, failed.inference_message) == (
+            "endpoint_transient",
+            "HTTP 503",
+        )
+        assert session.get(Run, new).status == "incomplete"  # type: ignore[union-attr]
+    moved = json.loads(farm(db_url, "compare", str(source), str(new), "--json").stdout)
+    assert moved["regressions"] == [] and moved["improvements"] == []
+    engine.dispose()
