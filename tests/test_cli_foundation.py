@@ -56,3 +56,25 @@ def test_doctor_reports_an_unreachable_broker_as_failed(farm_home: Path) -> None
     result = run_farm("doctor", env={"FARM_BROKER_URL": "redis://127.0.0.1:1/0"})
     assert result.returncode == 1
     assert "failed  broker redis://127.0.0.1:1/0: unreachable" in result.stdout
+
+
+def test_usage_errors_are_one_line_with_a_pointer_to_help(farm_home: Path) -> None:
+    cases = [
+        (("run", "--shard-size", "abc"), "'--shard-size': 'abc' is not a valid integer", "run"),
+        (("leaderboard", "--format", "nope"), "'--format': 'nope' is not one of", "leaderboard"),
+        (("no-such-command",), "No such command 'no-such-command'", ""),
+        (("db", "upgrade", "--bogus"), "No such option '--bogus'", "db upgrade"),
+    ]
+    for args, message, command in cases:
+        result = run_farm(*args)
+        assert result.returncode == 2, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, (args, result.stderr)
+        assert lines[0].startswith("farm: error: ") and message in lines[0], lines[0]
+        assert lines[0].endswith(f"(see '{' '.join(['farm', command]).strip()} --help')")
+
+
+def test_a_group_named_alone_prints_its_help(farm_home: Path) -> None:
+    result = run_farm("db")
+    assert result.returncode == 2
+    assert "Commands:" in result.stderr and "upgrade" in result.stderr

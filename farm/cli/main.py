@@ -62,6 +62,38 @@ class FarmGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's ``main``, but a usage error is one line on stderr, not usage plus error.
+
+        ``farm: error: <message> (see 'farm <command> --help')`` and exit code 2, as for
+        every other bad input. With ``standalone_mode=False`` click's behaviour is kept.
+        """
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # a group named alone: its help, as click prints it
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else prog_name or "farm"
+            click.echo(f"farm: error: {exc.format_message()} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"farm: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("farm: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a FarmError becomes one line on stderr and an exit code."""
         try:
