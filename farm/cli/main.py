@@ -62,7 +62,7 @@ class FarmGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Any = None,
         prog_name: str | None = None,
