@@ -78,3 +78,24 @@ def test_a_group_named_alone_prints_its_help(farm_home: Path) -> None:
     result = run_farm("db")
     assert result.returncode == 2
     assert "Commands:" in result.stderr and "upgrade" in result.stderr
+
+
+def test_simulator_options_out_of_range_nan_or_infinite_name_the_option(
+    farm_home: Path,
+) -> None:
+    cases = [
+        (("demo", "--latency", "-1"), "demo: --latency: Input should be greater than or equal"),
+        (("demo", "--latency", "nan"), "demo: --latency: Input should be a finite number"),
+        (("demo", "--wrong-rate", "inf"), "demo: --wrong-rate: Input should be a finite number"),
+        (("demo", "--slots", "0"), "demo: --slots: Input should be greater than or equal to 1"),
+        (("demo", "--concurrency", "-3"), "demo: --concurrency must be at least 1"),
+        (("simulate", "--per-token", "nan"), "simulate: --per-token: Input should be a finite"),
+        (("simulate", "--faults", "bogus"), "simulate: --faults: Input should be '5xx'"),
+    ]
+    for args, message in cases:
+        result = run_farm(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"farm: error: {message}"), lines
+    # Nothing was loaded: the options are checked before the suite is pulled.
+    assert not (farm_home / "farm.db").exists()

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import click
 
 from farm.cli.context import cli_settings, console
+from farm.errors import ConfigError
 
 NEXT_STEPS = """\
 What happened:
@@ -67,11 +68,22 @@ def demo(
     from farm.db.engine import safe_url, session_scope
     from farm.db.migrate import open_database
     from farm.runs import run_status
-    from farm.simulator.config import SimulatorConfig
+    from farm.simulator.config import checked_config
     from farm.simulator.server import running_simulator
     from farm.suites.bfcl import DEFAULT_VERSION, pull_bfcl
     from farm.suites.store import load_cases
 
+    config = checked_config(
+        "demo",
+        {"capacity": "--slots"},
+        capacity=slots,
+        latency_s=latency,
+        wrong_rate=wrong_rate,
+        subprocess=True,
+    )
+    concurrency = concurrency or 2 * slots
+    if concurrency < 1:
+        raise ConfigError("demo: --concurrency must be at least 1")
     settings = cli_settings()
     err = console(stderr=True)
     engine = open_database(settings)
@@ -82,10 +94,6 @@ def demo(
     with session_scope(engine) as session:
         cases = load_cases(session, suite.id, categories=categories)
         suite_extra = dict(suite.extra or {})
-    concurrency = concurrency or 2 * slots
-    config = SimulatorConfig(
-        capacity=slots, latency_s=latency, wrong_rate=wrong_rate, subprocess=True
-    )
     with (
         running_simulator(cases, config, suite_extra=suite_extra) as simulator,
         _demo_web(simulator.base_url),

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from farm.cli.context import cli_settings
 from farm.config import Settings
@@ -108,29 +107,27 @@ def simulate(
     It answers /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /health
     and /metrics, until interrupted. It is a simulator and says so in /v1/models.
     """
-    from farm.simulator.server import SimulatorConfig, cases_from_json, serve
+    from farm.simulator.config import checked_config
+    from farm.simulator.server import cases_from_json, serve
 
     kinds = tuple(k.strip() for k in faults.split(",") if k.strip())
-    try:
-        config = SimulatorConfig(
-            port=port,
-            host=options["host"],
-            model_name=options["model_name"],
-            capacity=options["capacity"],
-            latency_s=options["latency"],
-            per_token_s=options["per_token"],
-            wrong_rate=options["wrong_rate"],
-            seed=options["seed"],
-            fault_rate=options["fault_rate"],
-            fault_kinds=kinds,
-            fail_first=options["fail_first"],
-            fail_kind=kinds[0] if kinds else "5xx",
-            hang_s=options["hang_s"],
-            call_style=options["call_style"],
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"simulate: {first['loc'][0]}: {first['msg']}") from exc
+    config = checked_config(
+        "simulate",
+        port=port,
+        host=options["host"],
+        model_name=options["model_name"],
+        capacity=options["capacity"],
+        latency_s=options["latency"],
+        per_token_s=options["per_token"],
+        wrong_rate=options["wrong_rate"],
+        seed=options["seed"],
+        fault_rate=options["fault_rate"],
+        fault_kinds=kinds,
+        fail_first=options["fail_first"],
+        fail_kind=kinds[0] if kinds else "5xx",
+        hang_s=options["hang_s"],
+        call_style=options["call_style"],
+    )
     if cases_file is not None:
         try:
             text = cases_file.read_text(encoding="utf-8")

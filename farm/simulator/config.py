@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from farm.errors import ConfigError
 
 FaultKind = Literal["5xx", "drop", "hang"]
 
@@ -31,7 +33,9 @@ class SimulatorConfig(BaseModel):
             text syntax (see :mod:`farm.simulator.styles`).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", protected_namespaces=(), allow_inf_nan=False
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, lt=65536)
@@ -57,3 +61,35 @@ class SimulatorConfig(BaseModel):
         if value not in call_styles():
             raise ValueError(f"unknown call style {value!r}: one of {', '.join(call_styles())}")
         return value
+
+
+#: The command-line option of each field whose name differs from ``--<field>``.
+OPTION_NAMES = {
+    "latency_s": "--latency",
+    "per_token_s": "--per-token",
+    "hang_s": "--hang",
+    "fault_kinds": "--faults",
+    "fail_kind": "--faults",
+}
+
+
+def checked_config(
+    command: str, options: dict[str, str] | None = None, **fields: Any
+) -> SimulatorConfig:
+    """A :class:`SimulatorConfig` from command-line values, or one line naming the bad option.
+
+    ``options`` maps a field to the option that set it when it is neither ``--<field>``
+    (underscores as dashes) nor in :data:`OPTION_NAMES`.
+
+    Raises:
+        ConfigError: ``"<command>: <option>: <reason>"`` for the first invalid field
+            (out of range, NaN or infinite, unknown call style or fault kind).
+    """
+    try:
+        return SimulatorConfig(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        names = {**OPTION_NAMES, **(options or {})}
+        option = names.get(field, "--" + field.replace("_", "-"))
+        raise ConfigError(f"{command}: {option}: {first['msg']}") from exc
