@@ -13,14 +13,12 @@ A case belongs to the benchmark that owns its category; categories no benchmark 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import threading
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 
 from farm.benchmarks.base import Benchmark
 from farm.errors import ConfigError
+from farm.plugins import ImportOnce
 from farm.suites.categories import expand
 
 #: The benchmark of categories no registered benchmark owns.
@@ -30,8 +28,6 @@ ENTRY_POINT_GROUP = "farm.benchmarks"
 
 _BENCHMARKS: dict[str, Benchmark] = {}
 _BY_CATEGORY: dict[str, Benchmark] = {}
-_loaded = False
-_lock = threading.RLock()
 
 
 def benchmark(name: str) -> Callable[[type[Benchmark]], type[Benchmark]]:
@@ -61,25 +57,17 @@ def benchmark(name: str) -> Callable[[type[Benchmark]], type[Benchmark]]:
     return register
 
 
-def _load() -> None:
-    """Import every registering module once (thread-safe: shard threads look up at once)."""
-    global _loaded
-    if _loaded:
-        return
-    with _lock:
-        if _loaded:
-            return
-        package = importlib.import_module("farm.benchmarks")
-        for module in pkgutil.walk_packages(package.__path__, "farm.benchmarks."):
-            importlib.import_module(module.name)
-        for point in entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                point.load()
-            except Exception as exc:  # a broken plug-in is a configuration problem, named
-                raise ConfigError(
-                    f"benchmark plug-in {point.name!r} ({point.value}): {exc}"
-                ) from exc
-        _loaded = True
+def _load_plugins() -> None:
+    """Load the plug-in benchmarks of the ``farm.benchmarks`` entry-point group."""
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            point.load()
+        except Exception as exc:  # a broken plug-in is a configuration problem, named
+            raise ConfigError(f"benchmark plug-in {point.name!r} ({point.value}): {exc}") from exc
+
+
+#: Imports every module under farm/benchmarks/, then the plug-ins, once.
+_load = ImportOnce("farm.benchmarks", then=_load_plugins)
 
 
 def benchmarks() -> list[Benchmark]:

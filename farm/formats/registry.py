@@ -6,17 +6,15 @@ new format is one module with one decorated class and no list to edit.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import threading
 from collections.abc import Callable
 
 from farm.errors import ConfigError
 from farm.formats.base import CallFormat
+from farm.plugins import ImportOnce
 
 _FORMATS: dict[str, CallFormat] = {}
-_loaded = False
-_lock = threading.RLock()
+#: Imports every module under farm/formats/ once, so their decorators run.
+_load = ImportOnce("farm.formats")
 
 
 def call_format(name: str) -> Callable[[type[CallFormat]], type[CallFormat]]:
@@ -34,20 +32,6 @@ def call_format(name: str) -> Callable[[type[CallFormat]], type[CallFormat]]:
         return cls
 
     return register
-
-
-def _load() -> None:
-    """Import every registering module once (thread-safe: shard threads look up at once)."""
-    global _loaded
-    if _loaded:
-        return
-    with _lock:
-        if _loaded:
-            return
-        package = importlib.import_module("farm.formats")
-        for module in pkgutil.walk_packages(package.__path__, "farm.formats."):
-            importlib.import_module(module.name)
-        _loaded = True
 
 
 def format_names() -> tuple[str, ...]:

@@ -9,14 +9,13 @@ cost.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from farm.agentic.web.settings import WebSettings
 from farm.errors import ConfigError
+from farm.plugins import ImportOnce
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,6 @@ class SearchProvider(Protocol):
 
 ProviderFactory = Callable[[WebSettings], SearchProvider]
 _REGISTRY: dict[str, ProviderFactory] = {}
-_loaded = False
 
 
 def register_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
@@ -63,13 +61,8 @@ def register_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]
     return decorate
 
 
-def _load_builtin() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    _loaded = True
+#: Imports every provider module of this package once, so their decorators run.
+_load_builtin = ImportOnce(__name__)
 
 
 def provider_names() -> list[str]:
