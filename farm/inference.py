@@ -57,7 +57,8 @@ class InferenceOutcome:
         log: further JSON-serialisable detail (multi-turn: per-step counts and state).
         call_info: what the reply was besides its calls (finish reason, null/empty content,
             reasoning, who parsed the calls, protocol deviations; see
-            :mod:`farm.formats.reply`); ``None`` for failed and multi-turn inference.
+            :mod:`farm.formats.reply`); ``None`` for failed and multi-turn inference, except
+            agentic conversations: ``{"tool_results": [[[str]]]}`` per turn and step.
     """
 
     raw_output: Any

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from farm import ledger
+from farm.agentic.web.usage import WebTotals, web_totals
 from farm.config import Settings
 from farm.db.base import utcnow
 from farm.db.engine import session_scope
@@ -46,6 +47,8 @@ class RunStatus:
         scorer_errors: cases whose scorer raised (no verdict, apart from ``errors``).
         error_kinds: failed inferences by kind (``endpoint_transient``: 12, ...), with
             detail only.
+        web: web-search usage summed over the shards (searches, fetches, replay misses,
+            cost; :mod:`farm.agentic.web.usage`), with detail only; None if it made none.
     """
 
     run_id: uuid.UUID
@@ -67,6 +70,7 @@ class RunStatus:
     scores: list[ScoreRow] = field(default_factory=list)
     scorer_errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
+    web: WebTotals | None = None
 
     @property
     def finished(self) -> bool:
@@ -154,8 +158,9 @@ def _status(session: Session, run: Run, *, detail: bool) -> RunStatus:
                 .order_by(RunScore.kind, RunScore.category)
             )
         ]
+    web = web_totals(session, [run.id]).get(run.id) if detail else None
     status = _make_status(run, done, errors, correct, shards, scores)
-    return replace(status, scorer_errors=scorer_errors, error_kinds=kinds)
+    return replace(status, scorer_errors=scorer_errors, error_kinds=kinds, web=web)
 
 
 def _make_status(

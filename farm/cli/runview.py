@@ -51,6 +51,7 @@ def status_dict(status: RunStatus) -> dict[str, Any]:
             s.category: {"kind": s.kind, "n": s.n, "correct": s.correct, "accuracy": s.accuracy}
             for s in status.scores
         },
+        "web": status.web.as_json() if status.web is not None else None,
     }
 
 
@@ -93,6 +94,8 @@ def status_lines(status: RunStatus) -> list[str]:
             f"  tool retrieval: top {status.options['tool_retrieval']} functions "
             f"(embeddings: {status.options.get('embedding_model')})"
         )
+    if status.web is not None:
+        lines.append(f"  {status.web.line()}")
     if status.shards:
         lines.append("  shards: " + ", ".join(f"{n} {s}" for s, n in sorted(status.shards.items())))
     if status.finished_at and status.started_at:

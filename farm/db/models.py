@@ -312,7 +312,10 @@ class MemorySnapshotRow(Base):
 
     ``step`` is the index of the prerequisite conversation in its chain; a question starts
     from the row of its scenario with the highest step. ``state`` is
-    :class:`farm.agentic.memory.backends.MemorySnapshot` JSON.
+    :class:`farm.agentic.memory.backends.MemorySnapshot` JSON. The conversation's transcript
+    is kept here, not in ``results`` (prerequisites are never scored): ``raw_output`` in
+    BFCL's multi-turn ``result`` shape, ``call_info`` with its ``tool_results``, latency and
+    tokens (NULL for rows stored before migration 0011).
     """
 
     __tablename__ = "memory_snapshots"
@@ -326,3 +329,8 @@ class MemorySnapshotRow(Base):
     prereq_id: Mapped[str] = mapped_column(String(300))
     state: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raw_output: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    call_info: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    latency_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)

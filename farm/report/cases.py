@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from farm.db.models import Result, Run, TestCase
+from farm.db.models import MemorySnapshotRow, Result, Run, Suite, TestCase
 from farm.errors import RunError
 from farm.report.latency import tune_for_reports
 from farm.report.queries import category_order, natural_key
@@ -81,10 +81,14 @@ class CaseDetail:
     worker: str | None
     created_at: datetime
     call_info: Any = None
+    prerequisite: bool = False
 
     @property
     def verdict(self) -> str:
-        """``valid``, ``error`` (inference failed) or ``wrong``."""
+        """``valid``, ``error`` (inference failed), ``wrong`` or ``not scored`` (a memory
+        prerequisite conversation)."""
+        if self.prerequisite:
+            return "not scored"
         if self.inference_error:
             return "error"
         return "valid" if self.valid else "wrong"
@@ -104,10 +108,14 @@ class CaseDetail:
 
     @property
     def execution_results(self) -> list[Any] | None:
-        """Multi-turn: per turn, the tool results of the model's steps and of the truth."""
+        """Multi-turn: per turn, the tool results of the model's steps (``model``) and of the
+        truth; an agentic conversation's come from ``call_info["tool_results"]``."""
         detail = self.error_detail
         if isinstance(detail, dict) and isinstance(detail.get("execution_result"), list):
             return list(detail["execution_result"])
+        info = self.call_info
+        if isinstance(info, dict) and isinstance(info.get("tool_results"), list):
+            return [{"model": turn} for turn in info["tool_results"]]
         return None
 
 
@@ -202,7 +210,10 @@ def case_detail(session: Session, run_id: uuid.UUID, case_id: str) -> CaseDetail
     """
     result = session.get(Result, (run_id, case_id))
     if result is None:
-        raise RunError(f"run {run_id.hex[:8]} has no result for case {case_id!r}")
+        prerequisite = prerequisite_detail(session, run_id, case_id)
+        if prerequisite is None:
+            raise RunError(f"run {run_id.hex[:8]} has no result for case {case_id!r}")
+        return prerequisite
     suite_id = session.scalar(select(Run.suite_id).where(Run.id == run_id))
     test = session.get(TestCase, (suite_id, case_id)) if suite_id is not None else None
     return CaseDetail(
@@ -229,6 +240,64 @@ def case_detail(session: Session, run_id: uuid.UUID, case_id: str) -> CaseDetail
         worker=result.worker,
         created_at=result.created_at,
         call_info=result.call_info,
+    )
+
+
+def prerequisite_detail(session: Session, run_id: uuid.UUID, case_id: str) -> CaseDetail | None:
+    """A memory prerequisite conversation of a run as a case, unscored; None if not stored.
+
+    Its transcript is the one kept with its snapshot (``memory_snapshots``); the messages
+    come from the suite's ``memory_prereq`` chains, the functions from a question of the
+    same category.
+    """
+    row = session.scalar(
+        select(MemorySnapshotRow).where(
+            MemorySnapshotRow.run_id == run_id, MemorySnapshotRow.prereq_id == case_id
+        )
+    )
+    if row is None:
+        return None
+    suite = session.scalar(select(Suite).join(Run, Run.suite_id == Suite.id).where(Run.id == run_id))
+    chain = ((suite.extra or {}).get("memory_prereq") or {}) if suite is not None else {}
+    turns = next(
+        (
+            entry.get("question")
+            for entry in chain.get(row.scenario) or ()
+            if isinstance(entry, dict)
+            and str(entry.get("id", "")).replace("memory", row.category, 1) == case_id
+        ),
+        None,
+    )
+    functions = session.scalar(
+        select(TestCase.functions)
+        .where(TestCase.suite_id == suite.id, TestCase.category == row.category)
+        .limit(1)
+    ) if suite is not None else None
+    return CaseDetail(
+        run_id=run_id,
+        case_id=case_id,
+        category=row.category,
+        language="python",
+        question=list(turns) if isinstance(turns, list) else None,
+        functions=list(functions) if functions is not None else None,
+        answer=None,
+        case_extra={"scenario": row.scenario, "step": row.step, "prerequisite": True},
+        raw_output=row.raw_output,
+        decoded=None,
+        valid=None,
+        error_type=None,
+        error_detail=None,
+        inference_error=None,
+        inference_message=None,
+        latency_s=row.latency_s,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        attempts=1,
+        endpoint=None,
+        worker=None,
+        created_at=row.created_at,
+        call_info=row.call_info,
+        prerequisite=True,
     )
 
 

@@ -170,6 +170,19 @@ def cost_text(row: RunRow) -> str:
     return "N/A" if row.latency is None or row.latency.cost is None else f"${row.latency.cost}"
 
 
+def web_text(row: RunRow) -> str:
+    """``3+9 searches, 5+15 fetches, $0.045`` (provider/live + from the store), or N/A."""
+    return "N/A" if row.web is None else row.web.short()
+
+
+def _web(attr: str) -> Text:
+    return lambda r: "N/A" if r.web is None else str(getattr(r.web, attr))
+
+
+def _any_web(rows: Sequence[RunRow]) -> bool:
+    return any(r.web is not None for r in rows)
+
+
 def score_json(score: Score) -> dict[str, Any]:
     """A score as a JSON object."""
     return {
@@ -274,6 +287,16 @@ TAIL: tuple[Column, ...] = (
            ("latency", _latency_json), sort=_mean),
     Column("cost", "Cost", cost_text, (("Total Cost ($)", _lat("cost")),),
            sort=_cost),
+    Column("web", "Web (provider/live+stored)", web_text,
+           (("Web Searches (Provider Calls)", _web("searches")),
+            ("Web Searches (Stored)", _web("searches_stored")),
+            ("Web Fetches (Live)", _web("fetches")),
+            ("Web Fetches (Stored)", _web("fetches_stored")),
+            ("Web Replay Misses", _web("replay_misses")),
+            ("Web Search Cost ($)", lambda r: "N/A" if r.web is None else r.web.cost_text()[1:])),
+           ("web", lambda r: None if r.web is None else r.web.as_json()),
+           present=_any_web,
+           sort=lambda r: -1.0 if r.web is None else r.web.cost_usd),
     Column("coverage", "Coverage", coverage,
            (("Categories Run", lambda r: " ".join(r.categories_ran)),
             ("Cases", lambda r: str(r.n_cases))),

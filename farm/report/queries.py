@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
+from farm.agentic.web.usage import web_totals
 from farm.benchmarks.registry import benchmarks
 from farm.benchmarks.registry import category_order as registry_category_order
 from farm.db.lookup import resolve_run_id
@@ -297,8 +298,10 @@ def _load_runs(
         if missing:  # scored before run_stats existed (SQLite) or by hand
             tune_for_reports(session)
             summaries.update(summarize_results(session, missing))
+        web = web_totals(session, list(by_id))
         for rid, row in by_id.items():
             row.latency = latency_cell(summaries.get(rid, EMPTY), specs[rid])
+            row.web = web.get(rid)
     if ids is None:
         return list(by_id.values())
     return [by_id[i] for i in ids if i in by_id]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from farm.agentic.web.usage import summed
 from farm.db.models import Result, Run, RunScore
 from farm.report.rows import RepeatSummary, RunRow, Score
 from farm.report.stats import Z95
@@ -204,6 +205,7 @@ def merged_row(rows: Sequence[RunRow], summary: RepeatSummary) -> RunRow:
         latency=head.latency,
         model_info=head.model_info,
         repeats=summary,
+        web=summed([r.web for r in rows]),
         selection=head.selection,
         case_key=head.case_key,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from farm.agentic.web.usage import WebTotals
 from farm.report.stats import linear_interval, wilson_interval
 
 
@@ -116,7 +117,11 @@ class RepeatSummary:
 
 @dataclass
 class RunRow:
-    """One run on the leaderboard, with every category and section score."""
+    """One run on the leaderboard, with every category and section score.
+
+    ``web`` is the run's web-search usage (a repeat group's: summed over its repeats), None
+    for a run that made none or a board read without latency.
+    """
 
     run_id: uuid.UUID
     model_key: str
@@ -137,6 +142,7 @@ class RunRow:
     case_key: str = "categories"
     repeat_group: uuid.UUID | None = None
     repeat_index: int = 0
+    web: WebTotals | None = None
 
     @property
     def short_id(self) -> str:

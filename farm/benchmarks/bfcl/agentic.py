@@ -32,7 +32,7 @@ from farm.agentic.memory.backends import (
 )
 from farm.agentic.memory.embed import LoopEmbedder
 from farm.agentic.memory.vector import Embedder
-from farm.agentic.snapshots import SnapshotStore
+from farm.agentic.snapshots import SnapshotStore, Transcript
 from farm.agentic.web.fetch import PageFetcher
 from farm.agentic.web.guard import AddressPolicy
 from farm.agentic.web.providers import get_provider
@@ -80,7 +80,9 @@ async def solve_web_case(
     config = (case.extra.get("initial_config") or {}).get("WebSearchAPI") or {}
     tools = WebSearchAPI(service, show_snippet=bool(config.get("show_snippet", True)))
     env = tool_environment("WebSearchAPI", tools)
-    return await run_conversation(case, spec, pool, None, environment=env, threaded_tools=True)
+    return await run_conversation(
+        case, spec, pool, None, environment=env, threaded_tools=True, keep_tool_results=True
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,14 @@ async def run_memory_conversation(
     turns = with_memory_prompt(case.turns, prompt)
     env = tool_environment(class_name, backend)
     outcome = await run_conversation(
-        case, spec, pool, None, environment=env, turns=turns, threaded_tools=True
+        case,
+        spec,
+        pool,
+        None,
+        environment=env,
+        turns=turns,
+        threaded_tools=True,
+        keep_tool_results=True,
     )
     return outcome, backend
 
@@ -173,6 +182,9 @@ async def run_memory_chain(
 ) -> MemorySnapshot | None:
     """Run a scenario's prerequisite chain, storing the snapshot after each conversation.
 
+    Each conversation's transcript (model output, tool results, latency, tokens) is stored
+    with its snapshot; prerequisites get no ``results`` row and are never scored (as BFCL).
+
     Steps already stored for this run are skipped (the chain resumes after the last one).
     ``docs`` are the backend's function docs. Returns the final snapshot (None for an
     empty chain).
@@ -204,7 +216,16 @@ async def run_memory_chain(
         if outcome.error_type is not None:
             raise ChainFailed(case.case_id, outcome)
         snapshot = take_snapshot(backend, class_name, scenario)
-        await asyncio.to_thread(store.save, run_id, category, step, case.case_id, snapshot)
+        transcript = Transcript(
+            outcome.raw_output,
+            outcome.call_info,
+            outcome.latency_s,
+            outcome.input_tokens,
+            outcome.output_tokens,
+        )
+        await asyncio.to_thread(
+            store.save, run_id, category, step, case.case_id, snapshot, transcript
+        )
     if snapshot is None:  # pragma: no cover - the loop ran or a stored step was found
         raise SuiteError(f"{category}/{scenario}: the chain left no snapshot")
     return snapshot

@@ -16,6 +16,11 @@ After more than :data:`MAXIMUM_STEP_LIMIT` executed steps in a turn the case is 
 no further turns run, so the output has fewer turns than the ground truth (the checker's
 ``multi_turn:force_terminated``), unless it happened in the last turn. An endpoint failure
 ends the case as a failed inference (BFCL's ``"Error during inference: ..."``).
+
+With ``keep_tool_results`` the outcome's ``call_info`` is ``{"tool_results": ...}``: per turn,
+per step, the result strings the model was shown for that step's calls (``[]`` for a step
+without calls), aligned by index with ``raw_output`` (BFCL keeps them in its inference log).
+The agentic categories keep them: web pages and memory contents cannot be re-executed later.
 """
 
 from __future__ import annotations
@@ -93,6 +98,7 @@ async def run_conversation(
     environment: Environment | None = None,
     turns: list[list[dict[str, Any]]] | None = None,
     threaded_tools: bool = False,
+    keep_tool_results: bool = False,
 ) -> InferenceOutcome:
     """Run one multi-turn case against the model and return BFCL's multi-turn result shape.
 
@@ -100,7 +106,8 @@ async def run_conversation(
     private to this call (fresh modules and instances from the case's ``initial_config``),
     unless ``environment`` is given (the agentic categories bring the farm's own memory and
     web-search tools); ``turns`` replaces the case's turns (a memory system prompt added);
-    ``threaded_tools`` runs each step's calls in a worker thread (tools that do I/O).
+    ``threaded_tools`` runs each step's calls in a worker thread (tools that do I/O);
+    ``keep_tool_results`` keeps the tool results in ``call_info`` (module docstring).
     """
     call_format = get_format(spec.mode)
     if spec.tool_choice != "auto":
@@ -117,6 +124,7 @@ async def run_conversation(
     docs = model_docs(case)
     tally = _Tally()
     turns_out: list[list[Any]] = []
+    tool_results: list[list[list[str]]] = []
     history: list[dict[str, Any]] = []
     force_quit = False
     for turn_index, turn_messages in enumerate(case.turns if turns is None else turns):
@@ -131,6 +139,7 @@ async def run_conversation(
         history.extend(messages)
         tally.new_turn()
         steps: list[Any] = []
+        shown: list[list[str]] = []
         executed = 0
         while True:
             try:
@@ -154,6 +163,7 @@ async def run_conversation(
             tally.add(completion)
             step = call_format.record(completion)
             steps.append(step)
+            shown.append([])
             history.append(call_format.assistant_message(completion))
             try:
                 calls = decode_execute(step, mode=call_format)
@@ -169,12 +179,14 @@ async def run_conversation(
             except EndpointError as exc:  # a tool's endpoint (embeddings), not the model
                 kind = TRANSIENT if isinstance(exc, EndpointTransient) else PERMANENT
                 return failed(kind, f"tool endpoint: {exc.message}", attempts=tally.attempts)
+            shown[-1] = list(results)
             history.extend(call_format.tool_results(calls, results, completion))
             executed += 1
             if executed > MAXIMUM_STEP_LIMIT:
                 force_quit = True
                 break
         turns_out.append(steps)
+        tool_results.append(shown)
         if force_quit:
             break
     return InferenceOutcome(
@@ -191,4 +203,5 @@ async def run_conversation(
             "force_quit": force_quit,
             "long_context": is_long_context(case),
         },
+        call_info={"tool_results": tool_results} if keep_tool_results else None,
     )
