@@ -85,8 +85,7 @@ class CaseDetail:
 
     @property
     def verdict(self) -> str:
-        """``valid``, ``error`` (inference failed), ``wrong`` or ``not scored`` (a memory
-        prerequisite conversation)."""
+        """``valid``, ``error`` (failed inference), ``wrong`` or ``not scored`` (prerequisite)."""
         if self.prerequisite:
             return "not scored"
         if self.inference_error:
@@ -108,8 +107,10 @@ class CaseDetail:
 
     @property
     def execution_results(self) -> list[Any] | None:
-        """Multi-turn: per turn, the tool results of the model's steps (``model``) and of the
-        truth; an agentic conversation's come from ``call_info["tool_results"]``."""
+        """Multi-turn: per turn, the tool results of the model's steps and of the truth.
+
+        An agentic conversation's come from ``call_info["tool_results"]`` (``model`` only).
+        """
         detail = self.error_detail
         if isinstance(detail, dict) and isinstance(detail.get("execution_result"), list):
             return list(detail["execution_result"])
@@ -257,7 +258,9 @@ def prerequisite_detail(session: Session, run_id: uuid.UUID, case_id: str) -> Ca
     )
     if row is None:
         return None
-    suite = session.scalar(select(Suite).join(Run, Run.suite_id == Suite.id).where(Run.id == run_id))
+    suite = session.scalar(
+        select(Suite).join(Run, Run.suite_id == Suite.id).where(Run.id == run_id)
+    )
     chain = ((suite.extra or {}).get("memory_prereq") or {}) if suite is not None else {}
     turns = next(
         (
@@ -268,11 +271,15 @@ def prerequisite_detail(session: Session, run_id: uuid.UUID, case_id: str) -> Ca
         ),
         None,
     )
-    functions = session.scalar(
-        select(TestCase.functions)
-        .where(TestCase.suite_id == suite.id, TestCase.category == row.category)
-        .limit(1)
-    ) if suite is not None else None
+    functions = (
+        session.scalar(
+            select(TestCase.functions)
+            .where(TestCase.suite_id == suite.id, TestCase.category == row.category)
+            .limit(1)
+        )
+        if suite is not None
+        else None
+    )
     return CaseDetail(
         run_id=run_id,
         case_id=case_id,

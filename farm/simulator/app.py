@@ -363,5 +363,5 @@ def make_app(sim: Simulator) -> web.Application:
     app.router.add_get("/v1/models", models)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
-    add_routes(app)
+    add_routes(app, sim.metrics.http)
     return app

@@ -7,6 +7,10 @@
 - ``GET /web/<slug>``: the page as HTML, gzip- or brotli-encoded when the client accepts it;
 - ``GET /web/redirect/<slug>``: a 302 to ``/web/<slug>``.
 
+Every request is counted in the served counter given to :func:`add_routes` (the simulator's
+``http_requests_total``, by route and status: ``/search.json``, ``/web/{slug}``, ...), so a
+test can tell how many provider calls and page fetches reached it.
+
 The pages are the simulator's own text; the farm's web-search tools, web store and page
 fetcher are tested and demonstrated against them with no internet.
 """
@@ -16,11 +20,16 @@ from __future__ import annotations
 import gzip
 import html
 import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
 
 import brotli
 from aiohttp import web
 
 _WORD = re.compile(r"[a-z0-9]+")
+
+#: Where the handlers count what they served: ``(route, status) -> requests``.
+SERVED: web.AppKey[Counter[tuple[str, int]]] = web.AppKey("web_served", Counter)
 
 #: slug -> (title, paragraphs)
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -135,9 +144,32 @@ async def redirect(request: web.Request) -> web.Response:
     raise web.HTTPFound(location=f"/web/{request.match_info['slug']}")
 
 
-def add_routes(app: web.Application) -> None:
-    """Serve the small web from ``app``."""
-    app.router.add_get("/search.json", search)
-    app.router.add_get("/search", search)  # SerpAPI answers both paths
-    app.router.add_get("/web/redirect/{slug}", redirect)
-    app.router.add_get("/web/{slug}", page)
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _counted(route: str, handler: Handler) -> Handler:
+    """``handler``, counting each request it answers (or raises an HTTP answer for)."""
+
+    async def counted(request: web.Request) -> web.Response:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            request.app[SERVED][(route, exc.status)] += 1
+            raise
+        request.app[SERVED][(route, response.status)] += 1
+        return response
+
+    return counted
+
+
+def add_routes(app: web.Application, served: Counter[tuple[str, int]] | None = None) -> None:
+    """Serve the small web from ``app``, counting requests in ``served`` (None: a new one)."""
+    app[SERVED] = Counter() if served is None else served
+    routes = {
+        "/search.json": search,
+        "/search": search,  # SerpAPI answers both paths
+        "/web/redirect/{slug}": redirect,
+        "/web/{slug}": page,
+    }
+    for route, handler in routes.items():
+        app.router.add_get(route, _counted(route, handler))
