@@ -88,6 +88,15 @@ CHAIN = [
 ]
 
 
+def memory_extra(backend: str) -> dict[str, object]:
+    """A memory question's ``extra``: its class, scenario and prerequisites (BFCL's ids)."""
+    return {
+        "involved_classes": [f"MemoryAPI_{backend}"],
+        "scenario": "travel",
+        "depends_on": [str(e["id"]).replace("memory", f"memory_{backend}", 1) for e in CHAIN],
+    }
+
+
 def memory_question(backend: str) -> Case:
     return question(
         f"memory_{backend}_0-travel-0",
@@ -95,7 +104,7 @@ def memory_question(backend: str) -> Case:
         "Which city do I live in?",
         ["Lisbon"],
         DOCS[backend],
-        {"involved_classes": [f"MemoryAPI_{backend}"], "scenario": "travel"},
+        memory_extra(backend),
     )
 
 
@@ -109,7 +118,7 @@ def agentic_suite(name: str = "agentic-mini") -> SuiteData:
             "Which seat do I prefer?",
             ["window"],
             DOCS[b],
-            {"involved_classes": [f"MemoryAPI_{b}"], "scenario": "travel"},
+            memory_extra(b),
         )
         for b in DOCS
     ]

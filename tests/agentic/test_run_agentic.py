@@ -23,7 +23,6 @@ from farm.suites.store import store_suite
 from tests.agentic.cases import agentic_suite
 from tests.conftest import run_farm
 
-
 WEB_ROUTES = ("/search.json", "/search", "/web/redirect/{slug}", "/web/{slug}")
 
 
