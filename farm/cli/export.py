@@ -13,10 +13,15 @@ from farm.db.migrate import open_database
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
-def export(run: str, fmt: str) -> None:
+@click.option(
+    "--prerequisites",
+    is_flag=True,
+    help="Export the run's memory prerequisite conversations (not scored) instead of its cases.",
+)
+def export(run: str, fmt: str, prerequisites: bool) -> None:
     """Print one record per case of RUN (id or id prefix): verdict, raw output, decoded calls."""
     from farm.evaluation.export import export_lines
 
     engine = open_database(cli_settings())
-    for line in export_lines(engine, run, fmt):
+    for line in export_lines(engine, run, fmt, prerequisites=prerequisites):
         click.echo(line)

@@ -107,6 +107,19 @@ def test_prerequisite_transcripts_are_stored_apart_and_never_scored(
         json.loads(line)["id"] for line in export_lines(runs_engine, str(agentic_run), "jsonl")
     ]
     assert sorted(exported) == sorted(results) and PREREQ not in exported
+    prereqs = [
+        json.loads(line)
+        for line in export_lines(runs_engine, str(agentic_run), "jsonl", prerequisites=True)
+    ]
+    assert [p["id"] for p in prereqs] == [
+        f"memory_{b}_prereq_{i}-travel-{i}" for b in ("kv", "rec_sum", "vector") for i in (0, 1)
+    ]
+    first = next(p for p in prereqs if p["id"] == PREREQ)
+    assert first["result"] == steps[0].raw_output and first["tool_results"]
+    as_csv = list(
+        csv.reader(export_lines(runs_engine, str(agentic_run), "csv", prerequisites=True))
+    )
+    assert as_csv[0][:4] == ["id", "category", "scenario", "step"] and len(as_csv) == 7
 
     client = create_app(runs_engine).test_client()
     page = client.get(f"/runs/{agentic_run}/cases/{PREREQ}")
