@@ -163,7 +163,8 @@ def test_web_usage_is_shown_by_status_leaderboard_and_run_page(
         for added in ("Web Searches", "Web Fetches", "Web Replay", "Web Search Cost"):
             assert added not in content, name
 
-    page = create_app(runs_engine).test_client().get(f"/runs/{agentic_run}")
+    client = create_app(runs_engine).test_client()
+    page = client.get(f"/runs/{agentic_run}")
     assert page.status_code == 200
     assert "Replay misses" in page.get_data(as_text=True)
 
