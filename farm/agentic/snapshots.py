@@ -131,10 +131,8 @@ class SnapshotStore:
             )
             return row.step, snapshot
 
-    def prerequisites(
-        self, run_id: uuid.UUID, *, prereq_id: str | None = None
-    ) -> list[StoredPrerequisite]:
-        """The run's stored prerequisite conversations (one by id), by category, scenario, step."""
+    def prerequisites(self, run_id: uuid.UUID) -> list[StoredPrerequisite]:
+        """The run's stored prerequisite conversations, by category, scenario and step."""
         query = select(
             MemorySnapshotRow.prereq_id,
             MemorySnapshotRow.category,
@@ -146,8 +144,6 @@ class SnapshotStore:
             MemorySnapshotRow.input_tokens,
             MemorySnapshotRow.output_tokens,
         ).where(MemorySnapshotRow.run_id == run_id)
-        if prereq_id is not None:
-            query = query.where(MemorySnapshotRow.prereq_id == prereq_id)
         query = query.order_by(
             MemorySnapshotRow.category, MemorySnapshotRow.scenario, MemorySnapshotRow.step
         )
