@@ -87,7 +87,7 @@ def test_bad_simulate_options_give_one_line_and_a_nonzero_exit(farm_home):
     bad = runner.invoke(cli, ["simulate", "--cases-file", "/nonexistent.json"])
     assert bad.exit_code == 2 and bad.stderr.startswith("farm: error: cannot read")
     rate = runner.invoke(cli, ["simulate", "--cases-file", "/dev/null", "--wrong-rate", "2"])
-    assert rate.exit_code == 2 and "wrong_rate" in rate.stderr
+    assert rate.exit_code == 2 and "--wrong-rate" in rate.stderr
 
 
 def test_an_api_key_reaches_neither_the_logs_nor_the_database(farm_home, tmp_path, single_turn):
