@@ -9,8 +9,8 @@ quirks included:
   ``default="[1 2]"``); a parameter is ``required="true"`` when its schema has no
   ``required`` list at all; nested ``properties`` indent by four more spaces per level.
 - Python: a docstring block per function, ``Args:`` only when there are properties, nested
-  properties four spaces deeper; blocks are separated by ``"\\n\\n\\n\\n\\n"`` (each block
-  and a ``"\\n"`` joined with blank lines).
+  properties four spaces deeper; each block and a newline after it are joined with blank
+  lines (so blocks are five newlines apart and the text ends in four).
 - Both append `` Enum values: [...]`` (the list's ``str``) to a description.
 """
 
