@@ -66,7 +66,8 @@ class CallFormat(ABC):
         ``javascript``), or a format-sensitivity configuration's ``ret_fmt`` (``python``,
         ``json``, ``verbose_xml``, ``concise_xml``), with ``tool_call_tag`` its
         ``<TOOLCALL>`` setting (see :func:`farm.suites.sensitivity.case_decoding`; only
-        formats with ``runs_format_sensitivity`` receive the latter three or the tag).
+        formats with ``runs_format_sensitivity`` receive the latter three or the tag, so a
+        format written with ``decode(self, reply, *, language)`` keeps working).
         The result may be any value: the scorer's format check rejects what is not a call
         list.
 

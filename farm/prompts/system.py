@@ -135,6 +135,19 @@ def prompt_format_for(case_id: str) -> str:
     return parts[1]
 
 
+def requested_format(text: str) -> tuple[str, bool] | None:
+    """The return format and tag setting a BFCL system prompt asks for, or ``None``.
+
+    Read from the call-format example the prompt quotes (each return format has its own),
+    with ``<TOOLCALL>`` right before it when calls must be tagged.
+    """
+    for ret, example in _OUTPUT_FORMATS.items():
+        at = text.find(example)
+        if at >= 0:
+            return ret, text[:at].endswith("<TOOLCALL>")
+    return None
+
+
 def system_prompt(functions: list[dict[str, Any]], fmt: str = DEFAULT_FORMAT) -> str:
     """BFCL's system prompt for ``functions`` (docs with language hints, not converted).
 

@@ -108,9 +108,10 @@ def score_case(
     if is_relevance_category(case.category) or case.answer is None:
         return _score_relevance(case, raw_output, call_format)
     try:
-        decoded = call_format.decode(
-            raw_output, language=how.return_format, tool_call_tag=how.tool_call_tag
-        )
+        if how.tool_call_tag:  # only formats that run format sensitivity take the tag
+            decoded = call_format.decode(raw_output, language=how.return_format, tool_call_tag=True)
+        else:
+            decoded = call_format.decode(raw_output, language=how.return_format)
     except DecodeError as exc:
         return Verdict(
             False,

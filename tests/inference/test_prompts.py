@@ -71,7 +71,7 @@ def test_format_sensitivity_ids_carry_their_own_configuration():
     with pytest.raises(ConfigError):
         system_prompt([DOC], "ret_fmt=yaml")
     xml = system_prompt([DOC], fmt.replace("func_doc_fmt=json", "func_doc_fmt=xml"))
-    assert "callable functions in the xml style:\n<function name=\"math.hypot\">" in xml
+    assert 'callable functions in the xml style:\n<function name="math.hypot">' in xml
 
 
 def _wheel_constants(wheel) -> dict:
