@@ -31,6 +31,7 @@ is for the scorer's format check (``ast_decoder:decoder_wrong_output_format``).
 from __future__ import annotations
 
 import ast
+import bisect
 import json
 import re
 from typing import Any
@@ -42,10 +43,10 @@ from farm.formats.pydecode import MAX_SOURCE_CHARS, DecodeError, parse_python_ca
 #: The return formats of BFCL's prompt configurations (``ret_fmt``).
 RETURN_FORMATS: tuple[str, ...] = ("python", "json", "verbose_xml", "concise_xml")
 
-_TAG = re.compile(r"<TOOLCALL>(.*?)</TOOLCALL>", re.DOTALL)
-_JSON_SPAN = re.compile(r"\[.*\]", re.DOTALL)
-_JSON_CALLS = re.compile(r"\[\s*{.*?}\s*(?:,\s*{.*?}\s*)*\]", re.DOTALL)
-_FUNCTIONS = re.compile(r"<functions>(.*?)</functions>", re.DOTALL)
+#: BFCL's pattern for the list of call objects; :func:`json_calls_span` finds its match
+#: in linear time (the pattern itself backtracks exponentially on ``[{}, {}, ..., x]``).
+JSON_CALLS_PATTERN = r"\[\s*{.*?}\s*(?:,\s*{.*?}\s*)*\]"
+_CLOSE = re.compile("}")
 
 
 def decode_prompt_calls(
@@ -75,25 +76,70 @@ def decode_prompt_calls(
     if not result.endswith("]"):
         result = result + "]"
     if tool_call_tag:
-        match = _TAG.search(result)
-        if match is None:
+        body = _between(result, "<TOOLCALL>", "</TOOLCALL>")
+        if body is None:
             raise DecodeError("No tool call tag found in input string")
-        result = match.group(1).strip()
+        result = body.strip()
     if return_format == "python":
         return parse_python_calls(result)
     if return_format == "json":
-        span = _JSON_SPAN.search(result)
-        return _json_calls(span.group(0) if span else result)
-    span = _FUNCTIONS.search(result)
-    if span is None:
+        first, last = result.find("["), result.rfind("]")  # BFCL: the greedy r"\[.*\]"
+        return _json_calls(result[first : last + 1] if 0 <= first < last else result)
+    body = _between(result, "<functions>", "</functions>")
+    if body is None:
         raise DecodeError("No XML function call found in input string. Missing <functions> tag.")
-    return _xml_calls(span.group(0), verbose=return_format == "verbose_xml")
+    return _xml_calls(f"<functions>{body}</functions>", verbose=return_format == "verbose_xml")
+
+
+def _between(text: str, opening: str, closing: str) -> str | None:
+    """The text of the lazy ``opening(.*?)closing`` search (DOTALL), in linear time."""
+    start = text.find(opening)
+    if start < 0:
+        return None
+    end = text.find(closing, start + len(opening))
+    return None if end < 0 else text[start + len(opening) : end]
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():  # what re's \s matches in a str pattern
+        at += 1
+    return at
+
+
+def json_calls_span(text: str) -> str | None:
+    """The match of :data:`JSON_CALLS_PATTERN` (``re.search``, DOTALL) in ``text``, or ``None``.
+
+    The regex engine tries the lazy ``.*?}`` ends in order and each ``(?:,...)`` iteration
+    before stopping; whether a try from a ``}`` succeeds depends only on what follows it,
+    so the first success from each ``}`` is computed once, right to left.
+    """
+    closes = [m.start() for m in _CLOSE.finditer(text)]
+    first_end: list[int | None] = [None] * (len(closes) + 1)  # trying closes k, k+1, ...
+    for k in range(len(closes) - 1, -1, -1):
+        after = _skip_space(text, closes[k] + 1)
+        end: int | None = None
+        if after < len(text) and text[after] == ",":
+            brace = _skip_space(text, after + 1)
+            if brace < len(text) and text[brace] == "{":
+                end = first_end[bisect.bisect_left(closes, brace + 1)]
+        if end is None and after < len(text) and text[after] == "]":
+            end = after + 1
+        first_end[k] = end if end is not None else first_end[k + 1]
+    start = text.find("[")
+    while start >= 0:
+        brace = _skip_space(text, start + 1)
+        if brace < len(text) and text[brace] == "{":
+            end = first_end[bisect.bisect_left(closes, brace + 1)]
+            if end is not None:
+                return text[start:end]
+        start = text.find("[", start + 1)
+    return None
 
 
 def _json_calls(source: str) -> list[dict[Any, Any]]:
-    match = _JSON_CALLS.search(source)
-    if match:
-        source = match.group(0)
+    span = json_calls_span(source)
+    if span is not None:
+        source = span
     try:
         value = json.loads(source)
     except json.JSONDecodeError:

@@ -153,3 +153,22 @@ def test_the_prompt_call_format_decodes_with_the_return_format_it_is_given():
         == CALLS
     )
     assert prompt.decode("[f(a=1, b='x'), g()]", language="python") == CALLS
+
+
+def test_the_json_span_is_bfcls_regex_match_without_its_exponential_backtracking():
+    import random
+    import re
+    import time
+
+    from farm.formats.retdecode import JSON_CALLS_PATTERN, json_calls_span
+
+    pattern = re.compile(JSON_CALLS_PATTERN, re.DOTALL)
+    rng = random.Random(7)
+    for _ in range(30000):
+        text = "".join(rng.choice("[]{},  x\n\u00a0") for _ in range(rng.randint(0, 12)))
+        match = pattern.search(text)
+        assert json_calls_span(text) == (match.group(0) if match else None), repr(text)
+    hostile = "[" + ", ".join(["{}"] * 5000) + ", x]"  # the regex would take ~2**5000 steps
+    start = time.perf_counter()
+    assert decode_prompt_calls(hostile, "json") == []
+    assert time.perf_counter() - start < 2
