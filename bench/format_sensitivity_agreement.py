@@ -3,13 +3,14 @@
 For every one of BFCL's format-sensitivity cases (200 ids x 26 prompt configurations in
 2026.3.23) and each of ten prompt-mode registry models, one output of our own making is
 written; the variant rotates over the models, so every case meets ten of :data:`VARIANTS`
-and every configuration meets each variant about 75 times: the right calls in the
+and every configuration meets each variant about 130 times: the right calls in the
 configuration's return format and tag; the same in another return format; a wrong value;
 the tag missing (or one added where none is asked); malformed JSON/XML/Python; empty
 output; prose around the calls; parallel calls in another order; fenced in backticks;
 BFCL's keys or attributes missing; a value that does not convert to its declared type; XML
 parameters without a ``<params>`` container and with padded text; an untyped XML parameter;
-a JSON object instead of a list. Each entry is scored by
+a JSON object instead of a list; the simulator's answer (right or deliberately wrong, in the
+format the configuration asks for). Each entry is scored by
 :func:`farm.scoring.score_case` (mode ``prompt``) and by ``bfcl evaluate`` (bfcl-eval in a
 throwaway venv, see bench/bfcl_env.py); verdicts (valid, error type) are compared entry by
 entry. The system prompt of every case (BFCL's ``system_prompt_pre_processing_chat_model``
@@ -37,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bfcl_env import ensure_bfcl_venv  # noqa: E402
 
+from farm.answers.ground_truth import answer_single_turn  # noqa: E402
+from farm.answers.prompt_calls import prompt_call_text  # noqa: E402
 from farm.formats import get_format  # noqa: E402
 from farm.inference import model_docs  # noqa: E402
 from farm.scoring import score_case  # noqa: E402
@@ -73,6 +76,7 @@ VARIANTS = (
     "loose_xml",
     "untyped",
     "bare_object",
+    "simulator",
 )
 Pair = tuple[str, dict[str, Any]]
 OTHER = {"python": "json", "json": "python", "verbose_xml": "concise_xml", "concise_xml": "json"}
@@ -220,6 +224,14 @@ def make_output(variant: str, case: Case) -> str:
             name, args = calls[0]
             return _tag(json.dumps({"function": name, "parameters": args}), tagged)
         return _tag(render(calls[:1], fmt).strip("[]"), tagged)
+    if variant == "simulator":
+        reply = answer_single_turn(
+            case,
+            fc=False,
+            wrong=case.position % 3 == 0,
+            render=lambda pairs: prompt_call_text(pairs, fmt, tagged),
+        )
+        return reply.content or ""
     raise ValueError(variant)
 
 
