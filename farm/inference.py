@@ -98,8 +98,16 @@ def failed(
 
 
 def model_docs(case: Case) -> list[dict[str, Any]]:
-    """The function docs as the model sees them (BFCL's language hints applied)."""
-    return with_language_hints(case.functions, case.category)
+    """The function docs as the model sees them (BFCL's language hints applied).
+
+    A format-sensitivity clone gets the hints twice, as BFCL loads it: once for its
+    original category (``extra["original_category"]``) and once for its own.
+    """
+    docs = case.functions
+    original = case.extra.get("original_category")
+    if isinstance(original, str):
+        docs = with_language_hints(docs, original)
+    return with_language_hints(docs, case.category)
 
 
 def _tool_choice(spec: ModelSpec, tools: list[dict[str, Any]]) -> str | dict[str, Any] | None:

@@ -23,7 +23,7 @@ from farm.config import Settings
 from farm.db.models import Model, Run, Shard, TestCase
 from farm.errors import BrokerError, SubmitError
 from farm.shardspec import ShardSpec
-from farm.suites.categories import NOT_YET_RUNNABLE
+from farm.suites.categories import FORMAT_SENSITIVITY, NOT_YET_RUNNABLE
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -96,6 +96,17 @@ def auto_shard_size(n_cases: int, concurrency: int) -> int:
     return max(1, min(MAX_AUTO_SHARD, max(2 * concurrency, math.ceil(n_cases / 32))))
 
 
+def _check_format_sensitivity_mode(mode: str) -> None:
+    """Format sensitivity (named explicitly) runs only in a mode that follows its prompts."""
+    from farm.formats import get_format
+
+    if not get_format(mode).runs_format_sensitivity:
+        raise SubmitError(
+            f"format_sensitivity runs in prompt mode only (BFCL skips it for FC models); "
+            f"model mode is {mode!r}: use --mode prompt"
+        )
+
+
 def plan_run(session: Session, request: RunRequest) -> PlannedRun:
     """Write the run (or its K repeats), its model and its shards (queued) in ``session``.
 
@@ -110,8 +121,11 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         raise SubmitError(f"shard size must be positive, got {request.shard_size}")
     suite = resolve_suite(session, request.suite)
     counts = category_counts(session, suite.id)
-    known = [c for c in known_categories(counts) if c not in NOT_YET_RUNNABLE]
+    named = {n.strip() for raw in request.categories for n in raw.split(",")}
+    known = [c for c in known_categories(counts) if c not in NOT_YET_RUNNABLE or c in named]
     categories = expand_categories(request.categories, known)
+    if FORMAT_SENSITIVITY in categories:
+        _check_format_sensitivity_mode(request.model.mode)
     rows = session.execute(
         select(TestCase.case_id, TestCase.category, TestCase.position)
         .where(TestCase.suite_id == suite.id, TestCase.category.in_(categories))

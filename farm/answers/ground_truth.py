@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from farm.answers.reply import NO_CALL_TEXT as NO_CALL_TEXT
@@ -245,8 +245,18 @@ def _needs_call(case: Case) -> bool | None:
     return None
 
 
-def answer_single_turn(case: Case, *, fc: bool, wrong: bool) -> Reply:
-    """The answer to a single-turn case (``wrong`` spoils it)."""
+def answer_single_turn(
+    case: Case,
+    *,
+    fc: bool,
+    wrong: bool,
+    render: Callable[[Sequence[tuple[str, dict[str, Any]]]], str] | None = None,
+) -> Reply:
+    """The answer to a single-turn case (``wrong`` spoils it).
+
+    In prompt mode the calls are written by ``render`` (default BFCL's Python syntax,
+    :func:`python_call_text`).
+    """
     policy = _needs_call(case)
     calls = ground_truth_calls(case)
     if policy is True and not calls and case.functions:
@@ -264,7 +274,7 @@ def answer_single_turn(case: Case, *, fc: bool, wrong: bool) -> Reply:
     calls = [(name, _arguments(case, name, args, fc=fc)) for name, args in calls]
     if fc:
         return Reply(tool_calls=[(oai_name(n), json.dumps(a)) for n, a in calls])
-    return Reply(content=python_call_text(calls))
+    return Reply(content=(render or python_call_text)(calls))
 
 
 def answer(
@@ -274,8 +284,11 @@ def answer(
     fc: bool,
     wrong: bool,
     suite_extra: Mapping[str, Any] | None = None,
+    render: Callable[[Sequence[tuple[str, dict[str, Any]]]], str] | None = None,
 ) -> Reply:
     """The simulated model's reply to ``messages`` about ``case``.
+
+    ``render`` writes a single-turn prompt-mode answer's calls (default Python syntax).
 
     Multi-turn cases are answered turn by turn by
     :func:`farm.answers.multiturn.answer_multi_turn`.
@@ -290,4 +303,4 @@ def answer(
         return answer_multi_turn(
             case, list(messages), fc=fc, wrong=wrong, suite_extra=dict(suite_extra or {})
         )
-    return answer_single_turn(case, fc=fc, wrong=wrong)
+    return answer_single_turn(case, fc=fc, wrong=wrong, render=render)

@@ -9,7 +9,9 @@ names its format in ``mode``; ``--mode fc|prompt`` spells the two built-in ones:
   is stored as BFCL's ``[{tool_name: arguments_json}]`` when it holds tool calls, else as its
   text, and decodes with ``json.loads`` (names had ``.`` replaced by ``_``).
 - ``prompt`` (:mod:`farm.formats.prompt`): BFCL's prompt-mode system prompt lists the
-  functions; a reply is its text, decoded as BFCL's Python, Java or JavaScript call syntax.
+  functions; a reply is its text, decoded as BFCL's Python, Java or JavaScript call syntax
+  (or, for a format-sensitivity case, in its configuration's JSON or XML return format,
+  with or without ``<TOOLCALL>`` tags).
 
 Adding a format (for instance a model family that answers an FC request with
 ``<tool_call>{json}</tool_call>`` in its text) is one module, say
@@ -17,7 +19,7 @@ Adding a format (for instance a model family that answers an FC request with
 
     @call_format("hermes")
     class Hermes(FunctionCalling):        # native tools out, like FC
-        def decode(self, reply, *, language):
+        def decode(self, reply, *, language, tool_call_tag=False):
             if isinstance(reply, str):     # no tool_calls: the calls are in the text
                 return parse_tags(reply)   # -> [{name: {param: value}}]
             return super().decode(reply, language=language)

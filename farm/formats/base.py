@@ -34,10 +34,14 @@ class CallFormat(ABC):
         name: the registered name (``ModelSpec.mode``, ``--mode``).
         replaces_dots: tool names go out with ``.`` replaced by ``_`` (BFCL's
             ``underscore_to_dot`` default for the format).
+        runs_format_sensitivity: the format follows the prompt-format configuration of a
+            format-sensitivity case (BFCL runs that category in prompt mode only and skips
+            it for FC models).
     """
 
     name: ClassVar[str] = ""
     replaces_dots: ClassVar[bool] = False
+    runs_format_sensitivity: ClassVar[bool] = False
 
     def opening(self, messages: list[Message], docs: list[Message], case_id: str) -> list[Message]:
         """The first request's messages (a format may add a system prompt); default as given."""
@@ -55,11 +59,17 @@ class CallFormat(ABC):
         return completion.content or ""
 
     @abstractmethod
-    def decode(self, reply: Any, *, language: str) -> Any:
+    def decode(self, reply: Any, *, language: str, tool_call_tag: bool = False) -> Any:
         """Decode a stored reply into calls ``[{name: {param: value}}]``.
 
-        ``language`` is the case's (``python``, ``java`` or ``javascript``). The result may
-        be any value: the scorer's format check rejects what is not a call list.
+        ``language`` is BFCL's return format: the case's language (``python``, ``java`` or
+        ``javascript``), or a format-sensitivity configuration's ``ret_fmt`` (``python``,
+        ``json``, ``verbose_xml``, ``concise_xml``), with ``tool_call_tag`` its
+        ``<TOOLCALL>`` setting (see :func:`farm.suites.sensitivity.case_decoding`; only
+        formats with ``runs_format_sensitivity`` receive the latter three or the tag, so a
+        format written with ``decode(self, reply, *, language)`` keeps working).
+        The result may be any value: the scorer's format check rejects what is not a call
+        list.
 
         Raises:
             farm.formats.pydecode.DecodeError: the reply does not decode.

@@ -35,7 +35,7 @@ class FunctionCalling(CallFormat):
             return [{call.name: call.arguments} for call in completion.tool_calls]
         return completion.content or ""
 
-    def decode(self, reply: Any, *, language: str) -> Any:
+    def decode(self, reply: Any, *, language: str, tool_call_tag: bool = False) -> Any:
         """BFCL's OpenAI-style ``decode_ast`` (:func:`farm.formats.fcdecode.decode_fc_calls`)."""
         return decode_fc_calls(reply)
 

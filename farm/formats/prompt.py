@@ -7,8 +7,8 @@ from typing import Any
 from farm.formats.base import CallFormat, Message
 from farm.formats.cdecode import decode_cstyle_calls
 from farm.formats.execute import decode_prompt_step
-from farm.formats.pydecode import decode_python_calls
 from farm.formats.registry import call_format
+from farm.formats.retdecode import decode_prompt_calls
 from farm.prompts.system import with_system_prompt
 
 
@@ -16,8 +16,12 @@ from farm.prompts.system import with_system_prompt
 class BfclPrompt(CallFormat):
     """BFCL's prompting mode: the docs in a system prompt, ``[f(a=1), ...]`` back as text.
 
-    Java and JavaScript cases decode with BFCL's C-style call grammar, all others as Python.
+    Java and JavaScript cases decode with BFCL's C-style call grammar; Python, JSON and XML
+    (with or without ``<TOOLCALL>`` tags, format sensitivity) with
+    :func:`farm.formats.retdecode.decode_prompt_calls`.
     """
+
+    runs_format_sensitivity = True
 
     def opening(self, messages: list[Message], docs: list[Message], case_id: str) -> list[Message]:
         """The messages with BFCL's system prompt for ``docs`` (format chosen by case id)."""
@@ -27,11 +31,11 @@ class BfclPrompt(CallFormat):
         """No ``tools`` field: the functions are in the system prompt."""
         return None
 
-    def decode(self, reply: Any, *, language: str) -> Any:
-        """BFCL's ``ast_parse`` for the case's language."""
+    def decode(self, reply: Any, *, language: str, tool_call_tag: bool = False) -> Any:
+        """BFCL's ``default_decode_ast_prompting`` for the return format and tag setting."""
         if language in ("java", "javascript"):
             return decode_cstyle_calls(reply, language)
-        return decode_python_calls(reply)
+        return decode_prompt_calls(reply, language, tool_call_tag)
 
     def execute_strings(self, step: Any) -> list[str]:
         """BFCL's ``default_decode_execute_prompting``."""

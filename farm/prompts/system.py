@@ -3,17 +3,17 @@
 The default configuration is ``ret_fmt=python&tool_call_tag=False&func_doc_fmt=json&
 prompt_fmt=plaintext&style=classic``; format-sensitivity ids carry another configuration
 between colons (``<id>:<config>:<n>``). Return formats, tags, prompt formats and styles are
-all supported; function docs are rendered as JSON (the other doc formats belong to the
-format-sensitivity category and raise a ConfigError here).
+all supported; function docs are rendered as JSON, XML or Python
+(:func:`farm.prompts.docs.function_doc`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from farm.errors import ConfigError
+from farm.prompts.docs import function_doc
 from farm.prompts.tools import json_copy
 
 DEFAULT_FORMAT = (
@@ -135,23 +135,35 @@ def prompt_format_for(case_id: str) -> str:
     return parts[1]
 
 
+def requested_format(text: str) -> tuple[str, bool] | None:
+    """The return format and tag setting a BFCL system prompt asks for, or ``None``.
+
+    Read from the call-format example the prompt quotes (each return format has its own),
+    with ``<TOOLCALL>`` right before it when calls must be tagged.
+    """
+    for ret, example in _OUTPUT_FORMATS.items():
+        at = text.find(example)
+        if at >= 0:
+            return ret, text[:at].endswith("<TOOLCALL>")
+    return None
+
+
 def system_prompt(functions: list[dict[str, Any]], fmt: str = DEFAULT_FORMAT) -> str:
     """BFCL's system prompt for ``functions`` (docs with language hints, not converted).
 
     Raises:
-        ConfigError: on a malformed configuration or a doc format other than json.
+        ConfigError: on a malformed configuration, or docs BFCL's renderer fails on.
     """
     match = _FORMAT.match(fmt)
     if match is None:
         raise ConfigError(f"invalid prompt format {fmt!r}")
-    if match["doc"] != "json":
-        raise ConfigError(f"function doc format {match['doc']!r} is not supported (only json)")
     style = _STYLES[match["style"]]
     ret = match["ret"]
     tool_call = style["tag" if match["tag"] == "True" else "no_tag"].format(
         output_format=_OUTPUT_FORMATS[ret], param_types=_PARAM_TYPES[ret]
     )
-    available = style["tools"].format(format="json", functions=json.dumps(functions, indent=4))
+    doc = match["doc"]
+    available = style["tools"].format(format=doc, functions=function_doc(functions, doc))
     return _TEMPLATES[match["prompt"]].format(
         persona=style["persona"],
         task=style["task"],

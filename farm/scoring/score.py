@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from farm.errors import ScoringError
+from farm.errors import ScoringError, SuiteError
 from farm.formats import CallFormat, get_format
 from farm.formats.pydecode import DecodeError
 from farm.scoring.checker import check_calls
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
 from farm.suites.categories import is_multi_turn
+from farm.suites.sensitivity import CaseDecoding, case_decoding
 
 
 def is_relevance_category(category: str) -> bool:
@@ -88,8 +89,13 @@ def score_case(
     Returns:
         The verdict. Model output never raises.
 
+    A format-sensitivity case decodes in its configuration's return format and tag and is
+    checked as its original id's category (:func:`farm.suites.sensitivity.case_decoding`).
+
     Raises:
-        ScoringError: for a multi-turn case (see :mod:`farm.benchmarks.bfcl`).
+        ScoringError: for a multi-turn case (see :mod:`farm.benchmarks.bfcl`); for a
+            format-sensitivity case in a mode without ``runs_format_sensitivity`` (BFCL
+            skips the category for FC models) or with a malformed id.
         ConfigError: unknown mode.
     """
     call_format = get_format(mode)  # unknown mode: ConfigError
@@ -98,10 +104,14 @@ def score_case(
             f"case {case.case_id}: multi-turn cases are scored by farm.multiturn.checker "
             "(farm.benchmarks.bfcl chooses)"
         )
+    how = _decoding(case, call_format)
     if is_relevance_category(case.category) or case.answer is None:
         return _score_relevance(case, raw_output, call_format)
     try:
-        decoded = call_format.decode(raw_output, language=case.language)
+        if how.tool_call_tag:  # only formats that run format sensitivity take the tag
+            decoded = call_format.decode(raw_output, language=how.return_format, tool_call_tag=True)
+        else:
+            decoded = call_format.decode(raw_output, language=how.return_format)
     except DecodeError as exc:
         return Verdict(
             False,
@@ -120,14 +130,27 @@ def score_case(
         case.functions,
         decoded,
         case.answer,
-        language=case.language,
-        category=case.category,
+        language=how.language,
+        category=how.checker_category,
         underscore_to_dot=underscore_to_dot,
     )
     shown = _display(decoded, case)
     if result["valid"]:
         return Verdict(True, None, None, shown)
     return Verdict(False, result["error_type"], json_safe(result["error"]), shown)
+
+
+def _decoding(case: Case, call_format: CallFormat) -> CaseDecoding:
+    try:
+        how = case_decoding(case)
+    except SuiteError as exc:
+        raise ScoringError(f"case {case.case_id}: {exc}") from None
+    if how.format_sensitivity and not call_format.runs_format_sensitivity:
+        raise ScoringError(
+            f"case {case.case_id}: format_sensitivity runs in prompt mode only "
+            f"(BFCL skips it for FC models); mode {call_format.name!r} cannot score it"
+        )
+    return how
 
 
 def _score_relevance(case: Case, raw_output: Any, call_format: CallFormat) -> Verdict:
@@ -164,10 +187,20 @@ def score_inference_error(case: Case, message: str) -> Verdict:
     Irrelevance categories count it as correct (no call was made); live_relevance fails
     with ``relevance_error:decoder_failed``; AST categories fail with
     ``ast_decoder:decoder_failed``; multi-turn with ``multi_turn:inference_error``.
+    A format-sensitivity case scores BFCL's stored text ``Error during inference: ...`` in
+    its configuration (a JSON configuration decodes it to no call, which the checker
+    fails on its count); it is never valid.
     """
     detail = [f"Error during inference: {message}"[:2000]]
     if is_multi_turn(case.category):
         return Verdict(False, "multi_turn:inference_error", detail, None)
+    if case_decoding(case).format_sensitivity:
+        verdict = score_case(
+            case, f"Error during inference: {message}", mode="prompt", underscore_to_dot=False
+        )
+        if verdict.valid:
+            return Verdict(False, "ast_decoder:decoder_failed", detail, None)
+        return verdict
     if "irrelevance" in case.category:
         return Verdict(True, None, None, None)
     if is_relevance_category(case.category) or case.answer is None:

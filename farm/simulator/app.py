@@ -17,7 +17,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +25,8 @@ from aiohttp import web
 from farm import __version__
 from farm.answers.agentic import MEMORY_TOOLS, answer_memory_prerequisite
 from farm.answers.ground_truth import CaseIndex, Reply, answer, is_wrong, python_call_text
+from farm.answers.prompt_calls import prompt_call_text
+from farm.prompts.system import requested_format
 from farm.simulator.config import FaultKind, SimulatorConfig
 from farm.simulator.metrics import Metrics
 from farm.simulator.styles import styled_message
@@ -34,7 +36,17 @@ from farm.suites.case import Case
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("sim")
 SERVER_HEADER = f"farm-simulator/{__version__} (a simulator, not a model)"
 EMBEDDING_DIM = 256
-_TOOLS_MARK = "that you can invoke.\n"
+_TOOLS_MARK = re.compile(
+    r"Here is a list of functions in (?P<classic>\w+) format that you can invoke\.\n"
+    r"|Below is a list of callable functions in the (?P<experimental>\w+) style:\n"
+)
+_XML_DOC = re.compile(
+    r'^<function name="(?P<name>.*?)">\n  <desc>(?P<desc>.*?)</desc>\n', re.M | re.S
+)
+_PY_DOC = re.compile(
+    r'^# Function: (?P<name>.*?)\n    """\n    (?P<desc>.*?)\n\n(?=    Args:\n|    """\n)',
+    re.M | re.S,
+)
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -45,20 +57,49 @@ def prompt_function_names(messages: Sequence[dict[str, Any]]) -> list[str] | Non
 
 
 def prompt_function_docs(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """The function docs listed in a BFCL prompt-mode system prompt, or ``None``."""
+    """The function docs listed in a BFCL prompt-mode system prompt, or ``None``.
+
+    JSON docs come back whole; XML and Python docs (format sensitivity) as ``{name,
+    description}`` read from their rendering.
+    """
     for message in messages:
         content = message.get("content")
         if message.get("role") != "system" or not isinstance(content, str):
             continue
-        at = content.find(_TOOLS_MARK)
-        if at < 0:
+        mark = _TOOLS_MARK.search(content)
+        if mark is None:
             continue
-        try:
-            docs, _ = json.JSONDecoder().raw_decode(content, at + len(_TOOLS_MARK))
-        except ValueError:
+        doc_format, at = mark["classic"] or mark["experimental"], mark.end()
+        if doc_format == "xml":
+            found = _XML_DOC.finditer(content, at)
+        elif doc_format == "python":
+            found = _PY_DOC.finditer(content, at)
+        else:
+            try:
+                docs, _ = json.JSONDecoder().raw_decode(content, at)
+            except ValueError:
+                return None
+            if isinstance(docs, list):
+                return [d for d in docs if isinstance(d, dict) and "name" in d]
             return None
-        if isinstance(docs, list):
-            return [d for d in docs if isinstance(d, dict) and "name" in d]
+        return [{"name": m["name"], "description": m["desc"]} for m in found]
+    return None
+
+
+def prompt_reply_render(
+    messages: Sequence[dict[str, Any]],
+) -> Callable[[Sequence[tuple[str, dict[str, Any]]]], str] | None:
+    """How to write calls for the return format and tag a prompt-mode request asks for.
+
+    ``None`` when its system prompt asks for none (the default Python syntax applies).
+    """
+    for message in messages:
+        content = message.get("content")
+        if message.get("role") == "system" and isinstance(content, str):
+            asked = requested_format(content)
+            if asked is not None:
+                ret, tag = asked
+                return lambda calls: prompt_call_text(calls, ret, tag)
     return None
 
 
@@ -167,8 +208,14 @@ class Simulator:
             wrong = is_wrong(
                 case.case_id, rate=self.config.wrong_rate, seed=self.draw_seed(payload)
             )
+            render = None if tools else prompt_reply_render(messages)
             reply = answer(
-                case, messages, fc=bool(tools), wrong=wrong, suite_extra=self.suite_extra
+                case,
+                messages,
+                fc=bool(tools),
+                wrong=wrong,
+                suite_extra=self.suite_extra,
+                render=render,
             )
         choice = payload.get("tool_choice")
         if tools and reply.tool_calls and choice == "none":

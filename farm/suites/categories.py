@@ -43,9 +43,9 @@ FORMAT_SENSITIVITY = "format_sensitivity"
 ALL_SCORING: tuple[str, ...] = (*SINGLE_TURN, *MULTI_TURN, *AGENTIC)
 #: Every BFCL v4 category, in BFCL's order (``all``): the scoring ones and format sensitivity.
 ALL: tuple[str, ...] = (*ALL_SCORING, FORMAT_SENSITIVITY)
-#: Categories the suite loads but runs do not solve yet: format sensitivity needs BFCL's
-#: other prompt formats (JSON and XML calls, XML and JSON docs); the producer leaves it out of
-#: groups and refuses it by name. ``farm evaluate`` scores imported results of it.
+#: Categories the producer leaves out of groups: format sensitivity runs only when named
+#: (``farm run --mode prompt -c format_sensitivity``; a mode without prompt configurations
+#: is refused). ``farm evaluate`` scores imported results of it.
 NOT_YET_RUNNABLE: frozenset[str] = frozenset({FORMAT_SENSITIVITY})
 #: The memory scenarios in BFCL's order.
 MEMORY_SCENARIOS: tuple[str, ...] = ("student", "customer", "finance", "healthcare", "notetaker")

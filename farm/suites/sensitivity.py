@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from farm.errors import SuiteError
+from farm.suites.case import Case
 
 CATEGORY = "format_sensitivity"
 RETURN_FORMATS: tuple[str, ...] = ("python", "json", "verbose_xml", "concise_xml")
@@ -108,3 +109,43 @@ def split_case_id(text: str) -> tuple[int, str, str]:
         raise SuiteError(f"{text!r} is not a format-sensitivity case id") from exc
     parse_config(parts[1])
     return index, parts[1], parts[2]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDecoding:
+    """How a single-turn case's reply is decoded and checked (BFCL's evaluation arguments).
+
+    Attributes:
+        return_format: BFCL's ``ReturnFormat`` for ``decode_ast`` (``python``, ``java``,
+            ``javascript``, ``json``, ``verbose_xml`` or ``concise_xml``).
+        tool_call_tag: whether the calls are looked for inside ``<TOOLCALL>`` tags.
+        language: the AST checker's language (``python``, ``java``, ``javascript``).
+        checker_category: the name BFCL's ``ast_checker`` dispatches on (``parallel`` ->
+            no-order parallel checker, else ``multiple``, else simple): the category, or
+            for a format-sensitivity case its original id (``simple_python_12``, ...).
+        format_sensitivity: the case is a format-sensitivity clone (prompt mode only).
+    """
+
+    return_format: str
+    tool_call_tag: bool
+    language: str
+    checker_category: str
+    format_sensitivity: bool = False
+
+
+def case_decoding(case: Case) -> CaseDecoding:
+    """The decoding of ``case``, as ``bfcl evaluate`` chooses it.
+
+    A format-sensitivity case (category ``format_sensitivity``) takes its return format and
+    tag from the configuration in its id, is checked as Python and dispatched on its
+    original id (``format_sensitivity_runner``); every other case decodes in its language,
+    untagged, and is dispatched on its category.
+
+    Raises:
+        SuiteError: a format-sensitivity case whose id is not ``<name>_<i>:<config>:<id>``.
+    """
+    if case.category != CATEGORY:
+        return CaseDecoding(case.language, False, case.language, case.category)
+    _, config, original = split_case_id(case.case_id)
+    parsed = parse_config(config)
+    return CaseDecoding(parsed.return_format, parsed.tool_call_tag, "python", original, True)

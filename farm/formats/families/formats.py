@@ -41,7 +41,7 @@ class FamilyCalling(FunctionCalling):
 
     family: ClassVar[str] = ""
 
-    def decode(self, reply: Any, *, language: str) -> Any:
+    def decode(self, reply: Any, *, language: str, tool_call_tag: bool = False) -> Any:
         """Text with the family decoder; stored objects as they are; else as FC."""
         if isinstance(reply, str) or _stored_objects(reply):
             return decode_family(reply, self.family)
