@@ -65,6 +65,8 @@ def resolve_model(
     changes: dict[str, Any] = {}
     if mode is not None:
         changes["mode"] = mode
+        if mode != spec.mode and spec.display_name:
+            changes["display_name"] = relabel_mode(spec.display_name, mode)
     if endpoint is not None:
         urls = [url.strip() for url in endpoint.split(",") if url.strip()]
         if not urls:
@@ -86,6 +88,20 @@ def resolve_model(
     if not spec.display_name:
         changes["display_name"] = name
     return spec.model_copy(update=changes) if changes else spec
+
+
+def relabel_mode(display_name: str, mode: str) -> str:
+    """``display_name`` with BFCL's mode suffix for ``mode`` (FC for every mode but prompt).
+
+    ``Simulator (FC)`` run with ``--mode prompt`` is ``Simulator (Prompt)``; a name without
+    such a suffix is kept as it is.
+    """
+    for suffix in (" (FC)", " (Prompt)"):
+        if display_name.endswith(suffix):
+            return display_name.removesuffix(suffix) + (
+                " (Prompt)" if mode == "prompt" else " (FC)"
+            )
+    return display_name
 
 
 def _env_fallback(backend: str) -> bool:

@@ -94,6 +94,18 @@ def test_a_backend_prefix_chooses_the_backend(farm_home):
     assert spec.dots_replaced
 
 
+def test_a_mode_override_relabels_bfcls_mode_suffix(farm_home):
+    settings = load_settings()
+    assert resolve_model(settings, "simulator").display_name == "Simulator (FC)"
+    prompt = resolve_model(settings, "simulator", mode="prompt")
+    assert prompt.mode == "prompt" and prompt.display_name == "Simulator (Prompt)"
+    back = resolve_model(settings, "simulator-prompt", mode="fc")
+    assert back.display_name == "Simulator (FC)"
+    family = resolve_model(settings, "simulator", mode="hermes")
+    assert family.display_name == "Simulator (FC)"
+    assert resolve_model(settings, "simulator", mode="fc").display_name == "Simulator (FC)"
+
+
 def test_a_bad_mode_is_refused(farm_home):
     with pytest.raises(ConfigError, match="unknown mode"):
         resolve_model(load_settings(), "simulator", mode="chat")
