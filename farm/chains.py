@@ -88,9 +88,12 @@ def fail_chain(
     """Mark chain shard ``chain_no`` failed and give each case waiting for it an error row.
 
     ``message`` says why (one line). Returns the rows written and whether the run was
-    finalised.
+    finalised. A chain already done (a second copy of it, after an expired lease, finished
+    first) is left as it is.
     """
     run, chain = _locked(session, run_id, chain_no)
+    if chain is not None and chain.status == ledger.SHARD_DONE:
+        return 0, False  # another copy of it finished: its shards were released
     if chain is not None:
         chain.status = ledger.SHARD_FAILED
         chain.lease_owner = None

@@ -79,6 +79,13 @@ def steps(engine: Engine, run_id: uuid.UUID) -> list[tuple[str, int, datetime]]:
         return sorted((r.category, r.step, r.created_at) for r in rows)
 
 
+def snapshots(engine: Engine, run_id: uuid.UUID) -> dict[tuple[str, int], object]:
+    """The stored memory state after each step of each chain."""
+    with session_scope(engine) as session:
+        rows = session.scalars(select(MemorySnapshotRow).where(MemorySnapshotRow.run_id == run_id))
+        return {(r.category, r.step): r.state for r in rows}
+
+
 def shards(engine: Engine, run_id: uuid.UUID) -> list[Shard]:
     with session_scope(engine) as session:
         found = session.scalars(
@@ -182,6 +189,7 @@ def test_a_worker_killed_mid_chain_loses_nothing(
     assert [(c, s) for c, s, _t in after] == [(f"memory_{b}", i) for b in BACKENDS for i in (0, 1)]
     assert set(kept) <= set(after)  # the steps stored before the kill were not redone
     assert_chains_before_questions(runs_engine, run_id)
+    assert snapshots(runs_engine, run_id) == snapshots(runs_engine, embedded)  # same memory
     distributed = results(runs_engine, run_id)
     assert results(runs_engine, embedded) == distributed
     assert len(distributed) == 6 and all(valid for _raw, valid in distributed.values())
@@ -242,3 +250,25 @@ def test_a_failed_chain_fails_its_questions_and_a_resume_runs_it_on(
         run_locally(runs_settings, runs_engine, spec, planned.run_id)
     assert status(runs_engine, planned.run_id) == "done"
     assert results(runs_engine, planned.run_id) == results(runs_engine, embedded)
+
+
+def test_a_chain_releases_its_shards_once_and_a_late_failure_of_a_copy_changes_nothing(
+    runs_settings: Settings, runs_engine: Engine, suite: str
+) -> None:
+    from farm.chains import fail_chain, release_chain
+
+    spec = lookup_model(runs_settings, "simulator")
+    with session_scope(runs_engine) as session:
+        planned = plan_run(session, RunRequest(model=spec, suite=suite, categories=["memory"]))
+    chain = next(s for s in planned.shards if s.chain == CHAINS[0])
+    with session_scope(runs_engine) as session:
+        released = release_chain(session, planned.run_id, chain.shard_no)
+    assert [s.waits_on for s in released] == [chain.shard_no]
+    assert released[0].case_ids == ("memory_kv_0-travel-0", "memory_kv_1-travel-1")
+    with session_scope(runs_engine) as session:  # a second copy of the chain finishes
+        assert release_chain(session, planned.run_id, chain.shard_no) == []
+    with session_scope(runs_engine) as session:  # or fails: the released shard is untouched
+        assert fail_chain(session, planned.run_id, chain.shard_no, "late", worker="w") == (0, False)
+    states = {s.shard_no: s.status for s in shards(runs_engine, planned.run_id)}
+    assert states[chain.shard_no] == "done" and states[released[0].shard_no] == "queued"
+    assert not results(runs_engine, planned.run_id)
