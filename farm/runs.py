@@ -164,9 +164,7 @@ def _status(session: Session, run: Run, *, detail: bool) -> RunStatus:
     web = web_totals(session, [run.id]).get(run.id) if detail else None
     waiting = waiting_on(session, run.id) if shards.get(ledger.SHARD_WAITING) else []
     status = _make_status(run, done, errors, correct, shards, scores)
-    return replace(
-        status, scorer_errors=scorer_errors, error_kinds=kinds, web=web, waiting=waiting
-    )
+    return replace(status, scorer_errors=scorer_errors, error_kinds=kinds, web=web, waiting=waiting)
 
 
 def _make_status(
