@@ -44,9 +44,10 @@ ACTIVE_RUN = (RUN_PENDING, RUN_RUNNING, RUN_STALLED)
 #: Lease periods without a live lease or a new result after which a running run is stalled.
 STALL_LEASES = 3
 
-#: Shard statuses.
+#: Shard statuses. ``waiting``: the shard waits for its chain shard (``waits_on``); the
+#: chain shard's completion makes it ``queued`` and sends it (see :mod:`farm.chains`).
 SHARD_QUEUED, SHARD_RUNNING, SHARD_DONE = "queued", "running", "done"
-SHARD_CANCELLED, SHARD_FAILED = "cancelled", "failed"
+SHARD_CANCELLED, SHARD_FAILED, SHARD_WAITING = "cancelled", "failed", "waiting"
 
 #: Deliveries of one shard before it is given up (a poison shard that kills its worker).
 MAX_DELIVERIES = failures.MAX_DELIVERIES
@@ -62,7 +63,7 @@ class Claim:
     Attributes:
         granted: whether this worker now holds the shard's lease.
         reason: why not, when not: ``done``, ``leased``, ``cancelled``, ``failed``,
-            ``unknown``.
+            ``waiting`` (its chain is not done), ``unknown``.
         attempts: deliveries of the shard counting this one.
     """
 
@@ -98,9 +99,10 @@ def claim_shard(
 ) -> Claim:
     """Take the lease of a shard for ``owner``, counting one more delivery.
 
-    The lease is granted when the shard is not done and its lease is free, expired, or
-    already held by ``owner``. A shard delivered more than :data:`MAX_DELIVERIES` times is
-    marked failed instead (its remaining cases are recorded as errors by the caller).
+    The lease is granted when the shard is not done (nor waiting for its chain) and its
+    lease is free, expired, or already held by ``owner``. A shard delivered more than
+    :data:`MAX_DELIVERIES` times is marked failed instead (its remaining cases are recorded
+    as errors by the caller).
     """
     run = session.scalars(select(Run).where(Run.id == run_id).with_for_update()).one_or_none()
     if run is None:
@@ -110,7 +112,7 @@ def claim_shard(
     shard = session.get(Shard, (run_id, shard_no), with_for_update=True)
     if shard is None:
         return Claim(False, "unknown")
-    if shard.status in (SHARD_DONE, SHARD_FAILED):
+    if shard.status in (SHARD_DONE, SHARD_FAILED, SHARD_WAITING):
         return Claim(False, shard.status, shard.attempts)
     now = utcnow()
     if (
@@ -225,7 +227,10 @@ def end_run(session: Session, run: Run, status: str) -> None:
     if status == RUN_INCOMPLETE:
         session.execute(
             update(Shard)
-            .where(Shard.run_id == run.id, Shard.status.in_((SHARD_RUNNING, SHARD_QUEUED)))
+            .where(
+                Shard.run_id == run.id,
+                Shard.status.in_((SHARD_RUNNING, SHARD_QUEUED, SHARD_WAITING)),
+            )
             .values(status=SHARD_CANCELLED, lease_owner=None, lease_expires_at=None)
         )
         return

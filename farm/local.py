@@ -2,7 +2,8 @@
 
 It runs the very same :func:`farm.shards.execute_shard` as a distributed worker, on one
 event loop with one endpoint pool, a few shards at a time so that the pool's slots stay
-busy while a finished shard is scored and written.
+busy while a finished shard is scored and written. It honours chains as the broker does:
+the shards waiting for a chain shard start when its completion releases them.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def local_worker_name() -> str:
 
 def pending_shards(engine: Engine, run_id: uuid.UUID) -> list[ShardSpec]:
     """The shards of a run that are not done yet, as specs."""
-    from farm.producer import shard_spec
+    from farm.shardspec import spec_of
 
     with session_scope(engine) as session:
         run = ledger.get_run(session, run_id)
@@ -59,7 +60,7 @@ def pending_shards(engine: Engine, run_id: uuid.UUID) -> list[ShardSpec]:
             )
             .order_by(Shard.shard_no)
         ).all()
-        return [shard_spec(run, s.shard_no, s.case_ids) for s in shards]
+        return [spec_of(run, s) for s in shards]
 
 
 async def execute_locally(
@@ -72,6 +73,11 @@ async def execute_locally(
     shards_in_flight: int = SHARDS_IN_FLIGHT,
 ) -> list[ShardOutcome]:
     """Execute ``shards`` with one endpoint pool for ``spec`` on the running loop.
+
+    A shard that waits for a chain shard among ``shards`` starts once that chain shard has
+    released it (chains of different scenarios run at once, beside the other shards); one
+    whose chain shard is not among them is tried at once (its lease says whether it may
+    run).
 
     Raises:
         EndpointDead: the first inferences all failed (:class:`farm.failures.Breaker`); the
@@ -101,11 +107,29 @@ async def execute_locally(
             breaker=breaker,
         )
 
+        chains = {s.shard_no for s in shards if s.chain is not None}
+        held: dict[int, list[ShardSpec]] = {no: [] for no in chains}
+        for shard in shards:
+            if shard.waits_on is not None and shard.waits_on in chains:
+                held[shard.waits_on].append(shard)
+
         async def one(shard: ShardSpec) -> None:
             async with gate:
                 outcomes.append(await execute_shard(env, shard))
 
-        tasks = [asyncio.create_task(one(s)) for s in shards]
+        async def chain_then(shard: ShardSpec) -> None:
+            # a chain is one conversation at a time: it takes no shard slot of the gate
+            outcome = await execute_shard(env, shard)
+            outcomes.append(outcome)
+            released = {r.shard_no for r in outcome.released}
+            waiting = [w for w in held[shard.shard_no] if w.shard_no in released]
+            await asyncio.gather(*(one(w) for w in waiting))
+
+        tasks = [
+            asyncio.create_task(chain_then(s) if s.shard_no in chains else one(s))
+            for s in shards
+            if s.waits_on is None or s.waits_on not in chains
+        ]
         try:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:

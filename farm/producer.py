@@ -3,14 +3,16 @@
 ``farm submit`` plans in one transaction and then sends one broker message per shard to the
 model's queue; ``farm run`` plans the same way and hands the shards to the embedded
 executor (:mod:`farm.local`). Shards are planned in suite order, so a shard holds cases of
-one or two neighbouring categories.
+one or two neighbouring categories. Cases that start from a chain (BFCL's memory questions)
+come last: one chain shard per chain, then their shards, ``waiting`` for it; only shards
+that wait for nothing are sent at once (a chain shard's completion releases its waiters).
 """
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ from farm.config import Settings
 from farm.db.models import Model, Run, Shard, TestCase
 from farm.errors import BrokerError, SubmitError
 from farm.shardspec import ShardSpec
+from farm.shardspec import shard_spec as shard_spec  # re-exported: built from the run
 from farm.suites.categories import FORMAT_SENSITIVITY, NOT_YET_RUNNABLE
 
 if TYPE_CHECKING:
@@ -154,6 +157,7 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
     spec = request.model
     _upsert_model(session, spec)
     size = request.shard_size or auto_shard_size(len(case_ids), spec.max_concurrency)
+    shards = plan_shards(case_ids, dict(pairs), size, _chain_steps(session, suite.id))
     first = uuid.uuid4()
     planned: list[PlannedRun] = []
     for index in range(1, request.repeats + 1):
@@ -190,9 +194,20 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         session.add(run)
         session.flush()
         specs: list[ShardSpec] = []
-        for shard_no, chunk in enumerate(shard_chunks(case_ids, dict(pairs), size)):
-            session.add(Shard(run_id=run.id, shard_no=shard_no, case_ids=chunk))
-            specs.append(shard_spec(run, shard_no, chunk))
+        for shard_no, plan in enumerate(shards):
+            session.add(
+                Shard(
+                    run_id=run.id,
+                    shard_no=shard_no,
+                    case_ids=plan.case_ids,
+                    chain=plan.chain,
+                    waits_on=plan.waits_on,
+                    status=ledger.SHARD_QUEUED if plan.waits_on is None else ledger.SHARD_WAITING,
+                )
+            )
+            specs.append(
+                shard_spec(run, shard_no, plan.case_ids, chain=plan.chain, waits_on=plan.waits_on)
+            )
         session.flush()
         planned.append(PlannedRun(run.id, spec.key, len(case_ids), categories, specs))
     head = planned[0]
@@ -201,14 +216,38 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
     )
 
 
-def shard_chunks(
-    case_ids: Sequence[str], categories: Mapping[str, str], size: int
-) -> list[list[str]]:
-    """Cases cut into shards of ``size``; a benchmark's shard groups each get one shard."""
+@dataclass(frozen=True)
+class ShardPlan:
+    """One planned shard: its cases, or a chain's steps, and the chain shard it waits for.
+
+    Attributes:
+        case_ids: the cases (a chain shard: the chain's step ids, in order).
+        chain: the chain key of a chain shard (``memory_kv:student``), else None.
+        waits_on: the index of the chain shard these cases wait for, else None.
+    """
+
+    case_ids: list[str]
+    chain: str | None = None
+    waits_on: int | None = None
+
+
+def plan_shards(
+    case_ids: Sequence[str],
+    categories: Mapping[str, str],
+    size: int,
+    steps: Callable[[str, str], list[str]],
+) -> list[ShardPlan]:
+    """Cases cut into shards of ``size``, in order; cases that wait for a chain come last.
+
+    A benchmark's chain keys (:meth:`~farm.benchmarks.base.Benchmark.shard_group`) each get
+    a chain shard (``steps(category, key)``: its step ids) followed by the shards of its
+    cases (``size`` each), which wait for it.
+    """
     from farm.benchmarks.registry import benchmark_for
 
     groups: dict[str, list[str]] = {}
     plain: list[str] = []
+    owner: dict[str, str] = {}
     for case_id in case_ids:
         category = categories[case_id]
         key = benchmark_for(category).shard_group(case_id, category)
@@ -216,23 +255,41 @@ def shard_chunks(
             plain.append(case_id)
         else:
             groups.setdefault(key, []).append(case_id)
-    chunks = [plain[start : start + size] for start in range(0, len(plain), size)]
-    return chunks + list(groups.values())
+            owner.setdefault(key, category)
+    plans = [ShardPlan(plain[start : start + size]) for start in range(0, len(plain), size)]
+    for key, members in groups.items():
+        chain_no = len(plans)
+        plans.append(ShardPlan(steps(owner[key], key), chain=key))
+        plans += [
+            ShardPlan(members[start : start + size], waits_on=chain_no)
+            for start in range(0, len(members), size)
+        ]
+    return plans
 
 
-def shard_spec(run: Run, shard_no: int, case_ids: Sequence[str]) -> ShardSpec:
-    """The broker payload of one shard of ``run``."""
-    return ShardSpec(
-        run_id=run.id,
-        shard_no=shard_no,
-        suite_id=run.suite_id,
-        model_key=run.model_key,
-        mode=run.mode,
-        generation=dict(run.generation),
-        case_ids=tuple(case_ids),
-        tool_retrieval=(run.options or {}).get("tool_retrieval"),
-        embedding_model=(run.options or {}).get("embedding_model"),
-    )
+def _chain_steps(session: Session, suite_id: int) -> Callable[[str, str], list[str]]:
+    """``steps(category, key)`` of a suite: its benchmark's chain steps (suite read once)."""
+    from farm.benchmarks.registry import benchmark_for
+    from farm.db.models import Suite
+
+    extra: dict[str, Any] = {}
+
+    def steps(category: str, key: str) -> list[str]:
+        if not extra:
+            suite = session.get(Suite, suite_id)
+            extra.update((suite.extra or {}) if suite is not None else {})
+        return benchmark_for(category).chain_steps(key, extra)
+
+    return steps
+
+
+def ready(shards: Sequence[ShardSpec]) -> list[ShardSpec]:
+    """The shards that may start now (not waiting for a chain), chain shards first.
+
+    A chain is the long pole of its questions, so chains are sent ahead of the rest.
+    """
+    free = [s for s in shards if s.waits_on is None]
+    return [s for s in free if s.chain is not None] + [s for s in free if s.chain is None]
 
 
 def enqueue(settings: Settings, shards: Sequence[ShardSpec]) -> int:
@@ -261,7 +318,7 @@ def submit(settings: Settings, engine: Engine, request: RunRequest) -> PlannedRu
     with session_scope(engine) as session:
         planned = plan_run(session, request)
     try:
-        enqueue(settings, [shard for run in planned.group() for shard in run.shards])
+        enqueue(settings, ready([shard for run in planned.group() for shard in run.shards]))
     except BrokerError as exc:
         raise SubmitError(
             f"run {planned.run_id} is planned but not enqueued: {exc.message}; "

@@ -27,6 +27,8 @@ ENDPOINT_PERMANENT = "endpoint_permanent"
 REQUEST_BUILD = "request_build"
 UNSUPPORTED = "unsupported"
 SHARD_ABANDONED = "shard_abandoned"
+#: A case that starts from a chain (BFCL's memory prerequisites) whose chain failed.
+PREREQUISITE_FAILED = "prerequisite_failed"
 INTERNAL_ERROR = "internal_error"
 #: The kind of failed inferences imported from BFCL result files (scored by BFCL's rule).
 IMPORTED_ERROR = "inference_error"

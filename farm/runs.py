@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from farm import ledger
 from farm.agentic.web.usage import WebTotals, web_totals
+from farm.chains import Waiting, waiting_on
 from farm.config import Settings
 from farm.db.base import utcnow
 from farm.db.engine import session_scope
@@ -49,6 +50,7 @@ class RunStatus:
             detail only.
         web: web-search usage summed over the shards (searches, fetches, replay misses,
             cost; :mod:`farm.agentic.web.usage`), with detail only; None if it made none.
+        waiting: the chains that ``waiting`` shards wait for, with detail only.
     """
 
     run_id: uuid.UUID
@@ -71,6 +73,7 @@ class RunStatus:
     scorer_errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     web: WebTotals | None = None
+    waiting: list[Waiting] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -159,8 +162,9 @@ def _status(session: Session, run: Run, *, detail: bool) -> RunStatus:
             )
         ]
     web = web_totals(session, [run.id]).get(run.id) if detail else None
+    waiting = waiting_on(session, run.id) if shards.get(ledger.SHARD_WAITING) else []
     status = _make_status(run, done, errors, correct, shards, scores)
-    return replace(status, scorer_errors=scorer_errors, error_kinds=kinds, web=web)
+    return replace(status, scorer_errors=scorer_errors, error_kinds=kinds, web=web, waiting=waiting)
 
 
 def _make_status(
@@ -255,12 +259,14 @@ def plan_resume(session: Session, run_id: uuid.UUID | str) -> list[ShardSpec]:
 
     Result rows without a verdict (failed inferences, scorer errors) are deleted, so their
     cases run again. Every shard with a case that has no result goes back to queued (with
-    its delivery counter reset), except shards a live worker still holds.
+    its delivery counter reset), except shards a live worker still holds. Chains: a chain
+    shard that is not done goes back to queued when a case still waits for it (it resumes
+    after its last stored step), and the shards of its cases wait for it again.
 
     Raises:
         RunError: for an unknown run, an imported one, or one that is already done.
     """
-    from farm.producer import shard_spec
+    from farm.shardspec import spec_of
 
     run = ledger.get_run(session, run_id, lock=True)
     if run.source == "evaluate":
@@ -271,11 +277,24 @@ def plan_resume(session: Session, run_id: uuid.UUID | str) -> list[ShardSpec]:
     done = set(session.scalars(select(Result.case_id).where(Result.run_id == run.id)))
     now = utcnow()
     specs: list[ShardSpec] = []
-    for shard in session.scalars(
-        select(Shard).where(Shard.run_id == run.id).order_by(Shard.shard_no)
-    ):
-        missing = [c for c in shard.case_ids if c not in done]
-        if not missing:
+    shards = list(
+        session.scalars(select(Shard).where(Shard.run_id == run.id).order_by(Shard.shard_no))
+    )
+    needed = {s.waits_on for s in shards if s.waits_on is not None and _missing(s, done)}
+    chain_done = {
+        s.shard_no for s in shards if s.chain is not None and s.status == ledger.SHARD_DONE
+    }
+    for shard in shards:
+        if shard.chain is not None:
+            if shard.status == ledger.SHARD_DONE or shard.shard_no not in needed:
+                continue
+        elif not _missing(shard, done):
+            continue
+        elif shard.waits_on is not None and shard.waits_on not in chain_done:
+            shard.status = ledger.SHARD_WAITING  # its chain runs again first
+            shard.attempts = 0
+            shard.lease_owner = None
+            shard.lease_expires_at = None
             continue
         held = (
             shard.status == ledger.SHARD_RUNNING
@@ -288,12 +307,16 @@ def plan_resume(session: Session, run_id: uuid.UUID | str) -> list[ShardSpec]:
         shard.attempts = 0
         shard.lease_owner = None
         shard.lease_expires_at = None
-        specs.append(shard_spec(run, shard.shard_no, shard.case_ids))
+        specs.append(spec_of(run, shard))
     run.status = ledger.RUN_RUNNING if run.started_at else ledger.RUN_PENDING
     run.finished_at = None
     session.flush()
     ledger.maybe_finalise(session, run)
     return specs
+
+
+def _missing(shard: Shard, done: set[str]) -> bool:
+    return any(c not in done for c in shard.case_ids)
 
 
 @dataclass(frozen=True)
@@ -324,7 +347,8 @@ def sweep(
     workers may sweep at once: the shards are locked with SKIP LOCKED and touched, so each
     is re-enqueued once per lease period.
     """
-    from farm.producer import enqueue, shard_spec
+    from farm.producer import enqueue
+    from farm.shardspec import spec_of
 
     specs: list[ShardSpec] = []
     finalised = 0
@@ -352,7 +376,7 @@ def sweep(
             shard.lease_owner = None
             shard.lease_expires_at = None
             shard.updated_at = utcnow()
-            specs.append(shard_spec(run, shard.shard_no, shard.case_ids))
+            specs.append(spec_of(run, shard))
     with session_scope(engine) as session:
         for rid in session.scalars(
             select(Run.id).where(

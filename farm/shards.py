@@ -7,7 +7,8 @@ many requests are in flight), scores each answer with the same benchmark, and
 writes the whole shard in one transaction (``INSERT ... ON CONFLICT DO NOTHING``). While it
 runs, a watcher renews the lease and notices a cancelled run, in which case the requests
 still in flight are dropped and the finished ones are kept. The shard that completes the
-run finalises it (see :mod:`farm.ledger`).
+run finalises it (see :mod:`farm.ledger`). A chain shard runs its chain instead
+(:mod:`farm.chainrun`) and releases the shards that wait for it (:mod:`farm.chains`).
 """
 
 from __future__ import annotations
@@ -107,12 +108,16 @@ class ShardEnv:
 
 @dataclass(frozen=True)
 class ShardOutcome:
-    """What happened to a shard: ``done``, ``cancelled``, ``skipped`` or ``failed``."""
+    """What happened to a shard: ``done``, ``cancelled``, ``skipped`` or ``failed``.
+
+    ``released``: the shards a finished chain shard made ready; the caller sends them.
+    """
 
     status: str
     written: int = 0
     reason: str = ""
     finalised: bool = False
+    released: tuple[ShardSpec, ...] = ()
 
 
 async def execute_shard(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
@@ -140,6 +145,11 @@ async def _execute(env: ShardEnv, shard: ShardSpec) -> ShardOutcome:
             written, finalised = await asyncio.to_thread(_abandon, env, shard, claim.attempts)
             return ShardOutcome("failed", written, "too many deliveries", finalised)
         return ShardOutcome("skipped", reason=claim.reason)
+    if shard.chain is not None:
+        from farm.chainrun import execute_chain
+
+        end = await execute_chain(env, shard, _watch)
+        return ShardOutcome(end.status, end.written, end.reason, end.finalised, end.released)
     todo, suite_extra = await asyncio.to_thread(_pending_cases, env, shard)
     model = env.spec.model_copy(update={"mode": shard.mode, "generation": dict(shard.generation)})
     rows: list[ResultRow] = []
@@ -292,9 +302,22 @@ def _write(env: ShardEnv, shard: ShardSpec, rows: list[ResultRow], status: str) 
 
 
 def _abandon(env: ShardEnv, shard: ShardSpec, attempts: int) -> tuple[int, bool]:
-    """Record the remaining cases of a shard given up after too many deliveries."""
+    """Record the remaining cases of a shard given up after too many deliveries.
+
+    A chain shard's are the cases that wait for it (``prerequisite_failed``).
+    """
     message = f"shard abandoned after {attempts - 1} deliveries (its worker died each time)"
     with session_scope(env.engine) as session:
+        if shard.chain is not None:
+            from farm.chains import fail_chain
+
+            return fail_chain(
+                session,
+                shard.run_id,
+                shard.shard_no,
+                f"chain {shard.chain}: {message}",
+                worker=env.worker,
+            )
         done = ledger.done_case_ids(session, shard.run_id, shard.case_ids)
         wanted = [c for c in shard.case_ids if c not in done]
         cases = load_shard_cases(session, shard.suite_id, wanted)

@@ -4,22 +4,25 @@ A malformed payload can never succeed, so it is logged and dropped. A database o
 the shard starts is retried with capped exponential backoff (the policy's layer 5 in
 :mod:`farm.failures`; an outage at write time is waited out inside the shard, so nothing is
 inferred twice); everything else a shard meets is recorded as data by
-:func:`farm.shards.execute_shard`.
+:func:`farm.shards.execute_shard`. A chain shard that finishes releases the shards waiting
+for it; the task sends them (the ledger already holds them as queued).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from celery.exceptions import Reject
 
-from farm.errors import RunError, StorageError
+from farm.errors import BrokerError, RunError, StorageError
 from farm.failures import TASK_MAX_RETRIES, TASK_RETRY_BACKOFF, TASK_RETRY_BACKOFF_MAX
 from farm.shards import SHARD_TASK, ShardSpec
 from workers.runtime import EndpointLost
 
 if TYPE_CHECKING:
+    from farm.config import Settings
     from workers.app import FarmCelery
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ def register_tasks(app: FarmCelery) -> None:
             outcome = runtime.run_shard(shard)
         except EndpointLost as exc:  # back to the queue for a worker whose endpoint is fine
             raise Reject(exc.message, requeue=True) from None
+        if outcome.released:
+            _send_released(runtime.settings, outcome.released)
         log.info(
             "shard %s/%s: %s (%d written%s)",
             shard.run_id,
@@ -80,3 +85,17 @@ def register_tasks(app: FarmCelery) -> None:
             ", run finalised" if outcome.finalised else "",
         )
         return {"status": outcome.status, "written": outcome.written}
+
+
+def _send_released(settings: Settings, shards: Sequence[ShardSpec]) -> None:
+    """Send the shards a finished chain released (they are ``queued`` in the ledger).
+
+    A broker that cannot take them now loses nothing: the sweep re-sends queued shards
+    that no worker took (:func:`farm.runs.sweep`).
+    """
+    from farm.producer import enqueue
+
+    try:
+        enqueue(settings, shards)
+    except BrokerError as exc:
+        log.warning("%d released shard(s) not sent (the sweep re-sends them): %s", len(shards), exc)

@@ -79,12 +79,46 @@ class Benchmark(ABC):
         return {**self.groups, "all": self.groups.get("all", self.categories)}
 
     def shard_group(self, case_id: str, category: str) -> str | None:
-        """Cases with the same group key go to one shard of their own (``None``: no group).
+        """The chain ``case`` starts from (``None``: none), e.g. ``memory_kv:student``.
 
-        For cases that share state built inside the shard (BFCL's memory questions follow
-        their scenario's prerequisite chain).
+        Cases with a chain key wait for it: the producer plans one *chain shard* per key
+        (:meth:`chain_steps`, run by :meth:`run_chain`) and shards of those cases (of the
+        run's shard size) that are dispatched only once the chain shard is done. For cases
+        that start from state built by earlier conversations (BFCL's memory questions
+        follow their scenario's prerequisite chain).
         """
         return None
+
+    def chain_steps(self, key: str, suite_extra: Mapping[str, Any] | None) -> list[str]:
+        """The ids of chain ``key``'s steps, in order (what its chain shard holds).
+
+        Empty when the suite does not describe the chain (:meth:`run_chain` then says why).
+        """
+        return []
+
+    async def run_chain(
+        self,
+        key: str,
+        question: Case,
+        spec: ModelSpec,
+        pool: EndpointPool,
+        *,
+        suite_extra: Mapping[str, Any] | None = None,
+    ) -> InferenceOutcome | None:
+        """Run chain ``key`` in the current shard and store the state it leaves.
+
+        Called inside the chain shard's :class:`~farm.benchmarks.context.SolveContext`;
+        ``question`` is one of the cases that wait for it (their tools). Safe to call
+        again after a crash: steps already stored are not run again. Returns ``None``
+        when the chain is stored, or the failed outcome of the step that failed (its
+        cases then get an error row each, never credit).
+
+        Raises:
+            SuiteError: the suite lacks what the chain needs.
+        """
+        from farm.errors import SuiteError
+
+        raise SuiteError(f"{self.name} has no chain {key!r}")
 
     def needs_suite_extra(self, case: Case) -> bool:
         """Whether solving or scoring ``case`` needs the suite row's ``extra``."""

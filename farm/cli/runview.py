@@ -47,6 +47,15 @@ def status_dict(status: RunStatus) -> dict[str, Any]:
         "label": status.label,
         "options": status.options,
         "shards": status.shards,
+        "waiting": [
+            {
+                "chain": w.chain,
+                "chain_shard": w.chain_shard,
+                "status": w.chain_status,
+                "shards": w.shards,
+            }
+            for w in status.waiting
+        ],
         "scores": {
             s.category: {"kind": s.kind, "n": s.n, "correct": s.correct, "accuracy": s.accuracy}
             for s in status.scores
@@ -98,6 +107,10 @@ def status_lines(status: RunStatus) -> list[str]:
         lines.append(f"  {status.web.line()}")
     if status.shards:
         lines.append("  shards: " + ", ".join(f"{n} {s}" for s, n in sorted(status.shards.items())))
+    for w in status.waiting:
+        lines.append(
+            f"    {w.shards} waiting on chain {w.chain} (shard {w.chain_shard}, {w.chain_status})"
+        )
     if status.finished_at and status.started_at:
         took = (status.finished_at - status.started_at).total_seconds()
         lines.append(f"  took {took:.1f}s")

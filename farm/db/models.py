@@ -136,7 +136,13 @@ class Run(Base):
 
 
 class Shard(Base):
-    """A slice of a run's cases, the unit of work on the broker."""
+    """A slice of a run's cases, the unit of work on the broker.
+
+    A *chain shard* (``chain`` set, e.g. ``memory_kv:student``) holds a scenario's
+    prerequisite conversations in order (``case_ids``: their ids; they get no result rows):
+    it leaves the state its questions start from. Question shards that need it name it in
+    ``waits_on`` (its ``shard_no``) and stay ``waiting`` until it is done.
+    """
 
     __tablename__ = "shards"
     __table_args__ = (Index("ix_shards_status_lease", "status", "lease_expires_at"),)
@@ -146,6 +152,8 @@ class Shard(Base):
     )
     shard_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ids: Mapped[list[Any]] = mapped_column(JSONType)
+    chain: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    waits_on: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)

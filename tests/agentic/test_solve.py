@@ -212,3 +212,27 @@ def test_a_snapshot_of_an_unknown_run_is_refused(engine: Engine) -> None:
     snap = MemorySnapshot("MemoryAPI_kv", "travel", {"core_memory": {}, "archival_memory": {}})
     with pytest.raises(StorageError):
         SnapshotStore(engine).save(uuid.uuid4(), "memory_kv", 0, "p0", snap)
+
+
+def test_a_question_whose_chain_is_not_stored_fails_without_running(engine: Engine) -> None:
+    from farm.benchmarks.bfcl.agentic import solve_agentic
+    from farm.benchmarks.context import SolveContext, reset_context, set_context
+    from farm.result_row import PREREQUISITE_FAILED
+
+    run_id = make_run(engine)
+    dead = ModelSpec(
+        key="dead", mode="fc", endpoints=[EndpointConfig(base_url="http://127.0.0.1:9/v1")]
+    )
+    extra = {"agentic_prompts": PROMPTS, "memory_prereq": {"travel": CHAIN}}
+
+    async def go() -> Any:
+        token = set_context(SolveContext(engine, run_id, 0))
+        try:
+            async with EndpointPool(dead, load_settings()) as pool:
+                return await solve_agentic(memory_question("kv"), dead, pool, extra)
+        finally:
+            reset_context(token)
+
+    outcome = asyncio.run(go())  # no request is sent: the endpoint is not even reachable
+    assert outcome.error_type == PREREQUISITE_FAILED and outcome.attempts == 0
+    assert "memory_kv:travel is not stored for this run (0 of 2" in str(outcome.error_message)

@@ -66,11 +66,32 @@ class Bfcl(Benchmark):
         return is_multi_turn(case.category) or is_memory(case.category)
 
     def shard_group(self, case_id: str, category: str) -> str | None:
-        """A memory scenario's questions share a shard: its prerequisite chain runs there."""
+        """A memory question waits for its scenario's chain: ``<category>:<scenario>``."""
         if not is_memory(category):
             return None
-        parts = case_id.split("-")
-        return f"{category}:{parts[1]}" if len(parts) == 3 else None
+        from farm.benchmarks.bfcl.agentic import chain_key
+
+        return chain_key(case_id, category)
+
+    def chain_steps(self, key: str, suite_extra: Mapping[str, Any] | None) -> list[str]:
+        """The scenario's prerequisite ids in BFCL's order (``memory_kv_prereq_0-...``)."""
+        from farm.benchmarks.bfcl.agentic import chain_step_ids
+
+        return chain_step_ids(key, suite_extra)
+
+    async def run_chain(
+        self,
+        key: str,
+        question: Case,
+        spec: ModelSpec,
+        pool: EndpointPool,
+        *,
+        suite_extra: Mapping[str, Any] | None = None,
+    ) -> InferenceOutcome | None:
+        """Run the scenario's prerequisite conversations, storing the memory after each."""
+        from farm.benchmarks.bfcl.agentic import run_chain_in_shard
+
+        return await run_chain_in_shard(key, question, spec, pool, suite_extra)
 
     async def solve(
         self,

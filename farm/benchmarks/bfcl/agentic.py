@@ -10,7 +10,9 @@ backend instruction, core-memory dump) first in turn 0; the questions also carry
 answer-format system message the suite put there.
 
 A prerequisite chain (:func:`run_memory_chain`) runs a scenario's conversations in order on
-one backend, storing the snapshot after each; it resumes after the last stored step.
+one backend, storing the snapshot after each; it resumes after the last stored step. In a
+run, the chain is a shard of its own (:func:`run_chain_in_shard`); the shards of its
+questions are dispatched once it is done.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from farm.errors import SuiteError
 from farm.inference import InferenceOutcome, failed
 from farm.models.registry import ModelSpec
 from farm.multiturn.envs import Environment
+from farm.result_row import PREREQUISITE_FAILED
 from farm.suites.case import Case
 
 
@@ -231,7 +234,7 @@ async def run_memory_chain(
     return snapshot
 
 
-# -- inside a run: the shard's context, the web store, the chain before its questions ------
+# -- inside a run: the shard's context, the web store, chains and their questions ---------
 
 
 def _web_parts(context: SolveContext) -> tuple[WebSettings, Any, PageFetcher | None]:
@@ -286,8 +289,9 @@ async def solve_agentic(
 
     Web search goes through the web store in ``FARM_WEB_MODE``; the case's searches and
     fetches are added to the shard's ``web_usage``. A memory question first makes sure its
-    scenario's prerequisite chain is stored for the run (the shard's first question of the
-    scenario runs it, the others wait on a lock), then starts from the chain's snapshot.
+    scenario's prerequisite chain is stored for the run (its chain shard ran before the
+    question's shard was dispatched; a missing chain is a ``prerequisite_failed`` outcome),
+    then starts from the chain's last snapshot.
 
     Raises:
         SuiteError: the suite lacks the prompts or prerequisite conversations.
@@ -309,6 +313,30 @@ async def solve_agentic(
         async with context.lock("web:usage"):
             await asyncio.to_thread(record_usage, context, counters)
         return outcome
+    memory, prereqs = _memory_parts(context, case, suite_extra)
+    store = SnapshotStore(context.engine)
+    scenario = str(case.extra.get("scenario") or "")
+    done = await asyncio.to_thread(store.latest, context.run_id, case.category, scenario)
+    if prereqs and (done is None or done[0] < len(prereqs) - 1):
+        stored = 0 if done is None else done[0] + 1
+        return failed(
+            PREREQUISITE_FAILED,
+            f"the prerequisite chain {case.category}:{scenario} is not stored for this run "
+            f"({stored} of {len(prereqs)} conversations); its questions cannot start",
+        )
+    snapshot = done[1] if done is not None else None
+    outcome, _backend = await run_memory_conversation(case, spec, pool, memory, snapshot)
+    return outcome
+
+
+def _memory_parts(
+    context: SolveContext, case: Case, suite_extra: Mapping[str, Any] | None
+) -> tuple[MemoryContext, list[Case]]:
+    """The memory context of ``case``'s backend and its scenario's prerequisite cases.
+
+    Raises:
+        SuiteError: the suite lacks the prompts or the scenario's chain.
+    """
     extra = suite_extra or {}
     prompts = extra.get("agentic_prompts")
     scenario = str(case.extra.get("scenario") or "")
@@ -327,22 +355,52 @@ async def solve_agentic(
             f"embed:{model}", lambda: EmbeddingClient.from_env(model), close="aclose"
         )
         embed = loop_embedder(client)
-    memory = MemoryContext(prompts, embed=embed)
-    prereqs = prerequisite_cases(case.category, scenario, chain)
+    return MemoryContext(prompts, embed=embed), prerequisite_cases(case.category, scenario, chain)
+
+
+def chain_key(case_id: str, category: str) -> str | None:
+    """The chain a memory question waits for: ``<category>:<scenario>`` (None: not memory)."""
+    parts = case_id.split("-")
+    return f"{category}:{parts[1]}" if len(parts) == 3 else None
+
+
+def chain_step_ids(key: str, suite_extra: Mapping[str, Any] | None) -> list[str]:
+    """The prerequisite ids of chain ``key`` (``memory_kv:student``), in order."""
+    category, _, scenario = key.partition(":")
+    chain = ((suite_extra or {}).get("memory_prereq") or {}).get(scenario)
+    if not isinstance(chain, list):
+        return []
+    return [c.case_id for c in prerequisite_cases(category, scenario, chain)]
+
+
+async def run_chain_in_shard(
+    key: str,
+    question: Case,
+    spec: ModelSpec,
+    pool: EndpointPool,
+    suite_extra: Mapping[str, Any] | None,
+) -> InferenceOutcome | None:
+    """Run (or resume) chain ``key`` in the current chain shard, storing each step.
+
+    ``question`` is one of the chain's questions (its backend's tools). Returns ``None``
+    once the last step is stored, else the failed outcome naming the step that failed.
+
+    Raises:
+        SuiteError: the suite lacks the prompts or the chain.
+    """
+    context = current_context()
+    memory, prereqs = _memory_parts(context, question, suite_extra)
+    if chain_key(question.case_id, question.category) != key:
+        raise SuiteError(f"{question.case_id} does not wait for chain {key}")
     store = SnapshotStore(context.engine)
-    async with context.lock(f"chain:{case.category}:{scenario}"):
-        done = await asyncio.to_thread(store.latest, context.run_id, case.category, scenario)
-        snapshot = done[1] if done is not None else None
-        if done is None or done[0] < len(prereqs) - 1:
-            try:
-                snapshot = await run_memory_chain(
-                    context.run_id, prereqs, case.functions, spec, pool, memory, store
-                )
-            except ChainFailed as exc:
-                return failed(
-                    exc.outcome.error_type or "prerequisite",
-                    f"prerequisite {exc.case_id} failed: {exc.outcome.error_message}",
-                    attempts=exc.outcome.attempts,
-                )
-    outcome, _backend = await run_memory_conversation(case, spec, pool, memory, snapshot)
-    return outcome
+    try:
+        await run_memory_chain(
+            context.run_id, prereqs, question.functions, spec, pool, memory, store
+        )
+    except ChainFailed as exc:
+        return failed(
+            exc.outcome.error_type or PREREQUISITE_FAILED,
+            f"prerequisite {exc.case_id} failed: {exc.outcome.error_message}",
+            attempts=exc.outcome.attempts,
+        )
+    return None
