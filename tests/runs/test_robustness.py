@@ -55,11 +55,12 @@ def test_a_run_whose_workers_vanished_is_marked_stalled_and_resumes_to_done(
         )
         assert claim.granted
     short = runs_settings
-    swept = farm_cli(short, "sweep", "--stall-after", "2", "--json")
+    # The window leaves room for the sweep's own start-up on a loaded 2-core machine.
+    swept = farm_cli(short, "sweep", "--stall-after", "6", "--json")
     assert swept.returncode == 0, swept.stderr
-    assert run_status_of(runs_engine, planned.run_id) == "running"  # not quiet for 2 s yet
-    time.sleep(2.2)
-    swept = farm_cli(short, "sweep", "--stall-after", "2", "--json")
+    assert run_status_of(runs_engine, planned.run_id) == "running"  # not quiet for 6 s yet
+    time.sleep(6.2)
+    swept = farm_cli(short, "sweep", "--stall-after", "6", "--json")
     assert swept.returncode == 0, swept.stderr
     assert json.loads(swept.stdout.strip().splitlines()[-1])["stalled"] >= 1
     assert run_status_of(runs_engine, planned.run_id) == "stalled"
