@@ -7,11 +7,14 @@ import uuid
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
+from farm.agentic.sensitivity import CONFIG_KIND, STAT_KIND, sensitivity_stats
 from farm.benchmarks.registry import benchmark_of
 from farm.db.models import Result, Run, RunScore, Shard, TestCase
 from farm.errors import RunError
 from farm.report.latency import write_run_stats
 from farm.scoring.sections import CategoryScore
+from farm.suites.categories import FORMAT_SENSITIVITY
+from farm.suites.sensitivity import split_case_id
 
 
 def category_totals(session: Session, run_id: uuid.UUID) -> dict[str, tuple[int, int, int]]:
@@ -133,5 +136,67 @@ def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
                 ran=section.ran,
             )
         )
+    if FORMAT_SENSITIVITY in scores:
+        _write_format_sensitivity(session, run)
     write_run_stats(session, run_id)
     session.flush()
+
+
+def _write_format_sensitivity(session: Session, run: Run) -> None:
+    """Store BFCL's format-sensitivity statistics of ``run`` from its per-case verdicts.
+
+    One ``run_scores`` row of kind :data:`~farm.agentic.sensitivity.CONFIG_KIND` per
+    configuration (``n`` cases, ``correct``, ``errors``: failed inferences and, in the farm's
+    own runs, planned cases never run, which count as wrong) and one of kind
+    :data:`~farm.agentic.sensitivity.STAT_KIND` per statistic (max delta, standard deviation,
+    variance, in BFCL's units: percentage points, points squared), as BFCL's
+    ``format_sensitivity_runner`` computes them.
+    """
+    verdicts: dict[str, tuple[bool, bool]] = {
+        str(cid): (bool(valid), err is not None)
+        for cid, valid, err in session.execute(
+            select(Result.case_id, Result.valid, Result.inference_error).where(
+                Result.run_id == run.id, Result.category == FORMAT_SENSITIVITY
+            )
+        )
+    }
+    if run.source != "evaluate":  # every planned case counts: one never run is wrong
+        chosen = planned_case_ids(session, run)
+        for cid in session.scalars(
+            select(TestCase.case_id).where(
+                TestCase.suite_id == run.suite_id, TestCase.category == FORMAT_SENSITIVITY
+            )
+        ):
+            if (chosen is None or cid in chosen) and cid not in verdicts:
+                verdicts[cid] = (False, True)
+    stats = sensitivity_stats((cid, valid) for cid, (valid, _) in verdicts.items())
+    errors: dict[str, int] = {}
+    for cid, (_, failed) in verdicts.items():
+        config = split_case_id(cid)[1]
+        errors[config] = errors.get(config, 0) + int(failed)
+    for config, score in stats.per_config.items():
+        session.add(
+            RunScore(
+                run_id=run.id,
+                category=config,
+                kind=CONFIG_KIND,
+                n=score.total,
+                correct=score.correct,
+                errors=errors.get(config, 0),
+                accuracy=score.accuracy,
+                ran=True,
+            )
+        )
+    for name, value in stats.stats().items():
+        session.add(
+            RunScore(
+                run_id=run.id,
+                category=name,
+                kind=STAT_KIND,
+                n=len(stats.per_config),
+                correct=0,
+                errors=0,
+                accuracy=value,
+                ran=True,
+            )
+        )

@@ -26,7 +26,7 @@ from farm.db.models import Model, Run, Shard, TestCase
 from farm.errors import BrokerError, SubmitError
 from farm.shardspec import ShardSpec
 from farm.shardspec import shard_spec as shard_spec  # re-exported: built from the run
-from farm.suites.categories import FORMAT_SENSITIVITY, NOT_YET_RUNNABLE
+from farm.suites.categories import PROMPT_ONLY, prompt_only_skip_note
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -74,7 +74,8 @@ class RunRequest:
 class PlannedRun:
     """A planned run and its shards; for ``--repeats K``, the first repeat.
 
-    ``repeats`` holds the other K-1 planned repeats (empty for a single run).
+    ``repeats`` holds the other K-1 planned repeats (empty for a single run); ``notes``
+    holds one-line warnings about the plan (categories of a group the model's mode skips).
     """
 
     run_id: uuid.UUID
@@ -83,6 +84,7 @@ class PlannedRun:
     categories: list[str]
     shards: list[ShardSpec]
     repeats: tuple[PlannedRun, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def group(self) -> list[PlannedRun]:
         """This run and its other repeats, in repeat order."""
@@ -99,17 +101,6 @@ def auto_shard_size(n_cases: int, concurrency: int) -> int:
     return max(1, min(MAX_AUTO_SHARD, max(2 * concurrency, math.ceil(n_cases / 32))))
 
 
-def _check_format_sensitivity_mode(mode: str) -> None:
-    """Format sensitivity (named explicitly) runs only in a mode that follows its prompts."""
-    from farm.formats import get_format
-
-    if not get_format(mode).runs_format_sensitivity:
-        raise SubmitError(
-            f"format_sensitivity runs in prompt mode only (BFCL skips it for FC models); "
-            f"model mode is {mode!r}: use --mode prompt"
-        )
-
-
 def plan_run(session: Session, request: RunRequest) -> PlannedRun:
     """Write the run (or its K repeats), its model and its shards (queued) in ``session``.
 
@@ -124,11 +115,8 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         raise SubmitError(f"shard size must be positive, got {request.shard_size}")
     suite = resolve_suite(session, request.suite)
     counts = category_counts(session, suite.id)
-    named = {n.strip() for raw in request.categories for n in raw.split(",")}
-    known = [c for c in known_categories(counts) if c not in NOT_YET_RUNNABLE or c in named]
-    categories = expand_categories(request.categories, known)
-    if FORMAT_SENSITIVITY in categories:
-        _check_format_sensitivity_mode(request.model.mode)
+    known = known_categories(counts)
+    categories, notes = _runnable(request, expand_categories(request.categories, known))
     rows = session.execute(
         select(TestCase.case_id, TestCase.category, TestCase.position)
         .where(TestCase.suite_id == suite.id, TestCase.category.in_(categories))
@@ -212,8 +200,41 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         planned.append(PlannedRun(run.id, spec.key, len(case_ids), categories, specs))
     head = planned[0]
     return PlannedRun(
-        head.run_id, head.model_key, head.n_cases, head.categories, head.shards, tuple(planned[1:])
+        head.run_id,
+        head.model_key,
+        head.n_cases,
+        head.categories,
+        head.shards,
+        tuple(planned[1:]),
+        notes,
     )
+
+
+def _runnable(request: RunRequest, categories: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The categories the model's mode runs, and a note for those a group brought in but not.
+
+    BFCL runs format sensitivity for prompt-mode models only: for a call format without
+    ``runs_format_sensitivity`` a group (``all``) leaves it out with a one-line note, and
+    naming it is refused.
+
+    Raises:
+        SubmitError: a prompt-only category named for a model of another mode.
+    """
+    from farm.formats import get_format
+
+    mode = request.model.mode
+    if get_format(mode).runs_format_sensitivity:
+        return categories, ()
+    named = {part.strip() for raw in request.categories for part in raw.split(",")}
+    refused = [c for c in categories if c in named and c in PROMPT_ONLY]
+    if refused:
+        raise SubmitError(
+            f"{', '.join(refused)} runs in prompt mode only (BFCL skips it for FC models); "
+            f"{request.model.key} has mode {mode!r}: use --mode prompt"
+        )
+    skipped = [c for c in categories if c in PROMPT_ONLY]
+    kept = [c for c in categories if c not in skipped]
+    return kept, (prompt_only_skip_note(mode, skipped),) if skipped else ()
 
 
 @dataclass(frozen=True)

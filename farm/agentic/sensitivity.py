@@ -7,10 +7,22 @@ bfcl-eval 2026.3.23. Configurations and case ids: :mod:`farm.suites.sensitivity`
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from farm.suites.sensitivity import split_case_id
+
+#: ``run_scores.kind`` of a configuration's score (``category`` = the configuration string,
+#: ``n`` = its cases, ``correct``, ``errors``, ``accuracy`` = correct / n).
+CONFIG_KIND = "format_config"
+#: ``run_scores.kind`` of a statistic (``category`` = its name in :data:`STAT_NAMES`,
+#: ``accuracy`` = its value in BFCL's units, ``n`` = the configurations it is over).
+STAT_KIND = "format_stat"
+#: The statistics, named as in the header of BFCL's score file.
+MAX_DELTA = "accuracy_max_delta"
+STD = "accuracy_std"
+VARIANCE = "accuracy_variance"
+STAT_NAMES: tuple[str, ...] = (MAX_DELTA, STD, VARIANCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +55,10 @@ class SensitivityStats:
     std: float
     variance: float
 
+    def stats(self) -> dict[str, float]:
+        """``{accuracy_max_delta, accuracy_std, accuracy_variance}`` as BFCL's header names them."""
+        return {MAX_DELTA: self.max_delta, STD: self.std, VARIANCE: self.variance}
+
 
 def sensitivity_stats(verdicts: Iterable[tuple[str, bool]]) -> SensitivityStats:
     """Aggregate ``(case id, valid)`` pairs as BFCL's ``format_sensitivity_runner`` does.
@@ -65,3 +81,11 @@ def sensitivity_stats(verdicts: Iterable[tuple[str, bool]]) -> SensitivityStats:
     else:
         variance = std = max_delta = 0.0
     return SensitivityStats(per_config=per_config, max_delta=max_delta, std=std, variance=variance)
+
+
+def stats_text(stats: Mapping[str, float]) -> str:
+    """``max delta 12.5, std 4.1, variance 16.81`` (BFCL's units: points, points squared)."""
+    return (
+        f"max delta {stats.get(MAX_DELTA, 'N/A')}, std {stats.get(STD, 'N/A')}, "
+        f"variance {stats.get(VARIANCE, 'N/A')}"
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from farm.scoring.metrics import Metric
@@ -29,6 +30,16 @@ if TYPE_CHECKING:
 
 #: ``error_type`` of the default verdict for a case whose inference failed.
 INFERENCE_ERROR = "inference_error"
+
+
+@dataclass(frozen=True)
+class StatMetric(Metric):
+    """A leaderboard column showing a raw statistic of a run rather than an accuracy.
+
+    ``name`` is the statistic's name as stored (``run_scores`` rows of kind
+    ``format_stat``, e.g. ``accuracy_max_delta``); its cell is the number as stored
+    (``str()``, BFCL's convention for such columns), N/A when the run has none.
+    """
 
 
 class Benchmark(ABC):

@@ -83,6 +83,10 @@ def evaluate(
         click.echo(f"partial categories scored on the entries present: {', '.join(partial)}")
     for name, (accuracy, ran) in report.sections.items():
         click.echo(f"  [{name}] {accuracy:7.2%}{'' if ran else '  (N/A: not every member ran)'}")
+    if report.format_sensitivity:
+        from farm.agentic.sensitivity import stats_text
+
+        click.echo(f"  [format_sensitivity] {stats_text(report.format_sensitivity)}")
     for skipped in report.skipped_files:
         click.echo(f"skipped {skipped}", err=True)
     if as_json:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, select
 
+from farm.agentic.sensitivity import CONFIG_KIND, STAT_KIND, stats_text
 from farm.db.engine import session_scope
 from farm.db.models import RunScore
 from farm.progress import RunProgress
@@ -105,6 +106,10 @@ def status_lines(status: RunStatus) -> list[str]:
         )
     if status.web is not None:
         lines.append(f"  {status.web.line()}")
+    stats = {s.category: s.accuracy for s in status.scores if s.kind == STAT_KIND}
+    if stats:
+        configs = sum(1 for s in status.scores if s.kind == CONFIG_KIND)
+        lines.append(f"  format sensitivity over {configs} configurations: {stats_text(stats)}")
     if status.shards:
         lines.append("  shards: " + ", ".join(f"{n} {s}" for s, n in sorted(status.shards.items())))
     for w in status.waiting:

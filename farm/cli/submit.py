@@ -75,6 +75,8 @@ def submit(
     planned = submit_run(settings, engine, request)
     err = console(stderr=True)
     group = planned.group()
+    for note in planned.notes:
+        err.print(note, markup=False)
     err.print(
         f"submitted run {planned.run_id}: {planned.n_cases} cases of {spec.key} "
         f"({spec.mode}) in {len(planned.shards)} shards"

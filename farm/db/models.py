@@ -210,6 +210,12 @@ class RunScore(Base):
     ``kind`` is ``category`` (a BFCL leaf category) or ``section`` (an aggregate such as
     ``overall``; see :mod:`farm.suites.categories`). ``ran`` is false for a category or
     section with a member that was not run (BFCL shows N/A but counts it as 0).
+
+    A run of BFCL's format sensitivity also has ``format_config`` rows (``category`` = a
+    prompt configuration; ``n``, ``correct``, ``errors``, ``accuracy`` of its cases) and
+    ``format_stat`` rows (``category`` = ``accuracy_max_delta``, ``accuracy_std`` or
+    ``accuracy_variance``; ``accuracy`` holds the statistic in BFCL's units, percentage
+    points or points squared; ``n`` = configurations); see :mod:`farm.agentic.sensitivity`.
     """
 
     __tablename__ = "run_scores"

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, Table, Text, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from farm import __version__
+from farm.agentic.sensitivity import STAT_KIND
 from farm.benchmarks.registry import benchmark_for
 from farm.db.base import utcnow
 from farm.db.engine import session_scope, storage_errors
@@ -31,7 +32,7 @@ from farm.formats.fit import fit_warning
 from farm.scoring.score import is_relevance_category
 from farm.scoring.verdict import Verdict, json_safe
 from farm.suites.case import Case
-from farm.suites.categories import NOT_YET_RUNNABLE, is_multi_turn
+from farm.suites.categories import PROMPT_ONLY, is_multi_turn
 from farm.suites.store import category_counts, resolve_suite
 
 INFERENCE_ERROR_PREFIX = "Error during inference"
@@ -67,6 +68,8 @@ class EvaluateReport:
     underscore_to_dot: bool
     categories: list[CategorySummary] = field(default_factory=list)
     sections: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    #: BFCL's format-sensitivity statistics (``accuracy_max_delta``, ...), when scored.
+    format_sensitivity: dict[str, float] = field(default_factory=dict)
     skipped_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -90,6 +93,7 @@ class EvaluateReport:
             },
             "partial": [c.category for c in self.categories if c.partial],
             "sections": {k: {"accuracy": a, "ran": r} for k, (a, r) in self.sections.items()},
+            "format_sensitivity": self.format_sensitivity or None,
             "skipped_files": self.skipped_files,
             "warnings": self.warnings,
         }
@@ -205,9 +209,10 @@ def evaluate_results(
             if category not in counts:
                 skipped.append(f"{path.name} (category {category!r} not in {suite.name})")
                 continue
-            if category in NOT_YET_RUNNABLE:
+            if category in PROMPT_ONLY and not call_format.runs_format_sensitivity:
                 skipped.append(
-                    f"{path.name} ({category}: its other prompt formats are not scored yet)"
+                    f"{path.name} ({category} is scored in prompt mode only, as BFCL runs it; "
+                    f"mode is {mode!r})"
                 )
                 continue
             files.append(read_result_file(category, path))
@@ -229,7 +234,9 @@ def evaluate_results(
         for score in session.query(RunScore).filter(RunScore.run_id == run_id):
             if score.kind == "section":
                 report.sections[score.category] = (score.accuracy, score.ran)
-            else:
+            elif score.kind == STAT_KIND:
+                report.format_sensitivity[score.category] = score.accuracy
+            elif score.kind == "category":
                 report.categories.append(
                     CategorySummary(score.category, score.n, score.correct, counts[score.category])
                 )

@@ -9,7 +9,10 @@ value rounded to 2 places, and ``N/A`` where BFCL shows N/A:
 * a leaf category that was not run;
 * a summary (Simple AST, AST Summary, Web Search / Memory Summary, Irrelevance
   Detection) with a member that was not run;
-* never for the "overall" value of a group, nor for Overall Acc (a missing member counts 0).
+* never for the "overall" value of a group, nor for Overall Acc (a missing member counts 0);
+* for format sensitivity's max delta, standard deviation (raw numbers, ``str()`` of BFCL's
+  values rounded to 2 places) and per-configuration accuracies of a run without that
+  category; ``data_format_sensitivity.csv`` is sorted by max delta, largest first.
 
 Commas inside names are replaced by semicolons, since the files are not quoted.
 """
@@ -19,9 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from farm.agentic.sensitivity import MAX_DELTA, STD
 from farm.errors import ConfigError
 from farm.report.rows import RunRow
 from farm.suites.categories import LIVE, LIVE_AST, MULTI_TURN, NON_LIVE
+from farm.suites.sensitivity import all_configs
 
 Cell = float | str
 NA = "N/A"
@@ -209,10 +214,38 @@ def _overall(c: _Cells) -> list[Cell]:
         *(c.cat(n) for n in MEMORY),
         c.cat("live_relevance"),
         c.section("irrelevance", na=True),
-        NA,
-        NA,
+        c.raw(c.row.stat(MAX_DELTA)),
+        c.raw(c.row.stat(STD)),
         _text(info.get("org", NA)),
         _text(info.get("license", NA)),
+    ]
+
+
+#: ``data_format_sensitivity.csv``: these, then ``Config <configuration>`` for each of
+#: BFCL's 26 configurations in its order.
+COLUMNS_FORMAT_SENSITIVITY_PREFIX = [
+    "Rank",
+    "Model",
+    "Format Sensitivity Max Delta",
+    "Format Sensitivity Standard Deviation",
+]
+COLUMNS_FORMAT_SENSITIVITY = [
+    *COLUMNS_FORMAT_SENSITIVITY_PREFIX,
+    *(f"Config {cfg}" for cfg in all_configs()),
+]
+#: Its columns written with str() (the two statistics) rather than as a percentage.
+RAW_FORMAT_SENSITIVITY_COLUMNS = frozenset({2, 3})
+
+
+def _format_sensitivity(c: _Cells) -> list[Cell]:
+    fs = c.row.format_sensitivity
+    configs = fs.configs if fs is not None else {}
+    return [
+        NA,
+        _text(c.row.display_name),
+        c.raw(c.row.stat(MAX_DELTA)),
+        c.raw(c.row.stat(STD)),
+        *(configs[cfg].accuracy if cfg in configs else NA for cfg in all_configs()),
     ]
 
 
@@ -252,6 +285,12 @@ def render_bfcl_csv(runs: Sequence[RunRow]) -> dict[str, str]:
         "data_live.csv": format_table(_rows(runs, _live), COLUMNS_LIVE, 2),
         "data_multi_turn.csv": format_table(_rows(runs, _multi_turn), COLUMNS_MULTI_TURN, 2),
         "data_agentic.csv": format_table(_rows(runs, _agentic), COLUMNS_AGENTIC, 2),
+        "data_format_sensitivity.csv": format_table(
+            _rows(runs, _format_sensitivity),
+            COLUMNS_FORMAT_SENSITIVITY,
+            2,
+            RAW_FORMAT_SENSITIVITY_COLUMNS,
+        ),
     }
 
 

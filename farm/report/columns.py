@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from farm.benchmarks.base import StatMetric
 from farm.benchmarks.registry import DEFAULT_BENCHMARK, benchmark_of, benchmarks, get_benchmark
 from farm.report.rows import RunRow, Score
 from farm.scoring.metrics import Metric
@@ -251,6 +252,42 @@ def score_column(metric: Metric) -> Column:
     )
 
 
+def stat_column(metric: StatMetric) -> Column:
+    """The column of a raw statistic (format sensitivity): ``str()`` of the value, or N/A.
+
+    Shown in the compact views only when a row has the statistic.
+    """
+    name = metric.name
+
+    def text(row: RunRow) -> str:
+        return num(row.stat(name))
+
+    def sort(row: RunRow) -> float:
+        value = row.stat(name)
+        return -1.0 if value is None else value
+
+    return Column(
+        key=name,
+        header=metric.short,
+        text=text,
+        fields=((metric.title, text),),
+        present=lambda rows: any(r.stat(name) is not None for r in rows),
+        sort=sort,
+    )
+
+
+def metric_column(metric: Metric) -> Column:
+    """The column of a benchmark metric: a score column, or a statistic's."""
+    return stat_column(metric) if isinstance(metric, StatMetric) else score_column(metric)
+
+
+def _format_sensitivity_json(row: RunRow) -> dict[str, Any] | None:
+    fs = row.format_sensitivity
+    if fs is None:
+        return None
+    return {**fs.stats, "configs": {cfg: score_json(s) for cfg, s in fs.configs.items()}}
+
+
 def _info(
     key: str,
     header: str | None,
@@ -319,6 +356,8 @@ TAIL: tuple[Column, ...] = (
            json=("sections", lambda r: {k: score_json(v) for k, v in r.sections.items()})),
     Column("categories", None, lambda r: "",
            json=("categories", lambda r: {k: score_json(v) for k, v in r.categories.items()})),
+    Column("format_sensitivity", None, lambda r: "",
+           json=("format_sensitivity", _format_sensitivity_json)),
 )  # fmt: skip
 
 
@@ -361,7 +400,7 @@ def leaderboard_columns(
     Score columns come from the benchmark's metrics (:meth:`Benchmark.metrics`), or from
     ``metrics`` when given.
     """
-    return (*HEAD, *(score_column(m) for m in board_metrics(rows, metrics)), *TAIL)
+    return (*HEAD, *(metric_column(m) for m in board_metrics(rows, metrics)), *TAIL)
 
 
 def compact(columns: Sequence[Column], rows: Sequence[RunRow] = ()) -> list[Column]:

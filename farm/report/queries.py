@@ -3,7 +3,8 @@
 Every function takes a SQLAlchemy session and returns typed rows (:mod:`farm.report.rows`);
 rendering is elsewhere. Scores come from ``run_scores`` (``kind='category'``); sections
 missing there are recomputed with the run's benchmark (:mod:`farm.benchmarks`), so a run's
-numbers are the same whichever way it was scored.
+numbers are the same whichever way it was scored. Format-sensitivity configurations and
+statistics (kinds ``format_config``, ``format_stat``) fill ``RunRow.format_sensitivity``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from farm.agentic.web.usage import web_totals
+from farm.agentic.sensitivity import CONFIG_KIND, STAT_KIND
 from farm.benchmarks.registry import benchmarks
 from farm.benchmarks.registry import category_order as registry_category_order
 from farm.db.lookup import resolve_run_id
@@ -35,7 +37,7 @@ from farm.report.latency import (
     tune_for_reports,
 )
 from farm.report.repeats import collapse_repeats, repeat_tag
-from farm.report.rows import RunRow, Score, marked_name
+from farm.report.rows import FormatSensitivity, RunRow, Score, marked_name
 
 if TYPE_CHECKING:
     from farm.report.coverage import SubsetCases
@@ -283,16 +285,26 @@ def _load_runs(
         rows = result.cursor.fetchall()  # as SQLAlchemy Rows they cost as much as the query
     finally:
         result.close()
+    configs: dict[str, dict[str, Score]] = defaultdict(dict)
+    stat_values: dict[str, dict[str, float]] = defaultdict(dict)
     for rid, kind, category, n, correct, errors, accuracy, ran in rows:
         if kind == "category":
             cells[rid][category] = category_cell(n, correct, errors, bool(ran))
-        else:
+        elif kind == "section":
             stored[rid][category] = (accuracy, bool(ran))
+        elif kind == CONFIG_KIND:
+            configs[rid][category] = category_cell(n, correct, errors, bool(ran))
+        elif kind == STAT_KIND:
+            stat_values[rid][category] = accuracy
     names = sorted({c for run_cells in cells.values() for c in run_cells}, key=category_order)
     for text_id, row in by_text.items():
         run_cells = cells.get(text_id, {})
         row.categories = {c: run_cells[c] for c in names if c in run_cells}
         row.sections = section_cells(row.categories, stored.get(text_id))
+        if text_id in stat_values:
+            row.format_sensitivity = FormatSensitivity(
+                configs=configs.get(text_id, {}), stats=stat_values[text_id]
+            )
     if with_latency:
         missing = [rid for rid in by_id if rid not in summaries]
         if missing:  # scored before run_stats existed (SQLite) or by hand

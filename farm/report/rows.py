@@ -115,12 +115,33 @@ class RepeatSummary:
         return len(self.run_ids)
 
 
+@dataclass(frozen=True)
+class FormatSensitivity:
+    """BFCL's format-sensitivity statistics of a run, as stored when it was scored.
+
+    Attributes:
+        configs: configuration string -> its score (``n`` cases, ``correct``, accuracy).
+        stats: ``accuracy_max_delta``, ``accuracy_std`` (percentage points) and
+            ``accuracy_variance`` (points squared), BFCL's values rounded to 2 places.
+    """
+
+    configs: dict[str, Score]
+    stats: dict[str, float]
+
+    def stat(self, name: str) -> float | None:
+        """One statistic by BFCL's name; None if not stored."""
+        return self.stats.get(name)
+
+
 @dataclass
 class RunRow:
     """One run on the leaderboard, with every category and section score.
 
     ``web`` is the run's web-search usage (a repeat group's: summed over its repeats), None
     for a run that made none or a board read without latency.
+
+    ``format_sensitivity`` holds BFCL's format-sensitivity statistics of a run that ran that
+    category (None otherwise: BFCL's N/A).
     """
 
     run_id: uuid.UUID
@@ -143,6 +164,7 @@ class RunRow:
     repeat_group: uuid.UUID | None = None
     repeat_index: int = 0
     web: WebTotals | None = None
+    format_sensitivity: FormatSensitivity | None = None
 
     @property
     def short_id(self) -> str:
@@ -172,6 +194,11 @@ class RunRow:
     def score(self, name: str) -> Score | None:
         """A section or category score by name; a section wins (``irrelevance``)."""
         return self.sections.get(name) or self.categories.get(name)
+
+    def stat(self, name: str) -> float | None:
+        """A stored statistic by name (format sensitivity's ``accuracy_max_delta``, ...)."""
+        fs = self.format_sensitivity
+        return None if fs is None else fs.stat(name)
 
     def metric(self, name: str) -> Score | None:
         """A category or section score by name; a category wins (``irrelevance``)."""

@@ -43,10 +43,10 @@ FORMAT_SENSITIVITY = "format_sensitivity"
 ALL_SCORING: tuple[str, ...] = (*SINGLE_TURN, *MULTI_TURN, *AGENTIC)
 #: Every BFCL v4 category, in BFCL's order (``all``): the scoring ones and format sensitivity.
 ALL: tuple[str, ...] = (*ALL_SCORING, FORMAT_SENSITIVITY)
-#: Categories the producer leaves out of groups: format sensitivity runs only when named
-#: (``farm run --mode prompt -c format_sensitivity``; a mode without prompt configurations
-#: is refused). ``farm evaluate`` scores imported results of it.
-NOT_YET_RUNNABLE: frozenset[str] = frozenset({FORMAT_SENSITIVITY})
+#: Categories run in prompt mode only: BFCL skips format sensitivity for FC models (its
+#: cases vary the prompt's call and doc formats, which an FC request does not carry). The
+#: call formats that run them say so (``CallFormat.runs_format_sensitivity``).
+PROMPT_ONLY: frozenset[str] = frozenset({FORMAT_SENSITIVITY})
 #: The memory scenarios in BFCL's order.
 MEMORY_SCENARIOS: tuple[str, ...] = ("student", "customer", "finance", "healthcare", "notetaker")
 
@@ -85,6 +85,15 @@ def language_of(category: str) -> str:
     if category == "simple_javascript":
         return "javascript"
     return "python"
+
+
+def prompt_only_skip_note(mode: str, skipped: Iterable[str]) -> str:
+    """The one line saying that a group's prompt-only categories are left out for ``mode``."""
+    names = ", ".join(skipped)
+    return (
+        f"warning: {names} left out: it runs in prompt mode only and this model's mode is "
+        f"{mode!r} (BFCL skips it for FC models)"
+    )
 
 
 def is_multi_turn(category: str) -> bool:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from farm.benchmarks.base import Benchmark
+from farm.agentic.sensitivity import MAX_DELTA, STD
+from farm.benchmarks.base import Benchmark, StatMetric
 from farm.benchmarks.registry import benchmark
 from farm.scoring.metrics import BFCL_METRICS, NEVER_NA, Metric
 from farm.scoring.sections import (
@@ -25,12 +26,28 @@ from farm.scoring.sections import (
 )
 from farm.scoring.verdict import Verdict
 from farm.suites.case import Case
-from farm.suites.categories import ALL, GROUPS, is_agentic, is_memory, is_multi_turn
+from farm.suites.categories import (
+    ALL,
+    FORMAT_SENSITIVITY,
+    GROUPS,
+    is_agentic,
+    is_memory,
+    is_multi_turn,
+)
 
 if TYPE_CHECKING:
     from farm.endpoints.pool import EndpointPool
     from farm.inference import InferenceOutcome, ToolRetrieval
     from farm.models.registry import ModelSpec
+
+
+#: BFCL's format-sensitivity columns: the category's accuracy (not in BFCL's files), then
+#: the two statistics of ``data_overall.csv``.
+FORMAT_SENSITIVITY_METRICS: tuple[Metric, ...] = (
+    Metric(FORMAT_SENSITIVITY, "Format Sensitivity Acc"),
+    StatMetric(MAX_DELTA, "Format Sensitivity Max Delta", "FS Max Delta"),
+    StatMetric(STD, "Format Sensitivity Standard Deviation", "FS Std"),
+)
 
 
 @benchmark("bfcl")
@@ -54,8 +71,12 @@ class Bfcl(Benchmark):
     )
 
     def metrics(self) -> tuple[Metric, ...]:
-        """BFCL's columns with the titles of its ``data_overall.csv``."""
-        return BFCL_METRICS
+        """BFCL's columns with the titles of its ``data_overall.csv``.
+
+        Then format sensitivity (not part of Overall): its accuracy (full views only) and
+        its max delta and standard deviation (raw numbers, as BFCL shows them).
+        """
+        return (*BFCL_METRICS, *FORMAT_SENSITIVITY_METRICS)
 
     def never_na(self) -> frozenset[str]:
         """Overall, Live, Multi Turn and Agentic: BFCL never shows them as N/A."""
