@@ -30,6 +30,7 @@ from pathlib import Path
 from farm.errors import SuiteError
 
 RANGE_RE = re.compile(r"^(?P<prefix>.*_)(?P<low>\d+)-(?P<high>\d+)$")
+_INDEX_RE = re.compile(r"(\d+)(?:$|[-:])")
 GLOB_CHARS = frozenset("*?[")
 
 
@@ -40,9 +41,10 @@ def split_items(specs: str | Iterable[str]) -> list[str]:
 
 
 def _index(case_id: str, prefix: str) -> int | None:
-    rest = case_id[len(prefix) :]
-    digits = rest.split("-", 1)[0]
-    return int(digits) if digits.isdigit() else None
+    """The number after ``prefix``, ending the id or followed by ``-`` (``live_simple_3-2-0``)
+    or ``:`` (``format_sensitivity_7:<config>:<original id>``); None if there is none."""
+    found = _INDEX_RE.match(case_id, len(prefix))
+    return int(found[1]) if found else None
 
 
 def _no_match(item: str, ids: Sequence[str], what: str, scope: str) -> SuiteError:

@@ -129,7 +129,7 @@ def _leaderboard() -> Response:
     except ValueError:
         start = 0
     rows, total, top = _board(suite, latest, key, ascending, start)
-    columns = compact(leaderboard_columns(rows))
+    columns = compact(leaderboard_columns(rows), rows)
     suites = {r.suite for r in top}
     found = histories(
         session(),
