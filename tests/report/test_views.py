@@ -81,3 +81,54 @@ def test_category_and_section_views_split_the_scores(session: Session) -> None:
         text("SELECT section FROM section_scores WHERE label = 'v2'")
     ).scalars()
     assert "overall" in set(sections)
+
+
+def _fill_format_sensitivity(session: Session) -> None:
+    from farm.finalize import write_run_scores
+    from farm.suites.sensitivity import all_configs, case_id
+
+    suite = b.suite(session)
+    configs = all_configs()
+    fs = [b.Case(case_id(i, configs[i], "simple_python_0"), "format_sensitivity", ok)
+          for i, ok in enumerate((True, True, False))]  # fmt: skip
+    for key, cases in (("fs", fs), ("plain", b.cases("simple_python", "10"))):
+        run = b.run(session, b.model(session, key), suite, cases, label=key)
+        write_run_scores(session, run.id)
+
+
+def test_leaderboard_view_has_the_format_sensitivity_statistics(session: Session) -> None:
+    _fill_format_sensitivity(session)
+    rows = session.execute(
+        text(
+            "SELECT label, format_sensitivity_max_delta, format_sensitivity_std, categories_run, "
+            "cases FROM leaderboard ORDER BY label"
+        )
+    ).all()
+    # accuracies 1, 1, 0: max delta 100, sample std sqrt(1/3) = 57.74
+    assert [tuple(r) for r in rows] == [("fs", 100.0, 57.74, 1, 3), ("plain", None, None, 1, 2)]
+    configs = session.execute(
+        text(
+            "SELECT label, configuration, n, correct, accuracy FROM format_sensitivity_configs "
+            "ORDER BY configuration"
+        )
+    ).all()
+    assert len(configs) == 3 and {r[0] for r in configs} == {"fs"}
+    assert sorted(r[4] for r in configs) == [0.0, 1.0, 1.0]
+
+
+def test_downgrading_0011_drops_the_format_sensitivity_view_and_columns(tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from farm.db.migrate import downgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
+    upgrade(engine)
+    downgrade(engine, "0010")
+    inspector = inspect(engine)
+    assert "format_sensitivity_configs" not in inspector.get_view_names()
+    columns = {c["name"] for c in inspector.get_columns("leaderboard")}
+    assert "format_sensitivity_max_delta" not in columns and "web_search" in columns
+    upgrade(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("latest_leaderboard")}
+    assert {"format_sensitivity_max_delta", "format_sensitivity_std", "recency"} <= columns
+    engine.dispose()

@@ -1,0 +1,102 @@
+"""`farm evaluate` scores BFCL's format-sensitivity result file and stores its statistics;
+an FC import skips it with a reason, as BFCL runs the category for prompt models only."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from farm.config import load_settings
+from farm.db.engine import make_engine
+from farm.db.models import RunScore, Suite
+from farm.suites.case import Case
+from farm.suites.sensitivity import all_configs
+from farm.suites.store import load_cases
+from tests.conftest import run_farm
+from tests.fixtures.minisuite import load_fs_suite
+from tests.scoring.test_evaluate import _right_answer, _write_tree
+
+CONFIGS = all_configs()
+#: configuration index -> verdict per original case (Python calls, no tags: decodable today)
+PLAN = {5: "11", 24: "10", 25: "00"}
+
+
+@pytest.fixture
+def fs(pg_url: str, farm_home: Path) -> Iterator[tuple[Engine, Suite, list[Case]]]:
+    engine = make_engine(pg_url)
+    suite = load_fs_suite(load_settings(database_url=pg_url), engine)
+    with Session(engine) as session:
+        cases = load_cases(session, suite.id)
+    yield engine, suite, cases
+    engine.dispose()
+
+
+def _tree(cases: list[Case], root: Path) -> Path:
+    by_id = {c.case_id: c for c in cases}
+    entries: dict[str, list[dict[str, Any]]] = {"simple_python": [], "format_sensitivity": []}
+    for case in cases:
+        if case.category == "simple_python":
+            entries["simple_python"].append({"id": case.case_id, "result": _right_answer(case)})
+    fs_cases = [c for c in cases if c.category == "format_sensitivity"]
+    for cfg, verdicts in PLAN.items():
+        mine = [c for c in fs_cases if c.case_id.split(":")[1] == CONFIGS[cfg]]
+        for case, verdict in zip(mine, verdicts, strict=True):
+            original = by_id[case.extra["original_id"]]
+            raw = _right_answer(original) if verdict == "1" else "[no_such_function(x=1)]"
+            entries["format_sensitivity"].append({"id": case.case_id, "result": raw})
+    return _write_tree(root, entries)
+
+
+def test_evaluate_scores_the_format_sensitivity_file_and_stores_its_statistics(
+    fs: tuple[Engine, Suite, list[Case]], pg_url: str, tmp_path: Path
+) -> None:
+    engine, suite, cases = fs
+    tree = _tree(cases, tmp_path / "result" / "p-model")
+    proc = run_farm("evaluate", "--bfcl-results", str(tree), "--mode", "prompt", "--model",
+                    "p-model", "--suite", f"bfcl@{suite.version}", "--json",
+                    env={"FARM_DATABASE_URL": pg_url})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "[format_sensitivity] max delta 100.0, std 50.0, variance 2500.0" in proc.stdout
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["categories"]["format_sensitivity"]["correct"] == 3
+    assert summary["categories"]["format_sensitivity"]["n"] == 6
+    assert summary["format_sensitivity"] == {
+        "accuracy_max_delta": 100.0,
+        "accuracy_std": 50.0,
+        "accuracy_variance": 2500.0,
+    }
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(RunScore).where(
+                RunScore.run_id == uuid.UUID(summary["run_id"]), RunScore.kind == "format_config"
+            )
+        ).all()
+    assert {r.category: (r.correct, r.n) for r in rows} == {
+        CONFIGS[5]: (2, 2),
+        CONFIGS[24]: (1, 2),
+        CONFIGS[25]: (0, 2),
+    }
+
+
+def test_an_fc_import_skips_the_format_sensitivity_file_with_a_reason(
+    fs: tuple[Engine, Suite, list[Case]], pg_url: str, tmp_path: Path
+) -> None:
+    _, suite, cases = fs
+    tree = _tree(cases, tmp_path / "result" / "f-model")
+    proc = run_farm("evaluate", "--bfcl-results", str(tree), "--mode", "fc", "--model",
+                    "f-model", "--suite", f"bfcl@{suite.version}", "--json",
+                    env={"FARM_DATABASE_URL": pg_url})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "format_sensitivity" not in summary["categories"]
+    assert summary["format_sensitivity"] is None
+    (skipped,) = summary["skipped_files"]
+    assert skipped.startswith("BFCL_v4_format_sensitivity_result.json (")
+    assert "prompt mode only" in skipped
