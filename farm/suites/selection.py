@@ -41,8 +41,11 @@ def split_items(specs: str | Iterable[str]) -> list[str]:
 
 
 def _index(case_id: str, prefix: str) -> int | None:
-    """The number after ``prefix``, ending the id or followed by ``-`` (``live_simple_3-2-0``)
-    or ``:`` (``format_sensitivity_7:<config>:<original id>``); None if there is none."""
+    """The number after ``prefix``; None if there is none.
+
+    It ends the id or is followed by ``-`` (``live_simple_3-2-0``) or ``:``
+    (``format_sensitivity_7:<config>:<original id>``).
+    """
     found = _INDEX_RE.match(case_id, len(prefix))
     return int(found[1]) if found else None
 

@@ -32,7 +32,7 @@ CONFIGS = all_configs()
 
 
 def fs_id(config_index: int, original: int) -> str:
-    """The suite's id of original case ``original`` (of FS_IDS) in configuration ``config_index``."""
+    """The id of FS_IDS[original] in configuration ``config_index`` (the suite's numbering)."""
     return case_id(original * len(CONFIGS) + config_index, CONFIGS[config_index], FS_IDS[original])
 
 

@@ -25,8 +25,8 @@ from farm.producer import PlannedRun, RunRequest, plan_run
 from farm.shardspec import ShardSpec
 from farm.simulator.config import SimulatorConfig
 from farm.simulator.server import running_simulator
-from farm.suites.subsets import CaseFilter
 from farm.suites.store import load_cases
+from farm.suites.subsets import CaseFilter
 from tests.conftest import run_farm
 from tests.fixtures.minisuite import FS_VERSION, load_fs_suite
 
