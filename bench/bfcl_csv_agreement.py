@@ -50,6 +50,8 @@ MODELS = (
     ("fc", "qwen3-235b-a22b-instruct-2507-FC", False),
     ("fc", "gpt-4.1-2025-04-14-FC", True),
 )
+#: Not compared: BFCL's registry metadata (the farm does not read it); Rank and Model are
+#: checked as the row order, Model through the display-name mapping.
 REGISTRY_ONLY = {"Model Link", "Organization", "License"}
 LATENCY = ("Latency Mean (s)", "Latency Standard Deviation (s)", "Latency 95th Percentile (s)")
 FS_STATS = ("Format Sensitivity Max Delta", "Format Sensitivity Standard Deviation")
@@ -109,8 +111,8 @@ def compare(
             print(f"[{label}] ROW ORDER {name}: bfcl {order_b} farm {order_f}")
         for row in rows_f:
             expected = theirs[to_bfcl[row["Model"]]]
-            for column in header_b[2:]:
-                if column in REGISTRY_ONLY or (
+            for column in header_b:
+                if column in ("Rank", "Model") or column in REGISTRY_ONLY or (
                     column == "Total Cost ($)" and row["Model"] in priced
                 ):
                     continue
