@@ -112,8 +112,10 @@ def compare(
         for row in rows_f:
             expected = theirs[to_bfcl[row["Model"]]]
             for column in header_b:
-                if column in ("Rank", "Model") or column in REGISTRY_ONLY or (
-                    column == "Total Cost ($)" and row["Model"] in priced
+                if (
+                    column in ("Rank", "Model")
+                    or column in REGISTRY_ONLY
+                    or (column == "Total Cost ($)" and row["Model"] in priced)
                 ):
                     continue
                 kind = _kind(column)
