@@ -3,6 +3,8 @@ an FC import skips it with a reason, as BFCL runs the category for prompt models
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -36,6 +38,10 @@ def fs(pg_url: str, farm_home: Path) -> Iterator[tuple[Engine, Suite, list[Case]
         cases = load_cases(session, suite.id)
     yield engine, suite, cases
     engine.dispose()
+
+
+def _entries(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for p in folder.glob("*.json") for line in p.read_text().splitlines()]
 
 
 def _tree(cases: list[Case], root: Path) -> Path:
@@ -83,6 +89,13 @@ def test_evaluate_scores_the_format_sensitivity_file_and_stores_its_statistics(
         CONFIGS[24]: (1, 2),
         CONFIGS[25]: (0, 2),
     }
+    fs_ids = {e["id"] for e in _entries(tree / "format_sensitivity")}
+    env = {"FARM_DATABASE_URL": pg_url}
+    as_jsonl = run_farm("export", summary["run_id"], "--format", "jsonl", env=env)
+    exported = {json.loads(line)["id"] for line in as_jsonl.stdout.splitlines()}
+    as_csv = run_farm("export", summary["run_id"], "--format", "csv", env=env)
+    from_csv = {row["id"] for row in csv.DictReader(io.StringIO(as_csv.stdout))}
+    assert fs_ids <= exported and fs_ids <= from_csv  # colons, & and = intact
 
 
 def test_an_fc_import_skips_the_format_sensitivity_file_with_a_reason(
