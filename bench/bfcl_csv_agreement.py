@@ -127,10 +127,11 @@ def compare(
                           f"farm={row[column]} bfcl={expected[column]}")  # fmt: skip
     for kind, (n, ok) in tally.items():
         print(f"[{label}] {kind}: {ok} of {n} equal")
-    compared = sum(n for k, (n, _) in tally.items())
-    equal = sum(ok for k, (_, ok) in tally.items())
-    print(f"[{label}] all cells of the six files: {equal} of {compared} equal")
-    return compared, equal
+    cells = [v for k, v in tally.items() if k not in ("header", "row order")]
+    compared, equal = sum(n for n, _ in cells), sum(ok for _, ok in cells)
+    same_frame = all(ok == n for k, (n, ok) in tally.items() if k in ("header", "row order"))
+    print(f"[{label}] cells compared over the six files: {equal} of {compared} equal")
+    return compared, equal if same_frame else -1
 
 
 def bfcl_failures(score_dir: Path, model: str) -> set[str]:
