@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
-from farm.agentic.web.usage import web_totals
 from farm.agentic.sensitivity import CONFIG_KIND, STAT_KIND
+from farm.agentic.web.usage import web_totals
 from farm.benchmarks.registry import benchmarks
 from farm.benchmarks.registry import category_order as registry_category_order
 from farm.db.lookup import resolve_run_id
