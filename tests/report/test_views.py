@@ -116,14 +116,14 @@ def test_leaderboard_view_has_the_format_sensitivity_statistics(session: Session
     assert sorted(r[4] for r in configs) == [0.0, 1.0, 1.0]
 
 
-def test_downgrading_0012_drops_the_format_sensitivity_view_and_columns(tmp_path: Path) -> None:
+def test_downgrading_0013_drops_the_format_sensitivity_view_and_columns(tmp_path: Path) -> None:
     from sqlalchemy import inspect
 
     from farm.db.migrate import downgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
     upgrade(engine)
-    downgrade(engine, "0011")
+    downgrade(engine, "0012")
     inspector = inspect(engine)
     assert "format_sensitivity_configs" not in inspector.get_view_names()
     columns = {c["name"] for c in inspector.get_columns("leaderboard")}

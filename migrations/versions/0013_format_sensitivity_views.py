@@ -8,8 +8,8 @@ it) gains ``format_sensitivity_max_delta`` and ``format_sensitivity_std`` (NULL 
 without the category); the new ``format_sensitivity_configs`` view lists each run's
 configurations with the model, suite and run date. No table changes.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
