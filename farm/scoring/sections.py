@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from farm.suites.categories import AGENTIC, LIVE_AST, MULTI_TURN, NON_LIVE_AST
+
 #: Entries per category in BFCL v4 (2026.3.23): the count a missing category carries.
 BFCL_SIZES: dict[str, int] = {
     "simple_python": 400,
@@ -239,6 +241,17 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
+#: The categories behind BFCL's Overall (relevance and format sensitivity are not).
+_FEEDS_OVERALL: tuple[str, ...] = (
+    *NON_LIVE_AST,
+    *LIVE_AST,
+    "irrelevance",
+    "live_irrelevance",
+    *MULTI_TURN,
+    *AGENTIC,
+)
+
+
 def compute_ran_overall(scores: Mapping[str, CategoryScore]) -> SectionScore:
     """BFCL's Overall over the categories that ran: what a partial run scores on what it did.
 
@@ -285,7 +298,7 @@ def compute_ran_overall(scores: Mapping[str, CategoryScore]) -> SectionScore:
     }
     weighted = [(parts[name], w) for name, w in OVERALL_WEIGHTS if parts[name] is not None]
     weight_sum = sum(w for _, w in weighted)
-    n = sum(s.n for s in scores.values() if s.ran)
+    n = sum(scores[c].n for c in _FEEDS_OVERALL if c in scores and scores[c].ran)
     if not weighted:
         return SectionScore(RAN_OVERALL, 0.0, False, 0)
     accuracy = sum((value or 0.0) * w for value, w in weighted) / weight_sum

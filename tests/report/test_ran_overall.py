@@ -59,6 +59,15 @@ def test_a_partial_run_is_scored_on_what_ran(
     assert cells["overall"].accuracy < expected
 
 
+def test_its_case_count_leaves_out_relevance_and_format_sensitivity() -> None:
+    cats = {
+        "simple_python": CategoryScore("simple_python", 4, 3),
+        "live_relevance": CategoryScore("live_relevance", 16, 8),
+        "format_sensitivity": CategoryScore("format_sensitivity", 52, 40),
+    }
+    assert compute_ran_overall(cats).n == 4
+
+
 def test_nothing_that_feeds_the_overall_ran() -> None:
     only_relevance = {"live_relevance": CategoryScore("live_relevance", 2, 1)}
     assert compute_ran_overall(only_relevance).ran is False
