@@ -108,40 +108,9 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         SuiteError: for an unknown suite, category, subset, case id or pattern.
         SubmitError: if the chosen categories hold no case, or repeats < 1.
     """
-    from farm.suites.store import category_counts, resolve_suite
-    from farm.suites.subsets import cases_digest, narrow
-
-    if request.shard_size < 0:
-        raise SubmitError(f"shard size must be positive, got {request.shard_size}")
-    suite = resolve_suite(session, request.suite)
-    counts = category_counts(session, suite.id)
-    known = known_categories(counts)
-    categories, notes = _runnable(request, expand_categories(request.categories, known))
-    rows = session.execute(
-        select(TestCase.case_id, TestCase.category, TestCase.position)
-        .where(TestCase.suite_id == suite.id, TestCase.category.in_(categories))
-        .order_by(TestCase.position)
-    ).all()
-    order = {c: i for i, c in enumerate(categories)}
-    ordered = sorted(rows, key=lambda r: (order[r.category], r.position))
-    pairs = [(r.case_id, r.category) for r in ordered]
-    if not pairs:
-        raise SubmitError(f"no cases in {', '.join(categories)} of suite {request.suite}")
-    options = dict(request.options)
-    if request.selection:
-        chosen = narrow(session, suite, pairs, request.selection)
-        kept = set(chosen.case_ids)
-        pairs = [p for p in pairs if p[0] in kept]
-        categories = [c for c in categories if any(p[1] == c for p in pairs)]
-        options["selection"] = {
-            "definition": chosen.definition,
-            "subset": chosen.subset,
-            "cases": len(pairs),
-            "cases_sha256": cases_digest([p[0] for p in pairs]),
-        }
+    selected = _select(session, request)
+    suite, categories, pairs = selected.suite, selected.categories, selected.pairs
     case_ids = [p[0] for p in pairs]
-    if request.repeats < 1:
-        raise SubmitError(f"--repeats must be at least 1, got {request.repeats}")
     spec = request.model
     _upsert_model(session, spec)
     size = request.shard_size or auto_shard_size(len(case_ids), spec.max_concurrency)
@@ -150,7 +119,7 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
     planned: list[PlannedRun] = []
     for index in range(1, request.repeats + 1):
         generation = dict(spec.generation)
-        run_options = {**options, "shard_size": size}
+        run_options = {**selected.options, "shard_size": size}
         if request.repeats > 1:
             seed = None
             if request.repeat_seeds:
@@ -206,8 +175,70 @@ def plan_run(session: Session, request: RunRequest) -> PlannedRun:
         head.categories,
         head.shards,
         tuple(planned[1:]),
-        notes,
+        selected.notes,
     )
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """What a request selects (read only; nothing is written).
+
+    The suite row, categories, ``(case id, category)`` pairs in run order, the run's
+    options (with the selection's record) and the plan's notes.
+    """
+
+    suite: Any
+    categories: list[str]
+    pairs: list[tuple[str, str]]
+    options: dict[str, Any]
+    notes: tuple[str, ...]
+
+
+def check_request(session: Session, request: RunRequest) -> None:
+    """Check what ``request`` selects without writing anything (before probing endpoints).
+
+    Raises:
+        SuiteError: for an unknown suite, category, subset, case id or pattern.
+        SubmitError: if the chosen categories hold no case, or repeats < 1.
+    """
+    _select(session, request)
+
+
+def _select(session: Session, request: RunRequest) -> _Selection:
+    from farm.suites.store import category_counts, resolve_suite
+    from farm.suites.subsets import cases_digest, narrow
+
+    if request.shard_size < 0:
+        raise SubmitError(f"shard size must be positive, got {request.shard_size}")
+    suite = resolve_suite(session, request.suite)
+    counts = category_counts(session, suite.id)
+    known = known_categories(counts)
+    categories, notes = _runnable(request, expand_categories(request.categories, known))
+    rows = session.execute(
+        select(TestCase.case_id, TestCase.category, TestCase.position)
+        .where(TestCase.suite_id == suite.id, TestCase.category.in_(categories))
+        .order_by(TestCase.position)
+    ).all()
+    order = {c: i for i, c in enumerate(categories)}
+    ordered = sorted(rows, key=lambda r: (order[r.category], r.position))
+    pairs = [(r.case_id, r.category) for r in ordered]
+    if not pairs:
+        raise SubmitError(f"no cases in {', '.join(categories)} of suite {request.suite}")
+    options = dict(request.options)
+    if request.selection:
+        chosen = narrow(session, suite, pairs, request.selection)
+        kept = set(chosen.case_ids)
+        pairs = [p for p in pairs if p[0] in kept]
+        categories = [c for c in categories if any(p[1] == c for p in pairs)]
+        options["selection"] = {
+            "definition": chosen.definition,
+            "subset": chosen.subset,
+            "cases": len(pairs),
+            "cases_sha256": cases_digest([p[0] for p in pairs]),
+        }
+    if request.repeats < 1:
+        raise SubmitError(f"--repeats must be at least 1, got {request.repeats}")
+    return _Selection(suite, categories, pairs, options, notes)
 
 
 def _runnable(request: RunRequest, categories: list[str]) -> tuple[list[str], tuple[str, ...]]:

@@ -22,7 +22,7 @@ from farm.config import Settings
 
 if TYPE_CHECKING:
     from farm.models.registry import ModelSpec
-    from farm.producer import PlannedRun
+    from farm.producer import PlannedRun, RunRequest
     from farm.shardspec import ShardSpec
 
 
@@ -90,12 +90,9 @@ def run(
             )
     from farm.endpoints.preflight import check_model_endpoints
 
-    check_model_endpoints(spec, settings)  # fail fast: before anything is planned
-    warn_startup_probe(spec, strict=strict)  # then: does it answer calls as calls?
     engine = open_database(settings)
-    planned = plan_embedded(
+    request = embedded_request(
         settings,
-        engine,
         spec=spec,
         suite=suite,
         categories=split_categories(categories),
@@ -106,6 +103,10 @@ def run(
         repeats=repeats,
         repeat_seeds=repeat_seeds,
     )
+    check_selection(engine, request)  # an unknown suite, category or case: no request sent
+    check_model_endpoints(spec, settings)  # fail fast: before anything is planned
+    warn_startup_probe(spec, strict=strict)  # then: does it answer calls as calls?
+    planned = plan_request(engine, request)
     group = planned.group()
     final = ""
     for member in group:
@@ -174,9 +175,8 @@ def embedded_model(
     return spec
 
 
-def plan_embedded(
+def embedded_request(
     settings: Settings,
-    engine: Any,
     *,
     spec: ModelSpec,
     suite: str,
@@ -187,15 +187,11 @@ def plan_embedded(
     selection: Any = None,
     repeats: int = 1,
     repeat_seeds: bool = True,
-) -> PlannedRun:
-    """Plan an embedded run of the resolved model ``spec``; returns the run and its shards.
+) -> RunRequest:
+    """The request of an embedded run of the resolved model ``spec`` (nothing is written)."""
+    from farm.producer import RunRequest
 
-    With ``repeats`` > 1 the returned run is the first repeat; ``group()`` has them all.
-    """
-    from farm.db.engine import session_scope
-    from farm.producer import RunRequest, plan_run
-
-    request = RunRequest(
+    return RunRequest(
         model=spec,
         suite=suite,
         categories=categories,
@@ -207,23 +203,50 @@ def plan_embedded(
         repeats=repeats,
         repeat_seeds=repeat_seeds,
     )
+
+
+def check_selection(engine: Any, request: RunRequest) -> None:
+    """Check the suite, categories and case selection of ``request`` without writing.
+
+    Raises:
+        SuiteError, SubmitError: as :func:`farm.producer.plan_run` would.
+    """
+    from farm.db.engine import session_scope
+    from farm.producer import check_request
+
+    with session_scope(engine) as session:
+        check_request(session, request)
+
+
+def plan_request(engine: Any, request: RunRequest) -> PlannedRun:
+    """Plan ``request`` (written in one transaction) and print its one-line summary.
+
+    With ``repeats`` > 1 the returned run is the first repeat; ``group()`` has them all.
+    """
+    from farm.db.engine import session_scope
+    from farm.producer import plan_run
+
     with session_scope(engine) as session:
         planned = plan_run(session, request)
-    retrieval = (options or {}).get("tool_retrieval")
+    spec = request.model
+    retrieval = request.options.get("tool_retrieval")
     group = planned.group()
-    for note in planned.notes:
-        console(stderr=True).print(note, markup=False)
     console(stderr=True).print(
         f"run {planned.run_id}: {planned.n_cases} cases of {spec.key} ({spec.mode}), "
         f"{len(planned.shards)} shards, {spec.max_concurrency} requests in flight"
         + (f", tool retrieval top {retrieval}" if retrieval else "")
         + (
-            f", {repeats} repeats: {' '.join(str(r.run_id)[:8] for r in group)}"
-            if repeats > 1
+            f", {request.repeats} repeats: {' '.join(str(r.run_id)[:8] for r in group)}"
+            if request.repeats > 1
             else ""
         )
     )
     return planned
+
+
+def plan_embedded(settings: Settings, engine: Any, **request: Any) -> PlannedRun:
+    """Plan an embedded run: :func:`embedded_request` then :func:`plan_request`."""
+    return plan_request(engine, embedded_request(settings, **request))
 
 
 def warn_startup_probe(spec: ModelSpec, *, strict: bool) -> None:

@@ -142,3 +142,35 @@ def test_module_entry_point_reports_a_bad_cases_file(tmp_path: Path):
         timeout=60,
     )
     assert done.returncode == 2 and done.stderr.startswith("farm simulator: error:")
+
+
+def test_an_unknown_suite_is_refused_before_any_request_reaches_the_endpoint(farm_home):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Count(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Count)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        result = run_farm(
+            "run", "-m", "some-model", "--mode", "fc", "--endpoint", url, "--suite", "nosuch"
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("farm: error:") and "nosuch" in lines[0]
+    assert seen == []
