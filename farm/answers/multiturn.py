@@ -47,13 +47,17 @@ def _opens(expected: str | None, content: str) -> bool:
     return content == expected
 
 
-def follows(case: Case, messages: Sequence[dict[str, Any]]) -> bool:
+def follows(
+    case: Case,
+    messages: Sequence[dict[str, Any]],
+    openings: Sequence[str | None] | None = None,
+) -> bool:
     """Whether every user message of ``messages`` is one of ``case``'s turns, in order.
 
     Tool results fed back in prompt mode (a user message holding ``repr`` of tool dicts)
-    are skipped.
+    are skipped. ``openings`` are the case's turn openings when already known.
     """
-    openings = _openings(case)
+    openings = _openings(case) if openings is None else openings
     turn = -1
     for message in messages:
         if message.get("role") != "user":
@@ -66,8 +70,38 @@ def follows(case: Case, messages: Sequence[dict[str, Any]]) -> bool:
     return turn >= 0
 
 
+class MultiTurnIndex:
+    """The multi-turn cases of a suite by their first turn's opening, openings computed once.
+
+    A lookup by the conversation's first user message gives the cases it can follow in
+    suite order, so :func:`match_case` reads a handful of cases per request instead of the
+    whole suite (the simulator answers thousands of multi-turn steps per run).
+    """
+
+    def __init__(self, cases: Sequence[Case]) -> None:
+        self._openings: dict[int, list[str | None]] = {}
+        self._by_first: dict[str | None, list[Case]] = {}
+        for case in cases:
+            if not case.category.startswith("multi_turn") or not case.turns:
+                continue
+            openings = _openings(case)
+            self._openings[id(case)] = openings
+            self._by_first.setdefault(openings[0], []).append(case)
+
+    def openings(self, case: Case) -> list[str | None]:
+        """``case``'s turn openings (computed now for a case outside the index)."""
+        known = self._openings.get(id(case))
+        return known if known is not None else _openings(case)
+
+    def opened_by(self, content: Any) -> list[Case]:
+        """The indexed cases whose first turn opens with ``content``, in suite order."""
+        if content is not None and not isinstance(content, str):
+            return []
+        return self._by_first.get(content, [])
+
+
 def match_case(
-    cases: Sequence[Case],
+    cases: Sequence[Case] | MultiTurnIndex,
     messages: Sequence[dict[str, Any]],
     found: Case | None,
     suite_extra: Mapping[str, Any] | None = None,
@@ -79,22 +113,20 @@ def match_case(
     land on a sibling; the whole sequence of turns decides. Twins with identical turns are
     told apart by the tool results in the history: with the suite's environment sources,
     the conversation's calls are replayed on each twin's environment and the twin whose
-    results match is chosen (before any result, the first twin wins).
+    results match is chosen (before any result, the first twin wins). ``cases`` is the
+    suite's cases or, for many lookups, their :class:`MultiTurnIndex`.
     """
     if found is not None and not found.category.startswith("multi_turn"):
         return found
+    index = cases if isinstance(cases, MultiTurnIndex) else MultiTurnIndex(cases)
     first_user = next((m for m in messages if m.get("role") == "user"), None)
     candidates: list[Case] = []
-    if found is not None and follows(found, messages):
+    if found is not None and follows(found, messages, index.openings(found)):
         candidates.append(found)
-    for case in cases:
-        if case is found or not case.category.startswith("multi_turn") or not case.turns:
-            continue
-        openings = _openings(case)
-        if first_user is None or not openings or openings[0] != first_user.get("content"):
-            continue
-        if follows(case, messages):
-            candidates.append(case)
+    if first_user is not None:
+        for case in index.opened_by(first_user.get("content")):
+            if case is not found and follows(case, messages, index.openings(case)):
+                candidates.append(case)
     if not candidates:
         return found
     if len(candidates) > 1 and suite_extra and _has_results(messages):

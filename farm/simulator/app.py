@@ -18,7 +18,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -32,6 +32,9 @@ from farm.simulator.metrics import Metrics
 from farm.simulator.styles import styled_message
 from farm.simulator.web import add_routes
 from farm.suites.case import Case
+
+if TYPE_CHECKING:  # the multi-turn hook is imported on first use
+    from farm.answers.multiturn import MultiTurnIndex
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("sim")
 SERVER_HEADER = f"farm-simulator/{__version__} (a simulator, not a model)"
@@ -130,6 +133,15 @@ class Simulator:
         self._slots: asyncio.Semaphore | None = None
         self._rng = random.Random(config.seed)
         self._seen: Counter[str] = Counter()
+        self._multi_turn: MultiTurnIndex | None = None
+
+    def multi_turn_index(self) -> MultiTurnIndex:
+        """The multi-turn cases by first opening, built on the first multi-turn request."""
+        if self._multi_turn is None:
+            from farm.answers.multiturn import MultiTurnIndex  # multi-turn hook
+
+            self._multi_turn = MultiTurnIndex(self.index.cases)
+        return self._multi_turn
 
     def slots(self) -> asyncio.Semaphore:
         """The capacity limit, created on the server's event loop."""
@@ -163,7 +175,7 @@ class Simulator:
             if case is None or case.category.startswith("multi_turn"):
                 from farm.answers.multiturn import match_case  # multi-turn hook
 
-                case = match_case(self.index.cases, messages, case, self.suite_extra)
+                case = match_case(self.multi_turn_index(), messages, case, self.suite_extra)
             return case, messages
         prompt = str(payload.get("prompt", ""))
         return self.index.find_in_prompt(prompt), [{"role": "user", "content": prompt}]

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from farm.endpoints.pool import EndpointPool, RequestRejected, RetriesExhausted
-from farm.endpoints.types import Completion
+from farm.endpoints.types import Completion, CompletionRequest
 from farm.errors import (
     ConfigError,
     EndpointError,
@@ -127,6 +128,8 @@ async def run_conversation(
     tool_results: list[list[list[str]]] = []
     history: list[dict[str, Any]] = []
     force_quit = False
+    template: CompletionRequest | None = None  # the request for ``docs``: tools converted once
+    template_docs = docs
     for turn_index, turn_messages in enumerate(case.turns if turns is None else turns):
         messages = copy.deepcopy(turn_messages)
         revealed = holdout.get(str(turn_index))
@@ -143,7 +146,13 @@ async def run_conversation(
         executed = 0
         while True:
             try:
-                request = build_request(case, spec, messages=history, functions=docs)
+                if template is None or template_docs is not docs:
+                    template = request = build_request(
+                        case, spec, messages=history, functions=docs
+                    )
+                    template_docs = docs
+                else:  # same docs, longer history: the dicts are sent as they are, never changed
+                    request = dataclasses.replace(template, messages=list(history))
                 completion = await pool.complete(request)
             except ConfigError as exc:
                 return failed(BAD_REQUEST, exc.message, attempts=tally.attempts)
