@@ -42,8 +42,13 @@ __all__ = [
 
 def cases_to_json(cases: Sequence[Case], suite_extra: Mapping[str, Any] | None = None) -> str:
     """Cases (and the suite's extra data) as JSON, for a child process or a file."""
+    # The fields as they are: ``dataclasses.asdict`` would deep-copy every case's JSON first.
+    names = [f.name for f in dataclasses.fields(Case)]
     return json.dumps(
-        {"cases": [dataclasses.asdict(case) for case in cases], "suite_extra": suite_extra or {}}
+        {
+            "cases": [{name: getattr(case, name) for name in names} for case in cases],
+            "suite_extra": suite_extra or {},
+        }
     )
 
 
