@@ -5,25 +5,43 @@ every category the simulator answers (single-turn, multi-turn and agentic: its o
 web stands in for the internet, its embeddings for the vector memory's encoder) on the
 embedded executor, prints the leaderboard row with a full BFCL v4 Overall and says what to
 do next.
+
+By default it runs a deterministic sample of :data:`DEMO_SAMPLE` cases stratified by
+category (``farm run --sample N --seed 1``: every category keeps a share proportional to
+its size, at least one case each for BFCL's suite), so that it finishes in seconds; a
+sampled memory question still runs its scenario's whole prerequisite chain first.
+``--full`` runs all 5,106 cases.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from farm.cli.context import cli_settings, console
 from farm.errors import ConfigError
 
+if TYPE_CHECKING:
+    from farm.shardspec import ShardSpec
+
+#: Cases the demo runs by default (a stratified sample; ``--full`` runs every case).
+DEMO_SAMPLE = 500
+#: The sample's seed (``farm run --sample N --seed 1`` draws the same cases). Not 0: the
+#: simulator's wrong-answer draw (seed 0) and the sample's ranking hash the same
+#: ``f"{seed}:{case_id}"``, so a seed-0 sample would hold exactly the cases it answers wrongly.
+DEMO_SEED = 1
+
 NEXT_STEPS = """\
 What happened:
   * the simulator (an OpenAI-compatible server answering from BFCL's ground truth, with
     deliberate mistakes) ran at {url};
   * BFCL {version} was loaded into {db};
-  * its {n} cases (single-turn, multi-turn, agentic) ran on the embedded executor (no
+  * {ran} (single-turn, multi-turn, agentic) ran on the embedded executor (no
     broker; the same shard code the distributed workers run) and were scored exactly as BFCL
     scores them; web search used the simulator's own small web through the web store.
 
@@ -58,10 +76,28 @@ Next:
     help="Fraction of cases the simulator answers wrongly.",
 )
 @click.option("--wheel", type=click.Path(exists=True, dir_okay=False), help="A bfcl-eval wheel.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=DEMO_SAMPLE,
+    show_default=True,
+    help="Cases to run, stratified by category (every category keeps its share).",
+)
+@click.option("--full", is_flag=True, help="Run every case (5,106 for BFCL), not a sample.")
 def demo(
-    slots: int, concurrency: int | None, latency: float, wrong_rate: float, wheel: str | None
+    slots: int,
+    concurrency: int | None,
+    latency: float,
+    wrong_rate: float,
+    wheel: str | None,
+    sample: int,
+    full: bool,
 ) -> None:
-    """Run every BFCL category the simulator answers, end to end (a full BFCL v4 Overall)."""
+    """Run every BFCL category the simulator answers, end to end (a full BFCL v4 Overall).
+
+    By default a deterministic stratified sample of the cases runs (a few seconds);
+    ``--full`` runs them all.
+    """
     from pathlib import Path
 
     from farm.cli.run import embedded_model, execute_with_progress, plan_embedded
@@ -72,6 +108,7 @@ def demo(
     from farm.simulator.server import running_simulator
     from farm.suites.bfcl import DEFAULT_VERSION, pull_bfcl
     from farm.suites.store import load_cases
+    from farm.suites.subsets import CaseFilter, select_cases
 
     config = checked_config(
         "demo",
@@ -92,8 +129,22 @@ def demo(
     spec_name = f"bfcl@{suite.version}"
     categories = ["single_turn", "multi_turn", "agentic"]
     with session_scope(engine) as session:
+        # The simulator knows every case (its answers do not depend on the sample: BFCL's
+        # multi-turn siblings share questions); the run takes the sample.
         cases = load_cases(session, suite.id, categories=categories)
+        totals = Counter(case.category for case in cases)
+        selection = None
+        ran = totals
+        if not full and sample < len(cases):
+            selection = CaseFilter(sample=sample, seed=DEMO_SEED)
+            chosen = set(
+                select_cases(
+                    session, suite, categories=categories, sample=sample, seed=DEMO_SEED
+                ).case_ids
+            )
+            ran = Counter(case.category for case in cases if case.case_id in chosen)
         suite_extra = dict(suite.extra or {})
+    err.print(sample_line(ran, totals))
     with (
         running_simulator(cases, config, suite_extra=suite_extra) as simulator,
         _demo_web(simulator.base_url),
@@ -111,9 +162,18 @@ def demo(
             categories=categories,
             shard_size=None,
             label="demo",
+            selection=selection,
         )
         run_id = planned.run_id
-        execute_with_progress(settings, engine, spec, run_id, shards=planned.shards)
+        shards = chains_first(planned.shards, {c.case_id: c.category for c in cases})
+        execute_with_progress(
+            settings,
+            engine,
+            spec,
+            run_id,
+            shards=shards,
+            shards_in_flight=len(shards),
+        )
     with session_scope(engine) as session:
         n = run_status(session, run_id).n_cases
     click.echo(
@@ -121,10 +181,44 @@ def demo(
             url=url,
             version=suite.version,
             db=safe_url(settings.resolved_database_url),
-            n=n,
+            ran=_ran_text(n, sum(totals.values())),
             run=str(run_id)[:8],
         )
     )
+
+
+def chains_first(shards: Sequence[ShardSpec], categories: Mapping[str, str]) -> list[ShardSpec]:
+    """``shards`` with the grouped ones (memory scenarios: a chain, then its questions) first.
+
+    A scenario's shard is a sequence of a few hundred requests; started first and all at
+    once, the chains run beside the other shards instead of after them.
+    """
+    from farm.benchmarks.registry import benchmark_for
+
+    def grouped(shard: ShardSpec) -> bool:
+        first = shard.case_ids[0]
+        category = categories[first]
+        return benchmark_for(category).shard_group(first, category) is not None
+
+    return sorted(shards, key=lambda shard: not grouped(shard))
+
+
+def sample_line(ran: Mapping[str, int], totals: Mapping[str, int]) -> str:
+    """What the demo runs: ``N of M cases`` overall and per category, in ``totals``' order."""
+    n, m = sum(ran.values()), sum(totals.values())
+    if n == m:
+        return f"running all {m:,} cases of {len(totals)} categories"
+    parts = ", ".join(f"{c} {ran.get(c, 0)}/{t}" for c, t in totals.items())
+    return (
+        f"running a stratified sample of {n:,} of {m:,} cases, every category "
+        f"(cases run / in the category: {parts}); --full runs them all"
+    )
+
+
+def _ran_text(n: int, m: int) -> str:
+    if n == m:
+        return f"its {n:,} cases"
+    return f"a stratified sample of {n:,} of its {m:,} cases (every category; --full: all)"
 
 
 @contextlib.contextmanager
