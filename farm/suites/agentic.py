@@ -24,7 +24,6 @@ BFCL's prompt texts (answer format, scenario personas, memory instructions) are 
 from __future__ import annotations
 
 import ast
-import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +31,7 @@ from typing import Any
 from farm.errors import SuiteError
 from farm.suites.case import Case
 from farm.suites.categories import FORMAT_SENSITIVITY, MEMORY_SCENARIOS, WEB_SEARCH
-from farm.suites.jsonl import Line, check_turns, parse_jsonl, require_id
+from farm.suites.jsonl import Line, check_turns, json_copy, parse_jsonl, require_id
 from farm.suites.sensitivity import all_configs
 from farm.suites.sensitivity import case_id as sensitivity_case_id
 
@@ -77,7 +76,7 @@ def read_prompts(read: Read) -> dict[str, Any]:
 
 
 def _with_answer_format(line: Line, answer_format: str) -> list[list[dict[str, Any]]]:
-    turns = copy.deepcopy(check_turns(line, allow_empty_turns=False))
+    turns = json_copy(check_turns(line, allow_empty_turns=False))
     if not turns:
         raise SuiteError(f"{line.where}: no question turns")
     turns[0].insert(0, {"role": "system", "content": answer_format})
@@ -101,7 +100,7 @@ def _answers(read: Read, name: str, count: int) -> list[Any]:
 def _docs(class_docs: dict[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
     if name not in class_docs:
         raise SuiteError(f"the wheel has no function docs for {name}")
-    return copy.deepcopy(class_docs[name])
+    return json_copy(class_docs[name])
 
 
 def web_search_cases(
@@ -146,7 +145,7 @@ def memory_prereqs(read: Read) -> dict[str, list[dict[str, Any]]]:
                 {
                     "id": require_id(line),
                     "topic": line.obj.get("topic", ""),
-                    "question": copy.deepcopy(check_turns(line, allow_empty_turns=False)),
+                    "question": json_copy(check_turns(line, allow_empty_turns=False)),
                 }
             )
         chains[scenario] = chain
@@ -229,11 +228,11 @@ def format_sensitivity_cases(read: Read, single_turn: dict[str, Case]) -> list[C
                     case_id=sensitivity_case_id(index, config, case.case_id),
                     category=FORMAT_SENSITIVITY,
                     language=case.language,
-                    turns=copy.deepcopy(case.turns),
-                    functions=copy.deepcopy(case.functions),
-                    answer=copy.deepcopy(case.answer),
+                    turns=json_copy(case.turns),
+                    functions=json_copy(case.functions),
+                    answer=json_copy(case.answer),
                     extra={
-                        **copy.deepcopy(case.extra),
+                        **json_copy(case.extra),
                         "config": config,
                         "original_id": case.case_id,
                         "original_category": case.category,

@@ -7,7 +7,6 @@ anything is written, so a bad file never leaves half a suite behind.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from farm.suites.jsonl import (
     check_turns,
     check_unique,
     content_hash,
+    json_copy,
     require_id,
 )
 
@@ -133,7 +133,7 @@ def _multi_turn_functions(
         if name not in class_docs:
             known = ", ".join(sorted(class_docs))
             raise SuiteError(f"{line.where}: unknown involved class {name!r}; known: {known}")
-        functions.extend(copy.deepcopy(class_docs[name]))
+        functions.extend(json_copy(class_docs[name]))
     missed_raw = line.obj.get("missed_function", {})
     if not isinstance(missed_raw, dict):
         raise SuiteError(f"{line.where}: 'missed_function' must map turn index to names")

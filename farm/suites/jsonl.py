@@ -14,6 +14,20 @@ from typing import Any
 from farm.errors import SuiteError
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists, scalars): ``copy.deepcopy`` without its memo.
+
+    Reading BFCL copies each class's docs into every multi-turn case and each single-turn
+    case into 26 format-sensitivity clones; ``deepcopy`` made that most of a pull's time.
+    Shared sub-objects are copied once per reference (JSON has none).
+    """
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """One parsed JSON object and where it came from."""
