@@ -187,3 +187,43 @@ def test_multi_turn_requests_never_force_tool_calls() -> None:
     spec = _spec("fc").model_copy(update={"tool_choice": "required"})
     asyncio.run(run_conversation(case, spec, pool, SUITE_EXTRA))
     assert pool.requests[0].tool_choice is None
+
+
+def test_tools_are_converted_once_per_set_of_docs_and_each_request_keeps_its_own_history(
+    monkeypatch,
+) -> None:
+    import farm.formats.fc as fc
+
+    converted: list[int] = []
+    convert = fc.to_openai_tools
+
+    def counting(docs, *, copy):
+        converted.append(len(docs))
+        return convert(docs, copy=copy)
+
+    monkeypatch.setattr(fc, "to_openai_tools", counting)
+    case = _missed_case()
+    script = [
+        text("I cannot."),
+        calls(("describe", "{}")),
+        calls(("total", "{}")),
+        text("It is Ada's."),
+    ]
+    sent: list[str] = []
+
+    def reply(request, i):
+        sent.append(json.dumps(request.messages))  # what went over the wire, at send time
+        return script[i]
+
+    pool = ScriptedPool(reply)
+    outcome = _run(case, "fc", pool)
+    assert outcome.raw_output == [
+        ["I cannot."],
+        [[{"describe": "{}"}], [{"total": "{}"}], "It is Ada's."],
+    ]
+    # two sets of docs (before and after the reveal), four requests
+    assert converted == [2, 3]
+    assert pool.requests[1].tools is pool.requests[2].tools is pool.requests[3].tools
+    # later steps never show up in an earlier request's messages
+    assert [json.dumps(r.messages) for r in pool.requests] == sent
+    assert [len(r.messages) for r in pool.requests] == [1, 3, 5, 7]

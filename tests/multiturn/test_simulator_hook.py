@@ -88,3 +88,30 @@ def test_a_conversation_that_leaves_a_case_s_turns_switches_to_the_case_it_follo
         {"role": "user", "content": "which one?"},
     ]
     assert match_case([base, param], messages, base) is param
+
+
+def test_an_index_reads_only_the_cases_a_conversation_opens_like(monkeypatch) -> None:
+    import farm.answers.multiturn as hook
+
+    base, long = _twins()
+    other = ledger_case([["total()"]], case_id="multi_turn_base_9", questions=["elsewhere"])
+    index = hook.MultiTurnIndex([other, base, long])
+    read: list[str] = []
+    openings = hook._openings
+
+    def counting(case):
+        read.append(case.case_id)
+        return openings(case)
+
+    monkeypatch.setattr(hook, "_openings", counting)
+    opening = [{"role": "user", "content": "question 0"}]
+    assert hook.match_case(index, opening, None, SUITE_EXTRA) is base
+    assert hook.match_case(index, opening, long, SUITE_EXTRA) is long
+    assert read == []  # every opening was computed once, when the index was built
+    assert index.opened_by("elsewhere") == [other]
+    assert index.opened_by(["not", "text"]) == []
+    # the same answers as a plain list of cases
+    for found in (None, base, long):
+        assert hook.match_case([other, base, long], opening, found) is hook.match_case(
+            index, opening, found
+        )

@@ -130,3 +130,14 @@ def test_content_hashes_are_stable_and_change_with_the_content(mini_wheel: Path)
     assert case_hash(first["simple_python_0"]) == case_hash(again["simple_python_0"])
     hashes = {case_hash(case) for case in first.values()}
     assert len(hashes) == len(first)
+
+
+def test_json_copy_is_a_deep_copy_of_parsed_json() -> None:
+    from farm.suites.jsonl import json_copy
+
+    original = {"a": [1, {"b": [2.5, None, "x"]}], "c": {"d": True}}
+    copied = json_copy(original)
+    assert copied == original
+    copied["a"][1]["b"].append("y")
+    copied["c"]["d"] = False
+    assert original == {"a": [1, {"b": [2.5, None, "x"]}], "c": {"d": True}}

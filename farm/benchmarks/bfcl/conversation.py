@@ -147,9 +147,7 @@ async def run_conversation(
         while True:
             try:
                 if template is None or template_docs is not docs:
-                    template = request = build_request(
-                        case, spec, messages=history, functions=docs
-                    )
+                    template = request = build_request(case, spec, messages=history, functions=docs)
                     template_docs = docs
                 else:  # same docs, longer history: the dicts are sent as they are, never changed
                     request = dataclasses.replace(template, messages=list(history))

@@ -1,0 +1,57 @@
+"""``farm demo``'s sample and shard order (the end-to-end runs are in test_embedded.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from farm.answers.ground_truth import is_wrong
+from farm.cli.demo import DEMO_SEED, chains_first, sample_line
+from farm.shardspec import ShardSpec
+from farm.simulator.config import SimulatorConfig
+from farm.suites.selection import sample_cases
+
+
+def test_the_demo_sample_is_drawn_independently_of_the_simulators_wrong_answers() -> None:
+    # The sample ranks cases by sha256(f"{seed}:{id}") and the simulator draws its wrong
+    # answers from the same hash with its own seed: the same seed would pick exactly the
+    # cases the simulator gets wrong (an Overall near 0%).
+    pairs = [(f"case_{i}", f"category_{i % 7}") for i in range(3000)]
+    seed, rate = SimulatorConfig().seed, 0.15  # the demo's simulator: its seed, --wrong-rate
+    chosen = sample_cases(pairs, 300, DEMO_SEED)
+    wrong = sum(is_wrong(c, rate=rate, seed=seed) for c in chosen)
+    assert 0.05 < wrong / len(chosen) < 0.3  # about the configured 15%
+    same_seed = sample_cases(pairs, 300, seed)
+    assert all(is_wrong(c, rate=rate, seed=seed) for c in same_seed)
+
+
+def _shard(no: int, *ids: str) -> ShardSpec:
+    return ShardSpec(
+        run_id=uuid.uuid4(), shard_no=no, suite_id=1, model_key="m", mode="fc", case_ids=ids
+    )
+
+
+def test_memory_scenario_shards_start_first_and_keep_their_order() -> None:
+    shards = [
+        _shard(0, "simple_python_0", "multi_turn_base_0"),
+        _shard(1, "web_search_base_0"),
+        _shard(2, "memory_kv_0-customer-0", "memory_kv_1-customer-1"),
+        _shard(3, "memory_vector_0-student-0"),
+    ]
+    categories = {
+        "simple_python_0": "simple_python",
+        "multi_turn_base_0": "multi_turn_base",
+        "web_search_base_0": "web_search_base",
+        "memory_kv_0-customer-0": "memory_kv",
+        "memory_kv_1-customer-1": "memory_kv",
+        "memory_vector_0-student-0": "memory_vector",
+    }
+    assert [s.shard_no for s in chains_first(shards, categories)] == [2, 3, 0, 1]
+
+
+def test_the_sample_line_says_what_runs_of_each_category() -> None:
+    totals = {"simple_python": 400, "live_relevance": 16}
+    assert sample_line({"simple_python": 39, "live_relevance": 2}, totals) == (
+        "running a stratified sample of 41 of 416 cases, every category (cases run / in the "
+        "category: simple_python 39/400, live_relevance 2/16); --full runs them all"
+    )
+    assert sample_line(totals, totals) == "running all 416 cases of 2 categories"
