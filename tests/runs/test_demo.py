@@ -55,3 +55,23 @@ def test_the_sample_line_says_what_runs_of_each_category() -> None:
         "category: simple_python 39/400, live_relevance 2/16); --full runs them all"
     )
     assert sample_line(totals, totals) == "running all 416 cases of 2 categories"
+
+
+def test_the_default_sample_holds_every_category_of_bfcl(bfcl_wheel) -> None:
+    from collections import Counter
+
+    from farm.cli.demo import DEMO_SAMPLE
+    from farm.suites.categories import expand
+    from farm.suites.wheel import read_wheel
+
+    suite = read_wheel(bfcl_wheel)
+    wanted = set(expand(["single_turn", "multi_turn", "agentic"]))
+    pairs = [(c.case_id, c.category) for c in suite.cases if c.category in wanted]
+    assert len(pairs) == 5106
+    chosen = set(sample_cases(pairs, DEMO_SAMPLE, DEMO_SEED))
+    ran = Counter(category for case_id, category in pairs if case_id in chosen)
+    assert set(ran) == wanted and len(chosen) == DEMO_SAMPLE
+    scenarios = {(c.category, c.extra.get("scenario")) for c in suite.cases if c.case_id in chosen}
+    memory = {pair for pair in scenarios if pair[0].startswith("memory_")}
+    # 13 of the 15 (backend, scenario) chains run: the sample stratifies by category only
+    assert len(memory) == 13

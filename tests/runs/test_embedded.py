@@ -122,7 +122,7 @@ def test_farm_demo_runs_every_category_its_simulator_answers(farm_home, tmp_path
     assert done.returncode == 0, done.stderr
     assert "What happened" in done.stdout and "farm worker" in done.stdout
     assert "simulator answering at http://127.0.0.1:" in done.stderr
-    assert "running all 33 cases of 17 categories" in done.stderr  # fewer than the sample
+    assert "running all 32 cases of 17 categories" in done.stderr  # fewer than the sample
     listed = json.loads(invoke("runs", "--json").stdout)
     assert listed[0]["status"] == "done" and listed[0]["label"] == "demo"
     assert "multi_turn_base" in listed[0]["categories"]  # the mini wheel has no agentic files
@@ -132,18 +132,18 @@ def test_farm_demo_runs_every_category_its_simulator_answers(farm_home, tmp_path
 def test_farm_demo_runs_a_stratified_sample_of_every_category(farm_home, tmp_path):
     wheel = make_mini_wheel(tmp_path)
     done = run_farm(
-        "demo", "--wheel", str(wheel), "--latency", "0.01", "--sample", "17", timeout=180
+        "demo", "--wheel", str(wheel), "--latency", "0.01", "--sample", "20", timeout=180
     )
     assert done.returncode == 0, done.stderr
-    assert "running a stratified sample of 17 of 33 cases, every category" in done.stderr
-    assert "simple_python 2/3" in done.stderr and "multi_turn_base 1/2" in done.stderr
-    assert "a stratified sample of 17 of its 33 cases" in done.stdout
+    assert "running a stratified sample of 20 of 32 cases, every category" in done.stderr
+    assert "simple_python 2/3" in done.stderr and "multi_turn_miss_param 1/1" in done.stderr
+    assert "a stratified sample of 20 of its 32 cases" in done.stdout
     engine = open_database(load_settings())
     with session_scope(engine) as session:
         run = session.scalars(select(Run)).one()
         categories = set(session.scalars(select(Result.category).where(Result.run_id == run.id)))
-        assert run.n_cases == 17 and run.status == "done"
-        assert run.options["selection"]["definition"] == "--sample 17 --seed 1"
+        assert run.n_cases == 20 and run.status == "done"
+        assert run.options["selection"]["definition"] == "--sample 20 --seed 1"
     assert len(categories) == 17  # every category of the mini suite ran
 
 
