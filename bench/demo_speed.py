@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PORT = re.compile(r"127\.0\.0\.1:\d+")
 OVERALL = re.compile(r"Simulator \(FC\)\s*│\s*(\w+)\s*│\s*([\d.]+)%")
 
 
@@ -99,16 +100,20 @@ def verdicts(timing: Timing) -> dict[str, tuple[object, object, object]]:
             "SELECT case_id, valid, error_type, raw_output FROM results WHERE run_id LIKE ?",
             (timing.run_prefix + "%",),
         ).fetchall()
-    return {case_id: (valid, error, raw) for case_id, valid, error, raw in rows}
+    # web-search outputs hold the simulator's page URLs, whose port differs between runs
+    return {
+        case_id: (valid, error, PORT.sub("127.0.0.1:PORT", raw or ""))
+        for case_id, valid, error, raw in rows
+    }
 
 
-def compare(a: Timing, b: Timing, *, raw: bool) -> tuple[int, int]:
-    """(cases of ``a`` also in ``b``, of which equal) by verdict (and raw output)."""
+def compare(a: Timing, b: Timing, *, raw: bool) -> tuple[int, int, list[str]]:
+    """(cases of ``a`` also in ``b``, of which equal, the first ids that differ)."""
     left, right = verdicts(a), verdicts(b)
     shared = [c for c in left if c in right]
     width = 3 if raw else 2
-    same = sum(1 for c in shared if left[c][:width] == right[c][:width])
-    return len(shared), same
+    differ = [c for c in shared if left[c][:width] != right[c][:width]]
+    return len(shared), len(shared) - len(differ), differ[:5]
 
 
 def _baseline_tree(ref: str, into: Path) -> Path:
@@ -126,11 +131,13 @@ def main() -> None:
     parser.add_argument("--baseline-ref", help="a git ref of this repository to compare with")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration")
     parser.add_argument("--skip-full", action="store_true", help="time the sample only")
+    parser.add_argument("--keep", type=Path, help="keep the homes (databases) here")
     args = parser.parse_args()
     wheel = args.wheel.resolve()
     results: dict[str, list[Timing]] = {}
     with tempfile.TemporaryDirectory(prefix="farm-demo-speed-") as tmp:
-        base = Path(tmp)
+        base = args.keep.resolve() if args.keep else Path(tmp)
+        base.mkdir(parents=True, exist_ok=True)
         configs: list[tuple[str, Path, list[str]]] = [("sample (default)", ROOT, [])]
         if not args.skip_full:
             configs.append(("--full", ROOT, ["--full"]))
@@ -164,16 +171,19 @@ def main() -> None:
                     f"cpu {cpu[label] / cpu[first]:.2f}x"
                 )
         if "--full" in best:
-            shared, same = compare(best[first], best["--full"], raw=False)
-            print(f"sample verdicts equal to the full run's: {same}/{shared}")
+            shared, same, differ = compare(best[first], best["--full"], raw=False)
+            print(f"sample verdicts equal to the full run's: {same}/{shared} {differ or ''}")
         if "--full" in best and args.baseline_ref:
             old = f"{args.baseline_ref} (all cases)"
             print(
                 f"ratio {old} / --full: wall {wall[old] / wall['--full']:.2f}x, "
                 f"cpu {cpu[old] / cpu['--full']:.2f}x"
             )
-            shared, same = compare(best["--full"], best[old], raw=True)
-            print(f"--full cases equal to the baseline's (verdict, raw output): {same}/{shared}")
+            shared, same, differ = compare(best["--full"], best[old], raw=True)
+            print(
+                f"--full cases equal to the baseline's (verdict, raw output): {same}/{shared} "
+                f"{differ or ''}"
+            )
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
 
 
