@@ -153,11 +153,8 @@ def run_locally(
     *,
     on_case: Callable[[bool], None] | None = None,
     shards: Sequence[ShardSpec] | None = None,
-    shards_in_flight: int = SHARDS_IN_FLIGHT,
 ) -> LocalReport:
     """Execute ``shards`` (default: every pending shard of ``run_id``) here; block until done.
-
-    Shards start in the given order, ``shards_in_flight`` at a time.
 
     ``farm run`` passes the shards it just planned; a resume reads the pending ones. A run
     left unfinished (interrupted) keeps what it wrote; running this again, or ``farm
@@ -175,16 +172,7 @@ def run_locally(
     if shards is None:
         shards = pending_shards(engine, run_id)
     try:
-        outcomes = asyncio.run(
-            execute_locally(
-                settings,
-                engine,
-                spec,
-                shards,
-                on_case=on_case,
-                shards_in_flight=shards_in_flight,
-            )
-        )
+        outcomes = asyncio.run(execute_locally(settings, engine, spec, shards, on_case=on_case))
     except EndpointDead as exc:
         with session_scope(engine) as session:
             run = ledger.get_run(session, run_id, lock=True)

@@ -18,16 +18,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
 
 import click
 
 from farm.cli.context import cli_settings, console
 from farm.errors import ConfigError
-
-if TYPE_CHECKING:
-    from farm.shardspec import ShardSpec
 
 #: Cases the demo runs by default (a stratified sample; ``--full`` runs every case).
 DEMO_SAMPLE = 500
@@ -165,15 +161,7 @@ def demo(
             selection=selection,
         )
         run_id = planned.run_id
-        shards = chains_first(planned.shards, {c.case_id: c.category for c in cases})
-        execute_with_progress(
-            settings,
-            engine,
-            spec,
-            run_id,
-            shards=shards,
-            shards_in_flight=len(shards),
-        )
+        execute_with_progress(settings, engine, spec, run_id, shards=planned.shards)
     with session_scope(engine) as session:
         n = run_status(session, run_id).n_cases
     click.echo(
@@ -185,22 +173,6 @@ def demo(
             run=str(run_id)[:8],
         )
     )
-
-
-def chains_first(shards: Sequence[ShardSpec], categories: Mapping[str, str]) -> list[ShardSpec]:
-    """``shards`` with the grouped ones (memory scenarios: a chain, then its questions) first.
-
-    A scenario's shard is a sequence of a few hundred requests; started first and all at
-    once, the chains run beside the other shards instead of after them.
-    """
-    from farm.benchmarks.registry import benchmark_for
-
-    def grouped(shard: ShardSpec) -> bool:
-        first = shard.case_ids[0]
-        category = categories[first]
-        return benchmark_for(category).shard_group(first, category) is not None
-
-    return sorted(shards, key=lambda shard: not grouped(shard))
 
 
 def sample_line(ran: Mapping[str, int], totals: Mapping[str, int]) -> str:

@@ -265,11 +265,8 @@ def execute_with_progress(
     *,
     shards: Sequence[ShardSpec] | None = None,
     show: bool = True,
-    shards_in_flight: int | None = None,
 ) -> str:
     """Execute ``shards`` (default: the run's pending ones) here with a live bar.
-
-    ``shards_in_flight``: shards run at once (default: the embedded executor's).
 
     Prints the run's leaderboard row at the end (unless ``show`` is false; a repeat group
     shows one row for the whole group, see :mod:`farm.report.repeats`); returns the run's
@@ -277,22 +274,14 @@ def execute_with_progress(
     """
     from farm.cli.runview import print_deviations, print_leaderboard_row, run_progress
     from farm.db.engine import session_scope
-    from farm.local import SHARDS_IN_FLIGHT, run_locally
+    from farm.local import run_locally
     from farm.runs import run_status
 
     with session_scope(engine) as session:
         before = run_status(session, run_id)
     err = console(stderr=True)
     with run_progress(before, err) as progress:
-        run_locally(
-            settings,
-            engine,
-            spec,
-            run_id,
-            on_case=progress.advance,
-            shards=shards,
-            shards_in_flight=shards_in_flight or SHARDS_IN_FLIGHT,
-        )
+        run_locally(settings, engine, spec, run_id, on_case=progress.advance, shards=shards)
     with session_scope(engine) as session:
         after = run_status(session, run_id)
     if show:

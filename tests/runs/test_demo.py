@@ -1,12 +1,9 @@
-"""``farm demo``'s sample and shard order (the end-to-end runs are in test_embedded.py)."""
+"""``farm demo``'s sample (the end-to-end runs are in test_embedded.py)."""
 
 from __future__ import annotations
 
-import uuid
-
 from farm.answers.ground_truth import is_wrong
-from farm.cli.demo import DEMO_SEED, chains_first, sample_line
-from farm.shardspec import ShardSpec
+from farm.cli.demo import DEMO_SEED, sample_line
 from farm.simulator.config import SimulatorConfig
 from farm.suites.selection import sample_cases
 
@@ -22,30 +19,6 @@ def test_the_demo_sample_is_drawn_independently_of_the_simulators_wrong_answers(
     assert 0.05 < wrong / len(chosen) < 0.3  # about the configured 15%
     same_seed = sample_cases(pairs, 300, seed)
     assert all(is_wrong(c, rate=rate, seed=seed) for c in same_seed)
-
-
-def _shard(no: int, *ids: str) -> ShardSpec:
-    return ShardSpec(
-        run_id=uuid.uuid4(), shard_no=no, suite_id=1, model_key="m", mode="fc", case_ids=ids
-    )
-
-
-def test_memory_scenario_shards_start_first_and_keep_their_order() -> None:
-    shards = [
-        _shard(0, "simple_python_0", "multi_turn_base_0"),
-        _shard(1, "web_search_base_0"),
-        _shard(2, "memory_kv_0-customer-0", "memory_kv_1-customer-1"),
-        _shard(3, "memory_vector_0-student-0"),
-    ]
-    categories = {
-        "simple_python_0": "simple_python",
-        "multi_turn_base_0": "multi_turn_base",
-        "web_search_base_0": "web_search_base",
-        "memory_kv_0-customer-0": "memory_kv",
-        "memory_kv_1-customer-1": "memory_kv",
-        "memory_vector_0-student-0": "memory_vector",
-    }
-    assert [s.shard_no for s in chains_first(shards, categories)] == [2, 3, 0, 1]
 
 
 def test_the_sample_line_says_what_runs_of_each_category() -> None:
