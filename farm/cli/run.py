@@ -231,6 +231,8 @@ def plan_request(engine: Any, request: RunRequest) -> PlannedRun:
     spec = request.model
     retrieval = request.options.get("tool_retrieval")
     group = planned.group()
+    for note in planned.notes:
+        console(stderr=True).print(note, markup=False)
     console(stderr=True).print(
         f"run {planned.run_id}: {planned.n_cases} cases of {spec.key} ({spec.mode}), "
         f"{len(planned.shards)} shards, {spec.max_concurrency} requests in flight"

@@ -55,11 +55,13 @@ def scores(engine, run_id: uuid.UUID) -> dict[tuple[str, str], tuple[int, int, f
 
 
 def test_a_dead_endpoint_stops_farm_run_within_seconds_with_one_line(farm_home: Path) -> None:
+    suite = load_mini_suite(load_settings(), open_database(load_settings()))
     port = free_port()  # nothing listens here
     started = time.monotonic()
     done = run_farm(
         "run", "--model", "dead", "--mode", "fc", "--endpoint", f"http://127.0.0.1:{port}/v1",
-        "-c", "single_turn", env={"FARM_MAX_ATTEMPTS": "1"}, timeout=60,
+        "--suite", f"bfcl@{suite.version}", "-c", "single_turn",
+        env={"FARM_MAX_ATTEMPTS": "1"}, timeout=60,
     )  # fmt: skip
     elapsed = time.monotonic() - started
     assert done.returncode != 0
