@@ -135,10 +135,15 @@ class CaseIndex:
 
 
 def is_wrong(case_id: str, *, rate: float, seed: int) -> bool:
-    """Whether the simulated model gets ``case_id`` wrong: a stable draw per (seed, case)."""
+    """Whether the simulated model gets ``case_id`` wrong: a stable draw per (seed, case).
+
+    The hash has its own prefix, so the draw is independent of ``--sample N --seed S``
+    (which ranks cases by ``sha256(f"{S}:{id}")``): with one hash, sampling with the
+    simulator's seed picked exactly the cases it answers wrongly.
+    """
     if rate <= 0:
         return False
-    digest = hashlib.sha256(f"{seed}:{case_id}".encode()).digest()
+    digest = hashlib.sha256(f"wrong:{seed}:{case_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 

@@ -9,16 +9,15 @@ from farm.suites.selection import sample_cases
 
 
 def test_the_demo_sample_is_drawn_independently_of_the_simulators_wrong_answers() -> None:
-    # The sample ranks cases by sha256(f"{seed}:{id}") and the simulator draws its wrong
-    # answers from the same hash with its own seed: the same seed would pick exactly the
-    # cases the simulator gets wrong (an Overall near 0%).
+    # The sample ranks cases by sha256(f"{seed}:{id}"); the simulator's wrong answers come
+    # from a hash of their own, so even the same seed does not pick exactly the cases the
+    # simulator gets wrong (it did: an Overall near 0% for `farm run --sample N --seed 0`).
     pairs = [(f"case_{i}", f"category_{i % 7}") for i in range(3000)]
     seed, rate = SimulatorConfig().seed, 0.15  # the demo's simulator: its seed, --wrong-rate
-    chosen = sample_cases(pairs, 300, DEMO_SEED)
-    wrong = sum(is_wrong(c, rate=rate, seed=seed) for c in chosen)
-    assert 0.05 < wrong / len(chosen) < 0.3  # about the configured 15%
-    same_seed = sample_cases(pairs, 300, seed)
-    assert all(is_wrong(c, rate=rate, seed=seed) for c in same_seed)
+    for sample_seed in (DEMO_SEED, seed):
+        chosen = sample_cases(pairs, 300, sample_seed)
+        wrong = sum(is_wrong(c, rate=rate, seed=seed) for c in chosen)
+        assert 0.05 < wrong / len(chosen) < 0.3, sample_seed  # about the configured 15%
 
 
 def test_the_sample_line_says_what_runs_of_each_category() -> None:
