@@ -113,3 +113,21 @@ def test_an_fc_import_skips_the_format_sensitivity_file_with_a_reason(
     (skipped,) = summary["skipped_files"]
     assert skipped.startswith("BFCL_v4_format_sensitivity_result.json (")
     assert "prompt mode only" in skipped
+
+
+def test_an_fc_import_of_only_format_sensitivity_says_why_nothing_is_scored(
+    fs: tuple[Engine, Suite, list[Case]], pg_url: str, tmp_path: Path
+) -> None:
+    """A tree holding only the format-sensitivity file under --mode fc: the one-line error
+    names the skipped file and the reason, not just 'no file matches a category'."""
+    _, suite, cases = fs
+    tree = _tree(cases, tmp_path / "result" / "f-model")
+    (tree / "non_live" / "BFCL_v4_simple_python_result.json").unlink()
+    proc = run_farm("evaluate", "--bfcl-results", str(tree), "--mode", "fc", "--model",
+                    "f-model", "--suite", f"bfcl@{suite.version}",
+                    env={"FARM_DATABASE_URL": pg_url})  # fmt: skip
+    assert proc.returncode != 0
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("farm: error: no result file under ")
+    assert "BFCL_v4_format_sensitivity_result.json (" in line
+    assert "prompt mode only" in line
