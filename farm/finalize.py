@@ -80,6 +80,21 @@ def planned_case_ids(session: Session, run: Run, depth: int = 0) -> set[str] | N
     return {str(c) for c in session.scalars(select(Result.case_id).where(Result.run_id == run.id))}
 
 
+def imported(session: Session, run: Run, depth: int = 0) -> bool:
+    """Whether ``run`` holds imported BFCL results: a ``farm evaluate`` run, or a rescore of one.
+
+    Those are scored on the entries present, as ``bfcl evaluate --partial-eval`` does; the
+    farm's own runs (and their rescores) count every planned case.
+    """
+    if run.source == "evaluate":
+        return True
+    source_id = (run.options or {}).get("rescored_from")
+    if run.source != "rescore" or not source_id or depth >= 32:
+        return False
+    source = session.get(Run, uuid.UUID(str(source_id)))
+    return source is not None and imported(session, source, depth + 1)
+
+
 def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
     """Replace the run's ``run_scores`` rows with fresh category and section scores.
 
@@ -100,7 +115,7 @@ def write_run_scores(session: Session, run_id: uuid.UUID) -> None:
     if run is None:
         raise RunError(f"unknown run {run_id}")
     totals = dict(_totals(session, run_id))
-    planned = _planned(session, run) if run.source != "evaluate" else {}
+    planned = {} if imported(session, run) else _planned(session, run)
     categories = list(dict.fromkeys([*(run.categories or []), *totals]))
     session.execute(delete(RunScore).where(RunScore.run_id == run_id))
     scores: dict[str, CategoryScore] = {}
@@ -160,7 +175,7 @@ def _write_format_sensitivity(session: Session, run: Run) -> None:
             )
         )
     }
-    if run.source != "evaluate":  # every planned case counts: one never run is wrong
+    if not imported(session, run):  # every planned case counts: one never run is wrong
         chosen = planned_case_ids(session, run)
         for cid in session.scalars(
             select(TestCase.case_id).where(

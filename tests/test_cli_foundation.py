@@ -99,3 +99,11 @@ def test_simulator_options_out_of_range_nan_or_infinite_name_the_option(
         assert len(lines) == 1 and lines[0].startswith(f"farm: error: {message}"), lines
     # Nothing was loaded: the options are checked before the suite is pulled.
     assert not (farm_home / "farm.db").exists()
+
+
+def test_leaderboard_help_names_every_file_bfcl_csv_writes(farm_home: Path) -> None:
+    helptext = run_farm("leaderboard", "--help")
+    assert helptext.returncode == 0
+    text = " ".join(helptext.stdout.split())
+    for name in ("overall", "non_live", "live", "multi_turn", "agentic", "format_sensitivity"):
+        assert f"data_{name}.csv" in text, name

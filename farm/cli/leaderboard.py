@@ -117,8 +117,8 @@ def leaderboard(
     Besides BFCL's columns it shows coverage (categories run, cases), inference errors
     per run and a 95% confidence interval per accuracy (Wilson for categories, normal
     approximation for the aggregates). --format bfcl-csv writes BFCL's data_overall.csv,
-    data_non_live.csv, data_live.csv, data_multi_turn.csv (and data_agentic.csv) exactly
-    as `bfcl evaluate` does.
+    data_non_live.csv, data_live.csv, data_multi_turn.csv, data_agentic.csv and
+    data_format_sensitivity.csv exactly as `bfcl evaluate` does.
     """
     # Imported here, not at module level: `farm --help` and the sibling commands that use
     # its helpers must not pay for the database, Alembic and every renderer.

@@ -217,7 +217,10 @@ def evaluate_results(
                 continue
             files.append(read_result_file(category, path))
         if not files:
-            raise ConfigError(f"no result file under {results_dir} matches a category of the suite")
+            why = f": skipped {'; '.join(skipped)}" if skipped else ""
+            raise ConfigError(
+                f"no result file under {results_dir} matches a category of the suite{why}"
+            )
         categories = [c for c in counts if any(f.category == c for f in files)]
         cases = _load_cases(session, suite.id, categories)
         _check_ids(files, cases)

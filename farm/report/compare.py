@@ -88,9 +88,15 @@ def compare(
             "(pass --allow-different-suites to compare anyway)"
         )
     if subset is None and a.case_key != b.case_key and not allow_different_suites and not rescored:
+        sel_a, sel_b = a.selection or "whole categories", b.selection or "whole categories"
+        what = (
+            f"runs {a.short_id} and {b.short_id} both cover {sel_a}, drawn from different "
+            "cases (other categories or call formats: an FC run leaves format_sensitivity out)"
+            if sel_a == sel_b
+            else f"run {a.short_id} covers {sel_a} and run {b.short_id} {sel_b}"
+        )
         raise ConfigError(
-            f"run {a.short_id} covers {a.selection or 'whole categories'} and run "
-            f"{b.short_id} {b.selection or 'whole categories'}; scores over different case "
+            f"{what}; scores over different case "
             "sets are not comparable (pass --subset NAME to score both on a subset's cases, "
             "or --allow-different-suites to pair the shared cases anyway)"
         )

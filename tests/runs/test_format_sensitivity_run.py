@@ -110,3 +110,25 @@ def test_a_prompt_run_of_every_configuration_scores_like_other_categories(farm_h
         "ret_fmt=json&tool_call_tag=True&func_doc_fmt=xml&prompt_fmt=plaintext&style=classic"
     )
     assert raw[json_tagged].startswith('<TOOLCALL>[{"function": "trip.plan"')
+
+
+def test_compare_of_a_prompt_and_an_fc_sample_of_all_says_why_the_cases_differ(
+    farm_home: Path,
+) -> None:
+    """`-c all --sample 2` draws from format sensitivity in prompt mode only, so the two runs
+    cover different cases under the same description: the error says so instead of naming
+    the same selection twice."""
+    engine = open_database(load_settings())
+    store_suite(engine, fs_suite())
+    base = ["run", "--model", "simulator", "--suite", "fs-mini@1", "-c", "all", "--sample", "2"]
+    ids = []
+    with running_simulator(fs_suite().cases, SimulatorConfig(latency_s=0.0)) as sim:
+        for mode in ("prompt", "fc"):
+            done = run_farm(*base, "--endpoint", sim.base_url, "--mode", mode, "--json")
+            assert done.returncode == 0, done.stderr
+            ids.append(json.loads(done.stdout.splitlines()[-1])["run_id"])
+    compared = run_farm("compare", *ids)
+    assert compared.returncode != 0
+    (line,) = compared.stderr.strip().splitlines()
+    assert "both cover --sample 2 --seed 0 (2 cases), drawn from different cases" in line
+    assert "format_sensitivity" in line

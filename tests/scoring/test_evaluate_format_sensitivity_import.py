@@ -113,3 +113,45 @@ def test_an_fc_import_skips_the_format_sensitivity_file_with_a_reason(
     (skipped,) = summary["skipped_files"]
     assert skipped.startswith("BFCL_v4_format_sensitivity_result.json (")
     assert "prompt mode only" in skipped
+
+
+def test_an_fc_import_of_only_format_sensitivity_says_why_nothing_is_scored(
+    fs: tuple[Engine, Suite, list[Case]], pg_url: str, tmp_path: Path
+) -> None:
+    """A tree holding only the format-sensitivity file under --mode fc: the one-line error
+    names the skipped file and the reason, not just 'no file matches a category'."""
+    _, suite, cases = fs
+    tree = _tree(cases, tmp_path / "result" / "f-model")
+    (tree / "non_live" / "BFCL_v4_simple_python_result.json").unlink()
+    proc = run_farm("evaluate", "--bfcl-results", str(tree), "--mode", "fc", "--model",
+                    "f-model", "--suite", f"bfcl@{suite.version}",
+                    env={"FARM_DATABASE_URL": pg_url})  # fmt: skip
+    assert proc.returncode != 0
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("farm: error: no result file under ")
+    assert "BFCL_v4_format_sensitivity_result.json (" in line
+    assert "prompt mode only" in line
+
+
+def test_a_rescore_of_a_partial_import_scores_the_same_entries_and_statistics(
+    fs: tuple[Engine, Suite, list[Case]], pg_url: str, tmp_path: Path
+) -> None:
+    """`farm rescore` of a `farm evaluate` run of a partial tree: BFCL's --partial-eval
+    scores the entries present, and so does the rescore (it counted the 46 format-sensitivity
+    cases the tree never had as wrong and gave 26 configurations: max delta 100.0 -> 0/2)."""
+    _, suite, cases = fs
+    tree = _tree(cases, tmp_path / "result" / "p-model")
+    env = {"FARM_DATABASE_URL": pg_url}
+    proc = run_farm("evaluate", "--bfcl-results", str(tree), "--mode", "prompt", "--model",
+                    "p-model", "--suite", f"bfcl@{suite.version}", "--json", env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    source = json.loads(proc.stdout.strip().splitlines()[-1])["run_id"]
+    rescored = run_farm("rescore", source, env=env)
+    assert rescored.returncode == 0, rescored.stderr
+    status = json.loads(run_farm("status", "--json", env=env).stdout)
+    assert status["source"] == "rescore" and status["run_id"] != source
+    scores = status["scores"]
+    assert (scores["format_sensitivity"]["n"], scores["format_sensitivity"]["correct"]) == (6, 3)
+    configs = {k: (v["correct"], v["n"]) for k, v in scores.items() if v["kind"] == "format_config"}
+    assert configs == {CONFIGS[5]: (2, 2), CONFIGS[24]: (1, 2), CONFIGS[25]: (0, 2)}
+    assert scores["accuracy_max_delta"]["accuracy"] == 100.0
