@@ -101,8 +101,9 @@ class FarmGroup(click.Group):
         except FarmError as exc:
             click.echo(f"farm: error: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("farm: interrupted", err=True)
+        except KeyboardInterrupt as exc:  # a command may say what was kept in a note
+            notes = getattr(exc, "__notes__", None)
+            click.echo(f"farm: {notes[-1] if notes else 'interrupted'}", err=True)
             ctx.exit(130)
 
 

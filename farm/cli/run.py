@@ -282,8 +282,15 @@ def execute_with_progress(
     with session_scope(engine) as session:
         before = run_status(session, run_id)
     err = console(stderr=True)
-    with run_progress(before, err) as progress:
-        run_locally(settings, engine, spec, run_id, on_case=progress.advance, shards=shards)
+    try:
+        with run_progress(before, err) as progress:
+            run_locally(settings, engine, spec, run_id, on_case=progress.advance, shards=shards)
+    except KeyboardInterrupt as exc:  # the CLI prints the note as its one line
+        exc.add_note(
+            f"run {run_id} interrupted: the finished cases are stored; "
+            f"'farm resume {run_id}' runs the rest"
+        )
+        raise
     with session_scope(engine) as session:
         after = run_status(session, run_id)
     if show:

@@ -403,3 +403,49 @@ def test_a_worker_whose_endpoint_is_dead_exits_at_start_with_one_line(
         log.splitlines()[-1] == f"farm: error: endpoint http://127.0.0.1:{port}: connection refused"
     )
     assert "Traceback" not in log
+
+
+def test_ctrl_c_keeps_what_finished_says_how_to_resume_and_resume_completes(
+    farm_home: Path,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    settings = load_settings()
+    engine = open_database(settings)
+    suite = load_mini_suite(settings, engine)
+    with session_scope(engine) as session:
+        cases = load_cases(session, suite.id, categories=["single_turn"])
+    args = ["--model", "simulator", "--suite", f"bfcl@{suite.version}", "-c", "single_turn"]
+    slow = SimulatorConfig(latency_s=0.5, capacity=2)
+    with running_simulator(cases, slow) as sim:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "farm.cli.main", "run", *args, "--endpoint", sim.base_url,
+             "--concurrency", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        )  # fmt: skip
+
+        def some_stored() -> bool:
+            with session_scope(engine) as session:
+                return bool(session.scalar(select(Result.case_id).limit(1)))
+
+        wait_until(some_stored, 60, "a first stored result")
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        with session_scope(engine) as session:
+            run_id = session.scalars(select(Run.id)).one()
+            kept = session.scalar(select(Result.case_id).where(Result.run_id == run_id).limit(1))
+        assert kept is not None  # what finished is stored
+        assert last_line(err) == (
+            f"farm: run {run_id} interrupted: the finished cases are stored; "
+            f"'farm resume {run_id}' runs the rest"
+        )
+        assert "Traceback" not in err
+        resumed = run_farm("resume", str(run_id), "--endpoint", sim.base_url)
+    assert resumed.returncode == 0, resumed.stderr
+    with session_scope(engine) as session:
+        n = len(session.scalars(select(Result.case_id).where(Result.run_id == run_id)).all())
+    assert n == len(cases)
