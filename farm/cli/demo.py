@@ -27,9 +27,9 @@ from farm.errors import ConfigError
 
 #: Cases the demo runs by default (a stratified sample; ``--full`` runs every case).
 DEMO_SAMPLE = 500
-#: The sample's seed (``farm run --sample N --seed 1`` draws the same cases). Not 0: the
-#: simulator's wrong-answer draw (seed 0) and the sample's ranking hash the same
-#: ``f"{seed}:{case_id}"``, so a seed-0 sample would hold exactly the cases it answers wrongly.
+#: The sample's seed (``farm run --sample N --seed 1`` draws the same cases). The simulator's
+#: wrong-answer draw hashes apart from the sample's ranking, so any seed would do; 1 keeps the
+#: documented numbers.
 DEMO_SEED = 1
 
 NEXT_STEPS = """\
