@@ -111,6 +111,8 @@ class EndpointOptions:
             VLLM_PORT (or --endpoint) after checking that it answers.
         api_key_env: ``--api-key-env``: the variable holding the endpoint's API key.
         call_format: ``--call-format``: fc, prompt or a family format (default: the model's).
+        attach_wait_s: with ``attach``: seconds to keep retrying an endpoint that does not
+            answer yet (it may still be loading) before refusing.
     """
 
     endpoint: str | None = None
@@ -120,6 +122,7 @@ class EndpointOptions:
     tensor_parallel: int | None = None
     replicas_per_gpu: int = 1
     attach: bool = False
+    attach_wait_s: float = 30.0
     api_key_env: str | None = None
     call_format: str | None = None
 
@@ -198,6 +201,7 @@ def open_endpoint(
                     base_url,
                     served_name=spec.request_model,
                     api_key=_key_for(settings, spec, base_url),
+                    deadline_s=options.attach_wait_s,
                 )
     if attach:
         urls = [normalise_base_url(u) for u in attach.split(",") if u.strip()]

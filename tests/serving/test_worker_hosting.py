@@ -110,7 +110,7 @@ def test_attach_to_nothing_running_or_with_gpus_is_refused(hosting_env, monkeypa
     monkeypatch.setenv("VLLM_PORT", str(free))
     settings = load_settings()
     with pytest.raises(ServingError, match=f"127.0.0.1:{free}"):
-        with open_endpoint(settings, spec, EndpointOptions(attach=True)):
+        with open_endpoint(settings, spec, EndpointOptions(attach=True, attach_wait_s=1.0)):
             pass
     with pytest.raises(ConfigError, match="either --gpus"):
         with open_endpoint(settings, spec, EndpointOptions(attach=True, gpus="0")):
