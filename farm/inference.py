@@ -19,8 +19,9 @@ from farm.endpoints.types import Completion, CompletionRequest
 from farm.errors import ConfigError, EndpointPermanent, EndpointTransient
 from farm.formats import get_format
 from farm.formats.reply import decode_reply
+from farm.jsondata import json_copy
 from farm.models.registry import ModelSpec
-from farm.prompts.tools import json_copy, with_language_hints
+from farm.prompts.tools import with_language_hints
 from farm.suites.case import Case
 
 #: ``error_type`` values of failed outcomes.

@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from farm.errors import ConfigError
+from farm.jsondata import json_copy
 from farm.prompts.docs import function_doc
-from farm.prompts.tools import json_copy
 
 DEFAULT_FORMAT = (
     "ret_fmt=python&tool_call_tag=False&func_doc_fmt=json&prompt_fmt=plaintext&style=classic"

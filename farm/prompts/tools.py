@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from farm.jsondata import json_copy
+
 #: Gorilla (and Java/JavaScript) type names -> OpenAPI type names.
 GORILLA_TO_OPENAPI: dict[str, str] = {
     "integer": "integer",
@@ -43,15 +45,6 @@ GORILLA_TO_OPENAPI: dict[str, str] = {
 }
 
 Doc = dict[str, Any]
-
-
-def json_copy(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (dicts, lists, scalars), faster than ``deepcopy``."""
-    if isinstance(value, dict):
-        return {key: json_copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_copy(item) for item in value]
-    return value
 
 
 def is_javascript(category: str) -> bool:

@@ -29,9 +29,10 @@ from collections.abc import Callable
 from typing import Any
 
 from farm.errors import SuiteError
+from farm.jsondata import json_copy
 from farm.suites.case import Case
 from farm.suites.categories import FORMAT_SENSITIVITY, MEMORY_SCENARIOS, WEB_SEARCH
-from farm.suites.jsonl import Line, check_turns, json_copy, parse_jsonl, require_id
+from farm.suites.jsonl import Line, check_turns, parse_jsonl, require_id
 from farm.suites.sensitivity import all_configs
 from farm.suites.sensitivity import case_id as sensitivity_case_id
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from farm.errors import SuiteError
+from farm.jsondata import json_copy
 from farm.suites.case import Case
 from farm.suites.categories import NO_ANSWER, language_of
 from farm.suites.jsonl import (
@@ -20,7 +21,6 @@ from farm.suites.jsonl import (
     check_turns,
     check_unique,
     content_hash,
-    json_copy,
     require_id,
 )
 

@@ -133,7 +133,7 @@ def test_content_hashes_are_stable_and_change_with_the_content(mini_wheel: Path)
 
 
 def test_json_copy_is_a_deep_copy_of_parsed_json() -> None:
-    from farm.suites.jsonl import json_copy
+    from farm.jsondata import json_copy
 
     original = {"a": [1, {"b": [2.5, None, "x"]}], "c": {"d": True}}
     copied = json_copy(original)
